@@ -1,0 +1,61 @@
+// The hardware-facing contract of the emulated PCI crypto device: what a driver may touch (BAR0, guest RAM,
+// interrupts). Implemented by pci-crypto-device.ts; consumed by crypto-device/driver/.
+
+export type EngineName = 'native' | 'noble';
+
+/** INTx line-based; one MSI (vector 0 for every event); four MSIs (vector = interrupt number). */
+export type InterruptMode = 'intx' | 'msi' | 'msi-multi';
+
+/** Interrupt numbers (crypto-device.md "Register file"): 0 common, 1 error, 2 ready, 3 reset. */
+export const IRQ = { COMMON: 0, ERROR: 1, READY: 2, RESET: 3 } as const;
+
+export interface CryptoDeviceOptions {
+  /** The QEMU `aes_cbc_256` property; the AES key is SHA-256 of it. Undefined gives the all-zero key. */
+  keyString?: string;
+  engine?: EngineName;
+  /** Guest RAM size in bytes (a multiple of 4096). Default 1 GiB, at most 4 GiB. */
+  guestMemoryBytes?: number;
+  /** Largest work unit between reset checks, in bytes. Default and maximum 65536. */
+  chunkBytes?: number;
+}
+
+/** Guest physical memory: a SharedArrayBuffer the device worker reads and writes by physical address. */
+export interface GuestMemory {
+  readonly sizeBytes: number;
+  /** A view over all of guest RAM; physical address = index. */
+  readonly bytes: Uint8Array;
+  /** One free 4 KiB page; never page 0 (physical address 0 means "no page" to the device). */
+  allocPage(): number;
+  /** `count` pages; non-contiguous unless `contiguous` is set, so scatter-gather paths get exercised. */
+  allocPages(count: number, options?: { contiguous?: boolean }): number[];
+  freePages(pages: readonly number[]): void;
+  readonly freePageCount: number;
+}
+
+/**
+ * Called by the host-side interrupt controller. INTx: `messageId` is 0 and the call repeats while the line
+ * stays asserted (level-triggered, shared line); return false when the interrupt was not this driver's.
+ * MSI: `messageId` is the vector (0 in single-MSI mode).
+ */
+export type InterruptServiceRoutine = (messageId: number) => boolean;
+
+export interface PciCryptoDevice {
+  readonly pci: { readonly vendorId: 0x1111; readonly deviceId: 0x2222; readonly revision: 0; readonly name: 'pci-crypto' };
+  readonly engine: EngineName;
+  readonly memory: GuestMemory;
+  /** BAR0 read. size 8 is split into two 4-byte reads (low first). Never throws for guest mistakes. */
+  mmioRead(offset: number, size: 1 | 2 | 4 | 8): number | bigint;
+  /** BAR0 write. Returns at once; a Command write only wakes the worker. Never throws for guest mistakes. */
+  mmioWrite(offset: number, size: 1 | 2 | 4 | 8, value: number | bigint): void;
+  /** What the OS granted at prepare-hardware time. */
+  setInterruptMode(mode: InterruptMode): void;
+  readonly interruptMode: InterruptMode;
+  /** IoConnectInterrupt: returns the disconnect function. */
+  connectInterrupt(isr: InterruptServiceRoutine): () => void;
+  /** INTx line level as the interrupt controller sees it (for tests). */
+  readonly intxAsserted: boolean;
+  /** PCI bus reset (power-on): every register zero, the worker idle. */
+  busReset(): void;
+  /** Stop the worker thread and release guest memory. */
+  destroy(): Promise<void>;
+}

@@ -1,0 +1,69 @@
+// The user-mode contract of the crypto device (the CryptoDeviceCtrl role): what smcard/ and service/ call.
+// Implemented by crypto-device/lib/crypto-device-ctrl.ts on top of the driver's I/O controls.
+
+import type { EngineName, InterruptMode } from '../device/contract.js';
+
+/** Device State register values. */
+export const DEVICE_STATE = { READY: 0, RESETTING: 1, AES_CBC: 2, SHA2: 3 } as const;
+/** Device ErrorCode register values. */
+export const DEVICE_ERROR = { NONE: 0, DMA: 1, RESET: 2, WRITE_IO: 3, INTERNAL: 4 } as const;
+
+export interface DeviceStatus {
+  state: number;
+  /** `ReadyState`, `ResettingState`, `AesCbcState`, `Sha2State` */
+  stateName: string;
+  errorCode: number;
+  /** `no error`, `DMA error`, `reset error`, `write I/O error`, `internal error` */
+  errorName: string;
+}
+
+/** A buffer in the simulated user address space, so large bodies can be written in place chunk by chunk. */
+export interface UserBuffer {
+  /** User virtual address (never 0). */
+  readonly address: bigint;
+  readonly length: number;
+  write(offset: number, chunk: Uint8Array): void;
+  read(offset?: number, length?: number): Uint8Array;
+  /** Unmap and give the pages back. Idempotent. */
+  release(): void;
+}
+
+export interface CryptoDeviceInfo {
+  index: number;
+  vendorId: number;
+  deviceId: number;
+  revision: number;
+  engine: EngineName;
+  interruptMode: InterruptMode;
+  guestMemoryBytes: number;
+}
+
+/**
+ * One opened device. Methods throw `NtStatusError` (kernel/ntstatus.ts) carrying the driver's NTSTATUS.
+ * Requests are queued in FIFO order by this object, so concurrent callers never see STATUS_DEVICE_BUSY
+ * from each other; the driver-level busy rule is still reachable through `ioControl`.
+ */
+export interface CryptoDeviceControl {
+  readonly info: CryptoDeviceInfo;
+  /** Largest input one request accepts (bytes). */
+  readonly maxRequestBytes: number;
+  sha256(data: Uint8Array | UserBuffer): Promise<Uint8Array>;
+  /** Output is roundup16(input) bytes: zero padding, fixed IV, key = SHA-256(key string). */
+  aesCbcEncrypt(data: Uint8Array): Promise<Uint8Array>;
+  aesCbcDecrypt(data: Uint8Array): Promise<Uint8Array>;
+  /** In-buffer forms for large data; `output` may be `input` (in place). */
+  aesCbcEncryptBuffer(input: UserBuffer, output: UserBuffer): Promise<void>;
+  aesCbcDecryptBuffer(input: UserBuffer, output: UserBuffer): Promise<void>;
+  allocUserBuffer(length: number): UserBuffer;
+  reset(): Promise<void>;
+  getStatus(): Promise<DeviceStatus>;
+  /** Raw DeviceIoControl on the open handle, for tests and tools. */
+  ioControl(code: number, input: Uint8Array, outputLength: number): Promise<{ status: number; information: number; output: Uint8Array }>;
+  /** Closes the handle (the driver resets the device on close). */
+  close(): Promise<void>;
+}
+
+/** Bytes of output AES produces for `inputLength` bytes of input. */
+export function aesOutputSize(inputLength: number): number {
+  return Math.ceil(inputLength / 16) * 16;
+}

@@ -1,0 +1,148 @@
+// PC/SC constants with pcsc-lite's numeric values (pcsclite.h, 1.9.9), shared by the resource manager,
+// its transports and the clients. See ../shared/specs/pcsclite-protocol.md §2, §5.2, §8.
+
+export const SCARD = {
+  S_SUCCESS: 0x00000000,
+  F_INTERNAL_ERROR: 0x80100001,
+  E_CANCELLED: 0x80100002,
+  E_INVALID_HANDLE: 0x80100003,
+  E_INVALID_PARAMETER: 0x80100004,
+  E_INVALID_TARGET: 0x80100005,
+  E_NO_MEMORY: 0x80100006,
+  F_WAITED_TOO_LONG: 0x80100007,
+  E_INSUFFICIENT_BUFFER: 0x80100008,
+  E_UNKNOWN_READER: 0x80100009,
+  E_TIMEOUT: 0x8010000a,
+  E_SHARING_VIOLATION: 0x8010000b,
+  E_NO_SMARTCARD: 0x8010000c,
+  E_UNKNOWN_CARD: 0x8010000d,
+  E_CANT_DISPOSE: 0x8010000e,
+  E_PROTO_MISMATCH: 0x8010000f,
+  E_NOT_READY: 0x80100010,
+  E_INVALID_VALUE: 0x80100011,
+  E_SYSTEM_CANCELLED: 0x80100012,
+  F_COMM_ERROR: 0x80100013,
+  F_UNKNOWN_ERROR: 0x80100014,
+  E_INVALID_ATR: 0x80100015,
+  E_NOT_TRANSACTED: 0x80100016,
+  E_READER_UNAVAILABLE: 0x80100017,
+  P_SHUTDOWN: 0x80100018,
+  E_PCI_TOO_SMALL: 0x80100019,
+  E_READER_UNSUPPORTED: 0x8010001a,
+  E_DUPLICATE_READER: 0x8010001b,
+  E_CARD_UNSUPPORTED: 0x8010001c,
+  E_NO_SERVICE: 0x8010001d,
+  E_SERVICE_STOPPED: 0x8010001e,
+  /** pcsc-lite defines E_UNSUPPORTED_FEATURE as E_UNEXPECTED (0x8010001F), unlike Windows (0x80100022). */
+  E_UNEXPECTED: 0x8010001f,
+  E_UNSUPPORTED_FEATURE: 0x8010001f,
+  E_NO_READERS_AVAILABLE: 0x8010002e,
+  W_UNSUPPORTED_CARD: 0x80100065,
+  W_UNRESPONSIVE_CARD: 0x80100066,
+  W_UNPOWERED_CARD: 0x80100067,
+  W_RESET_CARD: 0x80100068,
+  W_REMOVED_CARD: 0x80100069,
+  W_SECURITY_VIOLATION: 0x8010006a,
+} as const;
+
+export type ScardCode = number;
+
+const SCARD_NAMES = new Map<number, string>();
+for (const [name, value] of Object.entries(SCARD)) {
+  // E_UNEXPECTED and E_UNSUPPORTED_FEATURE share a value; keep the name pcsc-lite's pcsc_stringify_error uses.
+  if (!SCARD_NAMES.has(value) || name === 'E_UNSUPPORTED_FEATURE') SCARD_NAMES.set(value, `SCARD_${name}`);
+}
+
+/** `SCARD_E_NO_SMARTCARD`, or `SCARD_0x…` for an unknown value. */
+export function scardName(rv: number): string {
+  return SCARD_NAMES.get(rv >>> 0) ?? `SCARD_0x${(rv >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
+}
+
+export const SCARD_SCOPE = { USER: 0, TERMINAL: 1, SYSTEM: 2, GLOBAL: 3 } as const;
+export const SCARD_PROTOCOL = { UNDEFINED: 0, T0: 1, T1: 2, RAW: 4, T15: 8, ANY: 3, ANY_OLD: 0x1000 } as const;
+export const SCARD_SHARE = { EXCLUSIVE: 1, SHARED: 2, DIRECT: 3 } as const;
+export const SCARD_DISPOSITION = { LEAVE_CARD: 0, RESET_CARD: 1, UNPOWER_CARD: 2, EJECT_CARD: 3 } as const;
+
+/** `readerState` bits of pcsc-lite's READER_STATE and of SCardStatus' pdwState (low 16 bits). */
+export const READER_STATE = {
+  UNKNOWN: 0x0001,
+  ABSENT: 0x0002,
+  PRESENT: 0x0004,
+  SWALLOWED: 0x0008,
+  POWERED: 0x0010,
+  NEGOTIABLE: 0x0020,
+  SPECIFIC: 0x0040,
+} as const;
+
+/** SCARD_STATE_* bits of SCardGetStatusChange's dwCurrentState / dwEventState. */
+export const SCARD_STATE = {
+  UNAWARE: 0x0000,
+  IGNORE: 0x0001,
+  CHANGED: 0x0002,
+  UNKNOWN: 0x0004,
+  UNAVAILABLE: 0x0008,
+  EMPTY: 0x0010,
+  PRESENT: 0x0020,
+  ATRMATCH: 0x0040,
+  EXCLUSIVE: 0x0080,
+  INUSE: 0x0100,
+  MUTE: 0x0200,
+  UNPOWERED: 0x0400,
+} as const;
+
+/** readerSharing values in READER_STATE. */
+export const PCSCLITE_SHARING = { EXCLUSIVE_CONTEXT: -1, NO_CONTEXT: 0, LAST_CONTEXT: 1 } as const;
+
+export const INFINITE = 0xffffffff;
+export const MAX_ATR_SIZE = 33;
+export const MAX_READERNAME = 128;
+export const PCSCLITE_MAX_READERS_CONTEXTS = 16;
+export const MAX_BUFFER_SIZE = 264;
+export const MAX_BUFFER_SIZE_EXTENDED = 65548;
+export const PNP_NOTIFICATION_READER = '\\\\?PnP?\\Notification';
+
+/** pcsc-lite's SCARD_CTL_CODE(code) = 0x42000000 + code (reader.h). */
+export function pcscliteCtlCode(code: number): number {
+  return (0x42000000 + code) >>> 0;
+}
+/** CM_IOCTL_GET_FEATURE_REQUEST as pcsc-lite clients send it. */
+export const CM_IOCTL_GET_FEATURE_REQUEST = pcscliteCtlCode(3400);
+
+/** SCARD_ATTR_VALUE(class, tag) attribute identifiers (smclib.md §1.5). */
+export const SCARD_ATTR = {
+  VENDOR_NAME: 0x00010100,
+  VENDOR_IFD_TYPE: 0x00010101,
+  VENDOR_IFD_VERSION: 0x00010102,
+  VENDOR_IFD_SERIAL_NO: 0x00010103,
+  CHANNEL_ID: 0x00020110,
+  PROTOCOL_TYPES: 0x00030120,
+  DEFAULT_CLK: 0x00030121,
+  MAX_CLK: 0x00030122,
+  DEFAULT_DATA_RATE: 0x00030123,
+  MAX_DATA_RATE: 0x00030124,
+  MAX_IFSD: 0x00030125,
+  POWER_MGMT_SUPPORT: 0x00040131,
+  CHARACTERISTICS: 0x00060150,
+  CURRENT_PROTOCOL_TYPE: 0x00080201,
+  CURRENT_CLK: 0x00080202,
+  CURRENT_F: 0x00080203,
+  CURRENT_D: 0x00080204,
+  CURRENT_N: 0x00080205,
+  CURRENT_W: 0x00080206,
+  CURRENT_IFSC: 0x00080207,
+  CURRENT_IFSD: 0x00080208,
+  CURRENT_BWT: 0x00080209,
+  CURRENT_CWT: 0x0008020a,
+  CURRENT_EBC_ENCODING: 0x0008020b,
+  ICC_PRESENCE: 0x00090300,
+  ICC_INTERFACE_STATUS: 0x00090301,
+  ATR_STRING: 0x00090303,
+  ICC_TYPE_PER_ATR: 0x00090304,
+  DEVICE_UNIT: 0x7fff0001,
+  DEVICE_IN_USE: 0x7fff0002,
+  DEVICE_FRIENDLY_NAME_A: 0x7fff0003,
+  DEVICE_SYSTEM_NAME_A: 0x7fff0004,
+  DEVICE_FRIENDLY_NAME_W: 0x7fff0005,
+  DEVICE_SYSTEM_NAME_W: 0x7fff0006,
+  SUPRESS_T1_IFS_REQUEST: 0x7fff0007,
+} as const;
