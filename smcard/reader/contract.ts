@@ -50,6 +50,10 @@ export interface VirtualReaderOptions {
   variant?: ReaderDriverVariant;
   /** Capacity of the IOCTL trace ring buffer. Default 1024. */
   traceCapacity?: number;
+  /** SMCLIB [I] configuration points (smcard/smclib/options.ts). Optional; added by the reader engineer. */
+  smclib?: Partial<import('../smclib/options.js').SmclibOptions>;
+  /** Reader-driver configuration points (smcard/reader/driver-config.ts). Optional; added by the reader engineer. */
+  driver?: Partial<import('./driver-config.js').ReaderDriverConfig>;
 }
 
 export interface IoctlTraceEntry {
@@ -69,6 +73,14 @@ export interface IoctlTraceEntry {
   durationMs?: number;
   /** The first input DWORD for POWER, SET_PROTOCOL, GET/SET_ATTRIBUTE (the minor code), when present. */
   minorCode?: number;
+  /** Optional (added by the reader engineer): the IRP id, shown as `Request 0x…` in traceText(). */
+  requestId?: number;
+  /** Optional: display name of the minor code (`SCARD_ATTR_VENDOR_NAME`, `SCARD_COLD_RESET`, ...). */
+  minorName?: string;
+  /** Optional: driver callbacks entered for this IRP, in order (`CBCardTracking`, ...). */
+  callbacks?: string[];
+  /** Optional: true once the IRP was returned STATUS_PENDING (stays true after it completes). */
+  pendedAtSomePoint?: boolean;
 }
 
 /** What the outside world (the service, tests) does to a virtual reader: the card slot and the trace. */

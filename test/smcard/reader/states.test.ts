@@ -1,0 +1,130 @@
+// §3.8 state transitions of the driver + library, and the card callbacks (power, protocol, transmit) on a real card.
+
+import { describe, expect, it } from 'vitest';
+import { NTSTATUS } from '../../../kernel/ntstatus.js';
+import { createVirtualCard } from '../../../smcard/card/index.js';
+import { IOCTL_SMARTCARD } from '../../../smcard/constants/ioctl.js';
+import { SCARD_ATTR } from '../../../smcard/constants/scard-attributes.js';
+import * as sc from '../../../smcard/constants/scard.js';
+import { FixtureCard } from '../support/fixture-card.js';
+import { getAttr, getState, hex, ioctl, power, readDword, setProtocol, transmit } from '../support/io.js';
+import { newReader } from '../support/reader.js';
+
+const S = NTSTATUS;
+const stateOf = async (h: Parameters<typeof getState>[0]) => readDword((await getState(h)).output);
+
+describe('§3.8 state transitions', () => {
+  it('start ABSENT → insert PRESENT → cold reset NEGOTIABLE → SET_PROTOCOL SPECIFIC → power down PRESENT → remove ABSENT', async () => {
+    const { reader, h } = newReader();
+    const card = new FixtureCard();
+    expect(await stateOf(h)).toBe(sc.SCARD_ABSENT);
+    reader.insertCard(card);
+    expect(await stateOf(h)).toBe(sc.SCARD_PRESENT);
+    expect((await power(h, sc.SCARD_COLD_RESET)).status).toBe(S.STATUS_SUCCESS);
+    expect(await stateOf(h)).toBe(sc.SCARD_NEGOTIABLE);
+    expect((await setProtocol(h, sc.SCARD_PROTOCOL_T0)).status).toBe(S.STATUS_SUCCESS);
+    expect(await stateOf(h)).toBe(sc.SCARD_SPECIFIC);
+    const down = await power(h, sc.SCARD_POWER_DOWN, 0);
+    expect([down.status, down.information]).toEqual([S.STATUS_SUCCESS, 0]);
+    expect(await stateOf(h)).toBe(sc.SCARD_PRESENT);
+    expect(card.powered).toBe(false);
+    expect((await getAttr(h, SCARD_ATTR.ATR_STRING)).status).toBe(S.STATUS_INVALID_DEVICE_STATE);
+    reader.removeCard();
+    expect(await stateOf(h)).toBe(sc.SCARD_ABSENT);
+    expect((await power(h, sc.SCARD_COLD_RESET)).status).toBe(S.STATUS_NO_MEDIA);
+  });
+
+  it('power-down state is configurable (BIX: SWALLOWED)', async () => {
+    const { reader, h } = newReader('correct', { driver: { powerDownState: sc.SCARD_SWALLOWED } });
+    reader.insertCard(new FixtureCard());
+    await power(h, sc.SCARD_COLD_RESET);
+    await power(h, sc.SCARD_POWER_DOWN, 0);
+    expect(await stateOf(h)).toBe(sc.SCARD_SWALLOWED);
+  });
+
+  it('a WARM_RESET on an unpowered card is a cold reset; on a powered card it is warm', async () => {
+    const { reader, h } = newReader();
+    const card = new FixtureCard();
+    reader.insertCard(card);
+    await power(h, sc.SCARD_WARM_RESET);
+    await power(h, sc.SCARD_WARM_RESET);
+    expect(card.calls).toEqual(['coldReset', 'warmReset']);
+  });
+
+  it('a TA2 (specific mode) ATR goes straight to SPECIFIC with that protocol', async () => {
+    const { reader, h } = newReader();
+    reader.insertCard(new FixtureCard({ atr: Uint8Array.of(0x3b, 0x80, 0x90, 0x01, 0x01, 0x10) }));
+    await power(h, sc.SCARD_COLD_RESET);
+    expect(await stateOf(h)).toBe(sc.SCARD_SPECIFIC);
+    expect(readDword((await getAttr(h, SCARD_ATTR.CURRENT_PROTOCOL_TYPE, 4)).output)).toBe(sc.SCARD_PROTOCOL_T1);
+  });
+
+  it('an invalid ATR fails the reset with UNRECOGNIZED_MEDIA and leaves the card POWERED', async () => {
+    const { reader, h } = newReader();
+    reader.insertCard(new FixtureCard({ atr: Uint8Array.of(0x3b, 0x80, 0x01, 0x80) }));
+    const r = await power(h, sc.SCARD_COLD_RESET);
+    expect([r.status, r.information]).toEqual([S.STATUS_UNRECOGNIZED_MEDIA, 0]);
+    expect(await stateOf(h)).toBe(sc.SCARD_POWERED);
+  });
+
+  it('removal while SPECIFIC resets the card capabilities; TRANSMIT then fails INVALID_DEVICE_STATE', async () => {
+    const { reader, h } = newReader();
+    reader.insertCard(new FixtureCard());
+    await power(h, sc.SCARD_COLD_RESET);
+    await setProtocol(h, sc.SCARD_PROTOCOL_T1);
+    reader.removeCard();
+    expect((await transmit(h, sc.SCARD_PROTOCOL_T1, [0, 0xa4, 0, 0])).status).toBe(S.STATUS_INVALID_DEVICE_STATE);
+    expect((await getAttr(h, SCARD_ATTR.ICC_PRESENCE, 1)).output[0]).toBe(0);
+  });
+
+  it('EJECT and SWALLOW are NOT_SUPPORTED by default and work when configured', async () => {
+    const plain = newReader();
+    plain.reader.insertCard(new FixtureCard());
+    expect((await ioctl(plain.h, IOCTL_SMARTCARD.EJECT)).status).toBe(S.STATUS_NOT_SUPPORTED);
+    expect((await ioctl(plain.h, IOCTL_SMARTCARD.SWALLOW)).status).toBe(S.STATUS_NOT_SUPPORTED);
+    expect((await ioctl(plain.h, IOCTL_SMARTCARD.CONFISCATE)).status).toBe(S.STATUS_NOT_SUPPORTED);
+    const mech = newReader('correct', { driver: { eject: true, swallow: true } });
+    expect(readDword((await getAttr(mech.h, SCARD_ATTR.CHARACTERISTICS, 4)).output)).toBe(sc.SCARD_READER_SWALLOWS | sc.SCARD_READER_EJECTS);
+    mech.reader.insertCard(new FixtureCard());
+    expect((await ioctl(mech.h, IOCTL_SMARTCARD.SWALLOW)).status).toBe(S.STATUS_SUCCESS);
+    expect(await stateOf(mech.h)).toBe(sc.SCARD_SWALLOWED);
+    expect((await ioctl(mech.h, IOCTL_SMARTCARD.EJECT)).status).toBe(S.STATUS_SUCCESS);
+    expect(mech.reader.card).toBeNull();
+    expect(await stateOf(mech.h)).toBe(sc.SCARD_ABSENT);
+  });
+});
+
+describe('TRANSMIT to the real virtual card', () => {
+  it('T=1: SELECT EF 2F00 and READ BINARY pass through unchanged', async () => {
+    const { reader, h } = newReader();
+    reader.insertCard(await createVirtualCard({ profile: 'default' }));
+    expect(hex((await power(h, sc.SCARD_COLD_RESET)).output)).toBe('3b8c800180318073b001406476736372ce');
+    expect(readDword((await setProtocol(h, sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1)).output)).toBe(sc.SCARD_PROTOCOL_T1);
+    expect(hex((await transmit(h, sc.SCARD_PROTOCOL_T1, [0x00, 0xa4, 0x00, 0x0c, 0x02, 0x2f, 0x00])).output)).toBe('02000000080000009000');
+    const read = await transmit(h, sc.SCARD_PROTOCOL_T1, [0x00, 0xb0, 0x00, 0x00, 0x14]);
+    expect(read.information).toBe(8 + 20 + 2);
+    expect(Buffer.from(read.output.subarray(8, 28)).toString()).toBe('vscr virtual card v1');
+    expect(hex(read.output.subarray(28))).toBe('9000');
+    expect(hex((await transmit(h, sc.SCARD_PROTOCOL_T1, [0x00, 0xff, 0x00, 0x00])).output)).toBe('02000000080000006d00');
+  });
+
+  it('T=0: a case-4 command answers 61xx (no automatic GET RESPONSE in the reader)', async () => {
+    const { reader, h } = newReader();
+    reader.insertCard(await createVirtualCard({ profile: 'default' }));
+    await power(h, sc.SCARD_COLD_RESET);
+    expect(readDword((await setProtocol(h, sc.SCARD_PROTOCOL_T0)).output)).toBe(sc.SCARD_PROTOCOL_T0);
+    const r = await transmit(h, sc.SCARD_PROTOCOL_T0, [0x00, 0xa4, 0x00, 0x00, 0x02, 0x2f, 0x00, 0x00]);
+    expect(hex(r.output.subarray(0, 8))).toBe('0100000008000000');
+    expect(r.output[8]).toBe(0x61);
+  });
+
+  it("'tpdu' framing pads a 4-byte T=0 APDU with P3 = 00 before it reaches the card", async () => {
+    const { reader, h } = newReader('correct', { driver: { t0Framing: 'tpdu' } });
+    const card = new FixtureCard();
+    reader.insertCard(card);
+    await power(h, sc.SCARD_COLD_RESET);
+    await setProtocol(h, sc.SCARD_PROTOCOL_T0);
+    expect((await transmit(h, sc.SCARD_PROTOCOL_T0, [0x00, 0xa4, 0x00, 0x00])).status).toBe(S.STATUS_SUCCESS);
+    expect(hex(card.transmits[0].apdu)).toBe('00a4000000');
+  });
+});

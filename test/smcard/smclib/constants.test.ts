@@ -1,0 +1,75 @@
+// Constant values against the spec tables (smclib.md §1.1–§1.5): the numbers must be Windows' numbers.
+
+import { describe, expect, it } from 'vitest';
+import { IOCTL_SMARTCARD, formatIoctl, ioctlName, isVendorIoctl, scardCtlCode } from '../../../smcard/constants/ioctl.js';
+import { SCARD_ATTR, scardAttrName } from '../../../smcard/constants/scard-attributes.js';
+import * as sc from '../../../smcard/constants/scard.js';
+import * as smc from '../../../smcard/constants/smclib.js';
+import { GUID_DEVINTERFACE_SMARTCARD_READER } from '../../../smcard/reader/contract.js';
+
+describe('IOCTL codes (§1.1)', () => {
+  it('match the hex and decimal columns', () => {
+    const table: [keyof typeof IOCTL_SMARTCARD, number, number][] = [
+      ['POWER', 0x00310004, 3211268],
+      ['GET_ATTRIBUTE', 0x00310008, 3211272],
+      ['SET_ATTRIBUTE', 0x0031000c, 3211276],
+      ['CONFISCATE', 0x00310010, 3211280],
+      ['TRANSMIT', 0x00310014, 3211284],
+      ['EJECT', 0x00310018, 3211288],
+      ['SWALLOW', 0x0031001c, 3211292],
+      ['IS_PRESENT', 0x00310028, 3211304],
+      ['IS_ABSENT', 0x0031002c, 3211308],
+      ['SET_PROTOCOL', 0x00310030, 3211312],
+      ['GET_STATE', 0x00310038, 3211320],
+      ['GET_LAST_ERROR', 0x0031003c, 3211324],
+      ['GET_PERF_CNTR', 0x00310040, 3211328],
+      ['GET_FEATURE_REQUEST', 0x00313520, 3224864],
+    ];
+    for (const [name, hexValue, dec] of table) {
+      expect(IOCTL_SMARTCARD[name]).toBe(hexValue);
+      expect(IOCTL_SMARTCARD[name]).toBe(dec);
+    }
+  });
+
+  it('display as the forum needs them', () => {
+    expect(formatIoctl(IOCTL_SMARTCARD.IS_ABSENT)).toBe('IOCTL_SMARTCARD_IS_ABSENT (0x31002C)');
+    expect(ioctlName(scardCtlCode(2049))).toBe('SCARD_CTL_CODE(2049)');
+    expect(ioctlName(0x00220004)).toBe('IOCTL_0x00220004');
+  });
+
+  it('detect the vendor range by bit 11 of the function', () => {
+    expect(isVendorIoctl(scardCtlCode(2048))).toBe(true);
+    expect(isVendorIoctl(scardCtlCode(4095))).toBe(true);
+    expect(isVendorIoctl(scardCtlCode(2047))).toBe(false);
+    expect(isVendorIoctl(IOCTL_SMARTCARD.GET_FEATURE_REQUEST)).toBe(true);
+  });
+});
+
+describe('states, protocols, SMCLIB values (§1.2–§1.4)', () => {
+  it('have the Windows values', () => {
+    expect([sc.SCARD_UNKNOWN, sc.SCARD_ABSENT, sc.SCARD_PRESENT, sc.SCARD_SWALLOWED, sc.SCARD_POWERED, sc.SCARD_NEGOTIABLE, sc.SCARD_SPECIFIC]).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(sc.scardStateName(5)).toBe('SCARD_NEGOTIABLE');
+    expect([sc.SCARD_PROTOCOL_T0, sc.SCARD_PROTOCOL_T1, sc.SCARD_PROTOCOL_Tx, sc.SCARD_PROTOCOL_RAW, sc.SCARD_PROTOCOL_DEFAULT]).toEqual([1, 2, 3, 0x10000, 0x80000000]);
+    expect([sc.SCARD_POWER_DOWN, sc.SCARD_COLD_RESET, sc.SCARD_WARM_RESET]).toEqual([0, 1, 2]);
+    expect(sc.SCARD_READER_TYPE.VENDOR).toBe(0xf0);
+    expect(sc.SCARD_READER_TYPE.EMBEDDEDSE).toBe(0x800);
+    expect([sc.SCARD_READER_SWALLOWS, sc.SCARD_READER_EJECTS, sc.SCARD_READER_CONFISCATES, sc.SCARD_READER_CONTACTLESS]).toEqual([1, 2, 4, 8]);
+    expect([smc.SMCLIB_VERSION, smc.SMCLIB_VERSION_REQUIRED, smc.MIN_BUFFER_SIZE, smc.MAXIMUM_ATR_LENGTH]).toEqual([0x150, 0x100, 288, 33]);
+    expect([smc.RDF_CARD_POWER, smc.RDF_TRANSMIT, smc.RDF_CARD_TRACKING, smc.RDF_SET_PROTOCOL, smc.RDF_IOCTL_VENDOR, smc.RDF_ATR_PARSE]).toEqual([0, 1, 4, 5, 8, 9]);
+    expect(smc.CLOCK_RATE_CONVERSION.map((e) => e.F)).toEqual([372, 372, 558, 744, 1116, 1488, 1860, 0, 0, 512, 768, 1024, 1536, 2048, 0, 0]);
+    expect(smc.BIT_RATE_ADJUSTMENT.slice(0, 10)).toEqual([0, 1, 2, 4, 8, 16, 32, 64, 12, 20]);
+    expect(smc.SMARTCARD_READER_GUID).toBe(GUID_DEVINTERFACE_SMARTCARD_READER);
+  });
+
+  it('attribute identifiers follow SCARD_ATTR_VALUE(class, tag) and have names', () => {
+    expect(SCARD_ATTR.VENDOR_NAME).toBe(65792);
+    expect(SCARD_ATTR.CHANNEL_ID).toBe(131344);
+    expect(SCARD_ATTR.USER_TO_CARD_AUTH_DEVICE).toBe(328000);
+    expect(SCARD_ATTR.EXTENDED_BWT).toBe(524812);
+    expect(SCARD_ATTR.ESC_RESET).toBe(499712);
+    expect(SCARD_ATTR.DEVICE_UNIT).toBe(2147418113);
+    expect(SCARD_ATTR.PERF_TRANSMISSION_TIME).toBe(0x7ffe0003);
+    expect(scardAttrName(0x00010100)).toBe('SCARD_ATTR_VENDOR_NAME');
+    expect(scardAttrName(0x12345678)).toBe('SCARD_ATTR_0x12345678');
+  });
+});
