@@ -1,0 +1,40 @@
+// Entry of the `vscr` CLI: parses argv, runs the command, and turns the outcome into an exit code (docs/cli.md).
+
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CommanderError } from 'commander';
+import { describeError, EXIT, exitCodeFor } from './exit-codes.js';
+import { buildProgram } from './program.js';
+
+/** Runs the CLI with `argv` (without node and the script); resolves with the exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are successful outcomes; every other commander error is a usage error (already printed).
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
+      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    const code = exitCodeFor(err);
+    if (code !== EXIT.CANCELLED) process.stderr.write(describeError(err) + '\n');
+    return code;
+  }
+}
+
+function isMain(): boolean {
+  if (process.argv[1] === undefined) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  runCli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

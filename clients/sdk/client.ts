@@ -1,0 +1,354 @@
+// The typed REST client: one method per route of the vscr service (BRIEF "REST"). API layer only; the wire is
+// behind HttpTransport, so it runs in Node and in browsers and tests can inject a mock transport.
+
+import {
+  VscrAbortedError, VscrArgumentError, VscrClientClosedError, VscrHttpError, VscrProtocolError, isVscrError,
+  type VscrErrorBody,
+} from './errors.js';
+import { fromHex } from './hex.js';
+import { SseDecoder } from './sse.js';
+import { FetchTransport, type BodySource, type HttpRequest, type HttpResponse, type HttpTransport } from './transport.js';
+import type {
+  AddReaderOptions, DeviceInfo, DeviceStatus, Health, ReaderInfo, ReaderRef, TraceEntry, VscrEvent,
+} from './types.js';
+
+export const DEFAULT_URL = 'http://127.0.0.1:8790';
+
+export interface VscrClientOptions {
+  /** Service base URL; default `http://127.0.0.1:8790`. Ignored when `transport` is given. */
+  url?: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Replaces the default fetch transport (tests, custom agents). */
+  transport?: HttpTransport;
+  /** A fetch implementation for the default transport. */
+  fetch?: typeof fetch;
+}
+
+/** Input sent as JSON instead of raw bytes; the service decodes it (BRIEF "REST"). */
+export interface DataInput {
+  data: string;
+  encoding?: 'hex' | 'base64' | 'utf8';
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/**
+ * REST client for a vscr service. Every method rejects with a VscrError:
+ * VscrHttpError (the service's error body), VscrUnreachableError, VscrAbortedError, VscrClientClosedError.
+ */
+export class VscrClient {
+  readonly url: string;
+  readonly #transport: HttpTransport;
+  readonly #token: string | undefined;
+  /** Controllers of requests whose bodies are still being read; close() aborts them. */
+  readonly #inflight = new Set<AbortController>();
+  #closed = false;
+
+  constructor(opts: VscrClientOptions = {}) {
+    this.url = (opts.url ?? DEFAULT_URL).replace(/\/+$/, '');
+    this.#transport = opts.transport ?? new FetchTransport({ baseUrl: this.url, fetch: opts.fetch });
+    this.#token = opts.token;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Aborts calls in flight (they fail with VscrClientClosedError) and refuses new ones. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const ac of this.#inflight) ac.abort(new VscrClientClosedError());
+    this.#inflight.clear();
+    await this.#transport.close?.();
+  }
+
+  // ---- health and crypto devices ----
+
+  async health(opts?: CallOptions): Promise<Health> {
+    return this.#json<Health>({ method: 'GET', path: '/health' }, opts);
+  }
+
+  async devices(opts?: CallOptions): Promise<DeviceInfo[]> {
+    return (await this.#json<{ devices: DeviceInfo[] }>({ method: 'GET', path: '/v1/devices' }, opts)).devices;
+  }
+
+  async deviceStatus(device: number, opts?: CallOptions): Promise<DeviceStatus> {
+    return this.#json<DeviceStatus>({ method: 'GET', path: `/v1/devices/${deviceId(device)}/status` }, opts);
+  }
+
+  /** Resets the device (the driver's RESET control) and returns the status after it. */
+  async resetDevice(device: number, opts?: CallOptions): Promise<DeviceStatus> {
+    return this.#json<DeviceStatus>({ method: 'POST', path: `/v1/devices/${deviceId(device)}/reset` }, opts);
+  }
+
+  /**
+   * SHA-256 on the device. Bytes and streams go as the raw request body (streamed); a `{ data, encoding }`
+   * object goes as JSON (the service decodes hex, base64 or utf8). Resolves with the lowercase hex digest.
+   */
+  async sha256(device: number, data: BodySource | DataInput, opts?: CallOptions): Promise<string> {
+    const path = `/v1/devices/${deviceId(device)}/sha256`;
+    const res = isDataInput(data)
+      ? await this.#json<{ digest: string }>({ method: 'POST', path, json: data }, opts)
+      : await this.#json<{ digest: string }>({ method: 'POST', path, headers: { 'content-type': 'application/octet-stream' }, body: data }, opts);
+    return res.digest;
+  }
+
+  /** AES-256-CBC encrypt on the device (zero padding to 16, fixed IV: crypto-device.md). Buffers the result. */
+  async encrypt(device: number, data: BodySource | DataInput, opts?: CallOptions): Promise<Uint8Array> {
+    if (isDataInput(data)) return this.#aesJson(device, 'encrypt', data, opts);
+    return readAll(await this.encryptStream(device, data, opts));
+  }
+
+  async decrypt(device: number, data: BodySource | DataInput, opts?: CallOptions): Promise<Uint8Array> {
+    if (isDataInput(data)) return this.#aesJson(device, 'decrypt', data, opts);
+    return readAll(await this.decryptStream(device, data, opts));
+  }
+
+  /** Like encrypt, but resolves with the response body as a stream for large outputs. */
+  async encryptStream(device: number, data: BodySource, opts?: CallOptions): Promise<ReadableStream<Uint8Array>> {
+    return this.#aes(device, 'encrypt', data, opts);
+  }
+
+  async decryptStream(device: number, data: BodySource, opts?: CallOptions): Promise<ReadableStream<Uint8Array>> {
+    return this.#aes(device, 'decrypt', data, opts);
+  }
+
+  // ---- readers and cards ----
+
+  async readers(opts?: CallOptions): Promise<ReaderInfo[]> {
+    return (await this.#json<{ readers: ReaderInfo[] }>({ method: 'GET', path: '/v1/readers' }, opts)).readers;
+  }
+
+  async addReader(options: AddReaderOptions = {}, opts?: CallOptions): Promise<ReaderInfo> {
+    return (await this.#json<{ reader: ReaderInfo }>({ method: 'POST', path: '/v1/readers', json: options }, opts)).reader;
+  }
+
+  async removeReader(reader: ReaderRef, opts?: CallOptions): Promise<void> {
+    const { res, release } = await this.#send({ method: 'DELETE', path: `/v1/readers/${readerRef(reader)}` }, opts);
+    await res.body?.cancel().catch(() => undefined);
+    release();
+  }
+
+  /** Inserts a card (profile defaults to the service's `default`); 409 VSCR_ERR_CARD_PRESENT when occupied. */
+  async insertCard(reader: ReaderRef, profile?: string, opts?: CallOptions): Promise<ReaderInfo> {
+    const json = profile === undefined ? {} : { profile };
+    return (await this.#json<{ reader: ReaderInfo }>({ method: 'POST', path: `/v1/readers/${readerRef(reader)}/card`, json }, opts)).reader;
+  }
+
+  /** Removes the card; 409 VSCR_ERR_NO_CARD when the reader is empty. */
+  async removeCard(reader: ReaderRef, opts?: CallOptions): Promise<ReaderInfo> {
+    return (await this.#json<{ reader: ReaderInfo }>({ method: 'DELETE', path: `/v1/readers/${readerRef(reader)}/card` }, opts)).reader;
+  }
+
+  async trace(reader: ReaderRef, opts?: CallOptions): Promise<TraceEntry[]> {
+    return (await this.#json<{ entries: TraceEntry[] }>({ method: 'GET', path: `/v1/readers/${readerRef(reader)}/trace` }, opts)).entries;
+  }
+
+  /** The trace as the debugger-log text. */
+  async traceText(reader: ReaderRef, opts?: CallOptions): Promise<string> {
+    const { res, release } = await this.#send({ method: 'GET', path: `/v1/readers/${readerRef(reader)}/trace`, headers: { accept: 'text/plain' } }, opts);
+    try {
+      return await res.text().catch((err: unknown) => { throw this.#mapAbort(err, opts?.signal); });
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Live events from `GET /v1/events` as an async iterator. End it with `break`, the signal, or close().
+   * The iterator ends normally when the service closes the stream.
+   */
+  async *events(opts?: CallOptions): AsyncGenerator<VscrEvent, void, undefined> {
+    const local = new AbortController();
+    const unlink = linkSignal(opts?.signal, local);
+    let releaseEvents = () => undefined as void;
+    try {
+      const { res, release } = await this.#send({ method: 'GET', path: '/v1/events', headers: { accept: 'text/event-stream' } }, { signal: local.signal });
+      releaseEvents = release;
+      if (!res.body) return;
+      const decoder = new SseDecoder();
+      const text = new TextDecoder();
+      const reader = res.body.getReader();
+      try {
+        for (;;) {
+          const chunk = await reader.read().catch((err: unknown) => { throw this.#mapAbort(err, opts?.signal); });
+          if (chunk.done) return;
+          for (const msg of decoder.push(text.decode(chunk.value, { stream: true }))) {
+            let data: VscrEvent['data'];
+            try {
+              data = JSON.parse(msg.data) as VscrEvent['data'];
+            } catch (err) {
+              throw new VscrProtocolError(`event data is not JSON: ${msg.data.slice(0, 80)}`, { cause: err });
+            }
+            yield { event: msg.event, data, ...(msg.id !== undefined ? { id: msg.id } : {}) };
+          }
+        }
+      } finally {
+        reader.cancel().catch(() => undefined);
+      }
+    } finally {
+      unlink();
+      local.abort();
+      releaseEvents();
+    }
+  }
+
+  // ---- internals ----
+
+  async #aes(device: number, op: 'encrypt' | 'decrypt', data: BodySource, opts?: CallOptions): Promise<ReadableStream<Uint8Array>> {
+    const { res, release } = await this.#send({
+      method: 'POST', path: `/v1/devices/${deviceId(device)}/aes-cbc/${op}`,
+      headers: { 'content-type': 'application/octet-stream', accept: 'application/octet-stream' }, body: data,
+    }, opts);
+    if (!res.body) {
+      release();
+      return new ReadableStream({ start: (c) => c.close() });
+    }
+    // The request stays abortable by close() until the caller has read the whole body.
+    return res.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: release }));
+  }
+
+  async #aesJson(device: number, op: 'encrypt' | 'decrypt', data: DataInput, opts?: CallOptions): Promise<Uint8Array> {
+    const res = await this.#json<{ data: string }>({ method: 'POST', path: `/v1/devices/${deviceId(device)}/aes-cbc/${op}`, json: data }, opts);
+    try {
+      return fromHex(res.data);
+    } catch (err) {
+      throw new VscrProtocolError(`the ${op} result is not hex`, { cause: err });
+    }
+  }
+
+  async #json<T>(req: SdkRequest, opts?: CallOptions): Promise<T> {
+    const { res, release } = await this.#send({ ...req, headers: { accept: 'application/json', ...req.headers } }, opts);
+    let text: string;
+    try {
+      text = await res.text().catch((err: unknown) => { throw this.#mapAbort(err, opts?.signal); });
+    } finally {
+      release();
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new VscrProtocolError(`expected JSON from ${req.method} ${req.path}, got: ${text.slice(0, 80)}`, { cause: err });
+    }
+  }
+
+  /**
+   * Sends one request; resolves with a 2xx response, throws the typed error otherwise. The caller calls `release`
+   * once it has read the body: until then close() aborts the request.
+   */
+  async #send(req: SdkRequest, opts?: CallOptions): Promise<{ res: HttpResponse; release: () => void }> {
+    if (this.#closed) throw new VscrClientClosedError();
+    const headers: Record<string, string> = { ...req.headers };
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    let body = req.body;
+    if (req.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(req.json);
+    }
+    const controller = new AbortController();
+    const unlink = linkSignal(opts?.signal, controller);
+    this.#inflight.add(controller);
+    const release = () => {
+      unlink();
+      this.#inflight.delete(controller);
+    };
+    let res: HttpResponse;
+    try {
+      res = await this.#transport.request({ method: req.method, path: req.path, headers, body, signal: controller.signal });
+    } catch (err) {
+      release();
+      throw this.#mapAbort(err, opts?.signal);
+    }
+    if (res.status >= 200 && res.status < 300) return { res, release };
+    try {
+      throw await httpError(res);
+    } finally {
+      release();
+    }
+  }
+
+  #mapAbort(err: unknown, userSignal: AbortSignal | undefined): unknown {
+    if (this.#closed) return new VscrClientClosedError();
+    if (userSignal?.aborted) return err instanceof VscrAbortedError ? err : new VscrAbortedError(userSignal.reason);
+    return err;
+  }
+}
+
+interface SdkRequest {
+  method: HttpRequest['method'];
+  path: string;
+  headers?: Record<string, string>;
+  body?: HttpRequest['body'];
+  json?: unknown;
+}
+
+async function httpError(res: HttpResponse): Promise<VscrHttpError> {
+  let text = '';
+  try {
+    text = await res.text();
+  } catch {
+    // The body is only a detail of the error; the status is the fact.
+  }
+  let body: VscrErrorBody | undefined;
+  try {
+    const parsed = JSON.parse(text) as Partial<VscrErrorBody>;
+    if (parsed && typeof parsed.code === 'string') body = parsed as VscrErrorBody;
+  } catch {
+    // not JSON: keep the text as the message
+  }
+  return new VscrHttpError(res.status, body, text ? `HTTP ${res.status}: ${text.slice(0, 200)}` : undefined);
+}
+
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    total += value.length;
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
+}
+
+function isDataInput(value: unknown): value is DataInput {
+  return typeof value === 'object' && value !== null && !(value instanceof Uint8Array) && typeof (value as DataInput).data === 'string';
+}
+
+function deviceId(device: number): string {
+  if (!Number.isInteger(device) || device < 0) throw new VscrArgumentError(`device must be a non-negative integer, got ${String(device)}`);
+  return String(device);
+}
+
+function readerRef(reader: ReaderRef): string {
+  if (typeof reader === 'number') {
+    if (!Number.isInteger(reader) || reader < 0) throw new VscrArgumentError(`reader index must be a non-negative integer, got ${reader}`);
+    return String(reader);
+  }
+  if (reader === '') throw new VscrArgumentError('reader name must not be empty');
+  return encodeURIComponent(reader);
+}
+
+function linkSignal(from: AbortSignal | undefined, to: AbortController): () => void {
+  if (!from) return () => undefined;
+  if (from.aborted) {
+    to.abort(from.reason);
+    return () => undefined;
+  }
+  const onAbort = () => to.abort(from.reason);
+  from.addEventListener('abort', onAbort, { once: true });
+  return () => from.removeEventListener('abort', onAbort);
+}
+
+export { isVscrError };

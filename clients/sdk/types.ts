@@ -1,0 +1,68 @@
+// Response shapes of the vscr REST API (BRIEF "REST"), as the SDK returns them.
+
+export interface Health {
+  status: 'ok';
+  version: string;
+  node: string;
+  uptimeSeconds: number;
+}
+
+export interface DeviceStatus {
+  state: number;
+  stateName: string;
+  errorCode: number;
+  errorName: string;
+}
+
+export interface DeviceInfo extends DeviceStatus {
+  id: number;
+  vendorId: number;
+  deviceId: number;
+  revision: number;
+  engine: string;
+  interruptMode: string;
+  guestMemoryBytes: number;
+  /** The largest request body the device accepts, when the service reports it. */
+  maxRequestBytes?: number;
+}
+
+export interface ReaderInfo {
+  index: number;
+  name: string;
+  state: number;
+  stateNames: string[];
+  cardPresent: boolean;
+  /** Hex, or null with no card. */
+  atr: string | null;
+  protocol: number;
+  eventCounter: number;
+  sharing: number;
+  published: boolean;
+  failure: string | null;
+  variant: string;
+  profile: string | null;
+  /** The reader's device interface path, when the service reports it. */
+  symbolicLink?: string;
+}
+
+export interface AddReaderOptions {
+  vendorName?: string;
+  ifdType?: string;
+  variant?: string;
+}
+
+/** One trace entry; the service defines the fields, the SDK passes them through. */
+export type TraceEntry = Record<string, unknown>;
+
+/** One server-sent event from `GET /v1/events`. */
+export interface VscrEvent {
+  /** The SSE `event:` field: `reader` or `device` (or `message` when absent). */
+  event: string;
+  /** The SSE `id:` field, when sent. */
+  id?: string;
+  /** The parsed `data:` JSON; it carries a `type`. */
+  data: { type: string; [key: string]: unknown };
+}
+
+/** A reader named by its index or its exact name. */
+export type ReaderRef = number | string;

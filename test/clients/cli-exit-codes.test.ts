@@ -1,0 +1,140 @@
+// `vscr` exit codes (docs/cli.md): 0 ok, 1 local error, 2 usage, 3 unreachable, 4 device/card error, 130
+// cancelled — spawned for real — and --help for every command.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { buildProgram } from '../../clients/cli/program.js';
+import { runCli as runInProcess } from '../../clients/cli/main.js';
+import { cliEnv, collect, runCli, spawnCli, startTestService, waitForOutput, type TestService } from './cli-harness.js';
+
+let ts: TestService;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  ts = await startTestService();
+  env = cliEnv(ts.service.url);
+});
+afterAll(async () => {
+  await ts?.stop();
+});
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** Runs the CLI in this process with stdout/stderr captured (cheap; the spawned tests cover the real binary). */
+async function inProcess(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  const saved = process.env.VSCR_URL;
+  process.env.VSCR_URL = ts.service.url;
+  try {
+    const code = await runInProcess(args);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+    if (saved === undefined) delete process.env.VSCR_URL;
+    else process.env.VSCR_URL = saved;
+  }
+}
+
+describe('exit codes of the real binary', () => {
+  it('2 for a usage error, with a hint', async () => {
+    const r = await runCli(['status', '--device', 'x'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not a non-negative integer/);
+  });
+
+  it('3 when the service is unreachable, saying how to start it', async () => {
+    const r = await runCli(['status', '--url', `http://127.0.0.1:${await freePort()}`], env);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/cannot reach the vscr service .*ECONNREFUSED.*vscr serve/);
+  });
+
+  it('4 for a device error (unknown device), with the service code', async () => {
+    const r = await runCli(['status', '--device', '7'], env);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/VSCR_ERR_UNKNOWN_DEVICE, HTTP 404/);
+  });
+
+  it('130 when Ctrl-C interrupts a device operation, after resetting the device', async () => {
+    const child = spawnCli(['hash', '-', '--progress'], env);
+    child.stdin.write('partial input that never ends');
+    await waitForOutput(child.stderr, /reading standard input/);
+    const done = collect(child, 30_000);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/Cancelled: resetting the device[\s\S]*Reset done/);
+    child.stdin.destroy();
+  });
+
+  it('0 and usage text for --help', async () => {
+    const r = await runCli(['hash', '--help'], env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: vscr hash \[options\] <file>/);
+  });
+});
+
+describe('exit codes in process', () => {
+  it('2 for unknown commands, unknown options, bad hex and missing arguments', async () => {
+    expect((await inProcess(['bogus'])).code).toBe(2);
+    expect((await inProcess(['status', '--nope'])).code).toBe(2);
+    expect((await inProcess(['insert'])).code).toBe(2);
+    const bad = await inProcess(['apdu', '0', '00a4zz']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/not a hex string/);
+    expect((await inProcess(['apdu', '0', '00a4'])).code).toBe(2);
+    expect((await inProcess(['scan', '--count', '0'])).code).toBe(2);
+    expect((await inProcess(['status', '--url', 'ftp://x'])).code).toBe(2);
+  });
+
+  it('4 for card errors: insert into an occupied reader, remove from an empty one, APDU to an empty reader', async () => {
+    const occupied = await inProcess(['insert', '0']);
+    expect(occupied.code).toBe(4);
+    expect(occupied.err).toMatch(/VSCR_ERR_CARD_PRESENT, HTTP 409/);
+    const empty = await inProcess(['remove', '1']);
+    expect(empty.code).toBe(4);
+    expect(empty.err).toMatch(/VSCR_ERR_NO_CARD/);
+    const apdu = await inProcess(['apdu', '1', '00a4040000']);
+    expect(apdu.code).toBe(4);
+    expect(apdu.err).toMatch(/SCARD_E_NO_SMARTCARD/);
+    const unknownReader = await inProcess(['trace', 'no such reader']);
+    expect(unknownReader.code).toBe(4);
+    expect(unknownReader.err).toMatch(/VSCR_ERR_UNKNOWN_READER/);
+  });
+
+  it('1 for a missing local file', async () => {
+    const r = await inProcess(['hash', '/nonexistent/file']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/no such file: \/nonexistent\/file/);
+  });
+});
+
+describe('--help', () => {
+  it('exists for every command and lists the common options of client commands', () => {
+    const program = buildProgram();
+    const names = program.commands.map((c) => c.name());
+    expect(names).toEqual(['hash', 'encrypt', 'decrypt', 'status', 'reset', 'devices', 'readers', 'insert', 'remove', 'trace', 'scan', 'apdu', 'serve']);
+    for (const cmd of program.commands) {
+      const help = cmd.helpInformation();
+      expect(help, cmd.name()).toMatch(new RegExp(`^Usage: vscr ${cmd.name()}`));
+      expect(cmd.description().length, cmd.name()).toBeGreaterThan(10);
+      if (cmd.name() !== 'serve') expect(help, cmd.name()).toMatch(/--url <url>[\s\S]*--token <token>[\s\S]*--json/);
+    }
+    expect(program.helpInformation()).toMatch(/Commands:[\s\S]*scan/);
+  });
+
+  it('`vscr serve --help` prints the service\'s own flags and exits 0', async () => {
+    const r = await inProcess(['serve', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/--data-dir <dir>/);
+  });
+});

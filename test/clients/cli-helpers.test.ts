@@ -1,0 +1,61 @@
+// Pure helpers of the CLI: status-word meanings, the original's status names, scan's event arithmetic, exit codes.
+import { describe, expect, it } from 'vitest';
+import { statusWordMeaning } from '../../clients/cli/status-words.js';
+import { formatError, formatState } from '../../clients/cli/status-names.js';
+import { cardEvents } from '../../clients/cli/commands/scan.js';
+import { EXIT, exitCodeFor, UsageError, CancelledError, LocalError } from '../../clients/cli/exit-codes.js';
+import { VscrHttpError, VscrUnreachableError } from '../../clients/sdk/errors.js';
+import { PcscError, WinscardSocketError } from '../../clients/winscard/errors.js';
+import { SCARD, SCARD_STATE } from '../../service/rm/pcsc-constants.js';
+
+describe('status words', () => {
+  it('names the common ISO 7816-4 status words', () => {
+    expect(statusWordMeaning(0x90, 0x00)).toBe('Normal processing.');
+    expect(statusWordMeaning(0x6a, 0x82)).toMatch(/file or application not found/);
+    expect(statusWordMeaning(0x61, 0x10)).toMatch(/16 response bytes/);
+    expect(statusWordMeaning(0x6c, 0x20)).toMatch(/32 bytes available/);
+    expect(statusWordMeaning(0x63, 0xc2)).toMatch(/counter 2/);
+    expect(statusWordMeaning(0x6d, 0x00)).toMatch(/instruction code not supported/);
+    expect(statusWordMeaning(0x12, 0x34)).toBe('Unknown status word.');
+  });
+});
+
+describe('status names', () => {
+  it('prints the original console lines', () => {
+    expect(`State: ${formatState(0)}`).toBe('State: ReadyState (0)');
+    expect(`Error: ${formatError(0)}`).toBe('Error: no error (0)');
+    expect(formatState(3)).toBe('Sha2State (3)');
+    expect(formatError(1)).toBe('dma error (1)');
+    expect(formatError(9)).toBe('unknown error (9)');
+  });
+});
+
+describe('scan cardEvents', () => {
+  const P = SCARD_STATE.PRESENT;
+  const E = SCARD_STATE.EMPTY;
+  const at = (counter: number, bits: number) => ((counter << 16) | bits) >>> 0;
+  it('reports one event per counter step, ending in the new state', () => {
+    expect(cardEvents(at(0, E), at(1, P))).toEqual(['inserted']);
+    expect(cardEvents(at(1, P), at(2, E))).toEqual(['removed']);
+    expect(cardEvents(at(1, P), at(3, P))).toEqual(['removed', 'inserted']);
+    expect(cardEvents(at(0xffff, E), at(0, P))).toEqual(['inserted']); // the counter wraps at 16 bits
+    expect(cardEvents(at(4, P), at(4, P | SCARD_STATE.INUSE))).toEqual([]);
+  });
+  it('still reports a presence change from a server without the counter', () => {
+    expect(cardEvents(E, P)).toEqual(['inserted']);
+  });
+});
+
+describe('exit codes', () => {
+  it('maps each error family to its documented code', () => {
+    expect(exitCodeFor(new UsageError('x'))).toBe(EXIT.USAGE);
+    expect(exitCodeFor(new CancelledError())).toBe(130);
+    expect(exitCodeFor(new LocalError('x'))).toBe(1);
+    expect(exitCodeFor(new VscrUnreachableError('http://x', new Error('ECONNREFUSED')))).toBe(3);
+    expect(exitCodeFor(new WinscardSocketError('closed'))).toBe(3);
+    expect(exitCodeFor(new VscrHttpError(404, { error: 'Not Found', code: 'VSCR_ERR_UNKNOWN_DEVICE', message: 'm' }))).toBe(4);
+    expect(exitCodeFor(new PcscError('SCardConnect', SCARD.E_NO_SMARTCARD))).toBe(4);
+    expect(Object.assign(new Error('no'), { code: 'ENOENT' })).toBeTruthy();
+    expect(exitCodeFor(Object.assign(new Error('no'), { code: 'ENOENT' }))).toBe(1);
+  });
+});

@@ -1,0 +1,61 @@
+// `vscr scan` (like pcsc_scan): a real session sees an insert and a remove, then ends by --count; --timeout ends
+// an idle scan.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VscrClient } from '../../clients/sdk/client.js';
+import { cliEnv, collect, runCli, spawnCli, startTestService, waitForOutput, type TestService } from './cli-harness.js';
+
+let ts: TestService;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  ts = await startTestService();
+  env = cliEnv(ts.service.url);
+});
+afterAll(async () => {
+  await ts?.stop();
+});
+
+describe('vscr scan', () => {
+  it('reports the initial readers, then an insert and a remove, and exits 0 after --count 2', async () => {
+    const child = spawnCli(['scan', '--json', '--count', '2', '--timeout', '40'], env);
+    child.stdin.end();
+    const done = collect(child, 45_000, ['scan']);
+    // Both readers' initial states are printed before the first wait starts.
+    await waitForOutput(child.stdout, /"reader":"vscr Virtual Reader 01 00"[^\n]*\n/);
+    const rest = new VscrClient({ url: ts.service.url });
+    await rest.insertCard(1);
+    await rest.removeCard(1);
+    await rest.close();
+    const r = await done;
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l.type, l.event, l.reader])).toEqual([
+      ['reader', 'present', 'vscr Virtual Reader 00 00'],
+      ['reader', 'present', 'vscr Virtual Reader 01 00'],
+      ['card', 'inserted', 'vscr Virtual Reader 01 00'],
+      ['card', 'removed', 'vscr Virtual Reader 01 00'],
+    ]);
+    expect(lines[0]).toMatchObject({ cardPresent: true });
+    expect(lines[2].atr).toMatch(/^3b/);
+    expect(lines[3].atr).toBeNull();
+    expect((lines[3].eventCounter as number) - (lines[1].eventCounter as number)).toBe(2);
+  });
+
+  it('prints text like pcsc_scan and ends after --timeout with no events', async () => {
+    const r = await runCli(['scan', '--timeout', '1'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Reader: vscr Virtual Reader 00 00\n {2}Card state: Card inserted\n {2}ATR: 3B /);
+    expect(r.stdout).toContain('Reader: vscr Virtual Reader 01 00\n  Card state: Card removed\n');
+  });
+
+  it('Ctrl-C ends a blocking scan with SCardCancel and exit 130', async () => {
+    const child = spawnCli(['scan'], env);
+    child.stdin.end();
+    await waitForOutput(child.stdout, /Waiting for card events/);
+    const done = collect(child, 30_000, ['scan']);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain('Cancelled');
+  });
+});
