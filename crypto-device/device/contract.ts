@@ -1,6 +1,8 @@
 // The hardware-facing contract of the emulated PCI crypto device: what a driver may touch (BAR0, guest RAM,
 // interrupts). Implemented by pci-crypto-device.ts; consumed by crypto-device/driver/.
 
+import type { Logger } from 'pino';
+
 export type EngineName = 'native' | 'noble';
 
 /** INTx line-based; one MSI (vector 0 for every event); four MSIs (vector = interrupt number). */
@@ -17,6 +19,8 @@ export interface CryptoDeviceOptions {
   guestMemoryBytes?: number;
   /** Largest work unit between reset checks, in bytes. Default and maximum 65536. */
   chunkBytes?: number;
+  /** Guest mistakes are logged at debug level on a child of this logger. Added by the device engineer (optional). */
+  logger?: Logger;
 }
 
 /** Guest physical memory: a SharedArrayBuffer the device worker reads and writes by physical address. */

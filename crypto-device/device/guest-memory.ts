@@ -1,0 +1,134 @@
+// Guest physical RAM: one SharedArrayBuffer the device worker reads and writes by physical address, with a
+// 4 KiB page allocator (ARCHITECTURE.md "Guest memory").
+
+import type { GuestMemory } from './contract.js';
+import { PAGE_SIZE } from './registers.js';
+
+export const DEFAULT_GUEST_MEMORY_BYTES = 1024 * 1024 * 1024;
+/**
+ * 4 GiB: what the contract allows. V8 on Node 20 accepts a single SharedArrayBuffer this large (checked on
+ * v20.20: `new SharedArrayBuffer(2 ** 32)` and a Uint8Array over all of it work), and the pages are committed
+ * only when touched. Physical addresses then stay below 2^32, far inside the device's 44 bits.
+ */
+export const MAX_GUEST_MEMORY_BYTES = 4 * 1024 * 1024 * 1024;
+
+/** Thrown when the allocator cannot satisfy a request (the driver maps it to STATUS_INSUFFICIENT_RESOURCES). */
+export class GuestMemoryExhaustedError extends Error {
+  readonly code = 'VSCR_ERR_GUEST_MEMORY_EXHAUSTED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'GuestMemoryExhaustedError';
+  }
+}
+
+/** @throws RangeError when `sizeBytes` is not a multiple of 4096 in [8 KiB, 4 GiB]. */
+export function validateGuestMemorySize(sizeBytes: number): number {
+  if (!Number.isSafeInteger(sizeBytes) || sizeBytes % PAGE_SIZE !== 0 || sizeBytes < 2 * PAGE_SIZE) {
+    throw new RangeError(`guestMemoryBytes must be a multiple of 4096 and at least 8192 (got ${sizeBytes})`);
+  }
+  if (sizeBytes > MAX_GUEST_MEMORY_BYTES) {
+    throw new RangeError(
+      `guestMemoryBytes ${sizeBytes} exceeds the 4 GiB maximum (one SharedArrayBuffer; physical addresses below 2^32)`,
+    );
+  }
+  return sizeBytes;
+}
+
+/**
+ * Page allocator. Pages are returned as physical byte addresses (page-aligned, never 0).
+ *
+ * Scattered allocations (the default) come from the top of RAM downwards, so consecutive pages of one allocation
+ * are never physically ascending: every page boundary of a buffer is a real scatter-gather jump, and a device bug
+ * that reads past a page end reads the wrong data. Contiguous runs are first-fit from the bottom, so the two
+ * policies rarely fragment each other.
+ */
+export class PagedGuestMemory implements GuestMemory {
+  readonly sizeBytes: number;
+  readonly sab: SharedArrayBuffer;
+  readonly bytes: Uint8Array;
+  private readonly used: Uint8Array; // one byte per page: 1 = allocated (page 0 is permanently reserved)
+  private readonly pageCount: number;
+  private free: number;
+  private topCursor: number; // no free page above this index
+  private lowCursor = 1; // no free page below this index (so contiguous searches skip the used bottom)
+
+  constructor(sizeBytes: number = DEFAULT_GUEST_MEMORY_BYTES) {
+    this.sizeBytes = validateGuestMemorySize(sizeBytes);
+    this.sab = new SharedArrayBuffer(sizeBytes);
+    this.bytes = new Uint8Array(this.sab);
+    this.pageCount = sizeBytes / PAGE_SIZE;
+    this.used = new Uint8Array(this.pageCount);
+    this.used[0] = 1; // physical address 0 means "no page" to the device
+    this.free = this.pageCount - 1;
+    this.topCursor = this.pageCount - 1;
+  }
+
+  get freePageCount(): number {
+    return this.free;
+  }
+
+  allocPage(): number {
+    return this.allocPages(1)[0];
+  }
+
+  allocPages(count: number, options?: { contiguous?: boolean }): number[] {
+    if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`page count must be a non-negative integer (got ${count})`);
+    if (count === 0) return [];
+    if (count > this.free) {
+      throw new GuestMemoryExhaustedError(`${count} pages requested, ${this.free} free`);
+    }
+    return options?.contiguous ? this.allocContiguous(count) : this.allocScattered(count);
+  }
+
+  freePages(pages: readonly number[]): void {
+    // Validate everything first so a bad call frees nothing (host bug: throw).
+    const seen = new Set<number>();
+    for (const phys of pages) {
+      const page = phys / PAGE_SIZE;
+      if (!Number.isInteger(page) || page <= 0 || page >= this.pageCount || this.used[page] === 0 || seen.has(page)) {
+        throw new RangeError(`freePages: 0x${Number(phys).toString(16)} is not an allocated page (or is listed twice)`);
+      }
+      seen.add(page);
+    }
+    for (const page of seen) {
+      this.used[page] = 0;
+      this.free++;
+      if (page > this.topCursor) this.topCursor = page;
+      if (page < this.lowCursor) this.lowCursor = page;
+    }
+  }
+
+  private allocScattered(count: number): number[] {
+    const out: number[] = [];
+    let page = this.topCursor;
+    while (out.length < count) {
+      if (this.used[page] === 0) {
+        this.used[page] = 1;
+        out.push(page * PAGE_SIZE);
+      }
+      page--;
+    }
+    this.free -= count;
+    this.topCursor = page;
+    return out;
+  }
+
+  private allocContiguous(count: number): number[] {
+    while (this.lowCursor < this.pageCount && this.used[this.lowCursor] !== 0) this.lowCursor++;
+    let run = 0;
+    for (let page = this.lowCursor; page < this.pageCount; page++) {
+      run = this.used[page] === 0 ? run + 1 : 0;
+      if (run === count) {
+        const first = page - count + 1;
+        const out: number[] = [];
+        for (let p = first; p <= page; p++) {
+          this.used[p] = 1;
+          out.push(p * PAGE_SIZE);
+        }
+        this.free -= count;
+        return out;
+      }
+    }
+    throw new GuestMemoryExhaustedError(`no run of ${count} contiguous free pages (${this.free} pages free)`);
+  }
+}

@@ -1,0 +1,362 @@
+// The PCI crypto device model (crypto-device.md), read top to bottom like QEMU's edu.c: identity, registers,
+// state, IRQ helpers, MMIO, DMA (on the worker), reset, then realize/uninit. This file is the host-thread side;
+// the command work runs in device-worker.ts.
+
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { ENGINE_NAMES } from '../engines/index.js';
+import type {
+  CryptoDeviceOptions,
+  EngineName,
+  InterruptMode,
+  InterruptServiceRoutine,
+  PciCryptoDevice,
+} from './contract.js';
+import { MAX_CHUNK_BYTES } from './commands.js';
+import type { DeviceWorkerData, DeviceWorkerMessage } from './device-worker.js';
+import { DEFAULT_GUEST_MEMORY_BYTES, PagedGuestMemory } from './guest-memory.js';
+import { InterruptController } from './interrupt-controller.js';
+import { BAR0_SIZE, COMMAND, ERROR, PCI_ID, REG, REG_FILE_SIZE, RegisterFile, type RegName } from './registers.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Identity and registers: PCI_ID and REG live in registers.ts (shared with the worker). Summary of BAR0:
+//   0x00 ErrorCode u8 (RO)  0x01 State u8 (RO)  0x02 Command u8  0x03 InterruptFlag u8 (bit (1<<n)>>1 = irq n)
+//   0x04/0x08/0x0C DmaIn{Address,PagesCount,SizeInBytes} u32   0x10/0x14/0x18 DmaOut{...} u32
+//   0x1C/0x1D/0x1E Msi{Error,Ready,Reset}Flag u8   0x1F unused   0x20.. read as 0
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Options beyond the contract that tests use. */
+export interface PciCryptoDeviceTestOptions {
+  /** INTx: consecutive unhandled ISR calls before delivery stops (default 1000). */
+  intxUnhandledLimit?: number;
+  /** Initial interrupt mode (default 'intx', as a PCI function comes out of reset with MSI disabled). */
+  interruptMode?: InterruptMode;
+}
+
+/** Upper bound on how long busReset waits for the worker to notice it (one chunk normally takes < 1 ms). */
+const BUS_RESET_WAIT_MS = 1000;
+
+/** Register name at each field's first byte; writes anywhere else are ignored. */
+const FIELD_AT = new Map<number, RegName>((Object.keys(REG) as RegName[]).map((name) => [REG[name].offset, name]));
+
+export class PciCryptoDeviceModel implements PciCryptoDevice {
+  readonly pci = { vendorId: PCI_ID.vendorId, deviceId: PCI_ID.deviceId, revision: PCI_ID.revision, name: PCI_ID.name };
+  readonly engine: EngineName;
+  readonly memory: PagedGuestMemory;
+  readonly chunkBytes: number;
+
+  // ------------------------------------------------ state ------------------------------------------------------
+  private readonly regs = new RegisterFile();
+  private readonly irq: InterruptController;
+  private readonly log: Logger | undefined;
+  private worker: Worker | undefined;
+  private workerRefed = false;
+  private destroyed = false;
+
+  constructor(options: CryptoDeviceOptions & PciCryptoDeviceTestOptions = {}) {
+    this.engine = options.engine ?? 'native';
+    if (!ENGINE_NAMES.includes(this.engine)) throw new RangeError(`unknown engine '${String(this.engine)}' (expected native or noble)`);
+    this.chunkBytes = options.chunkBytes ?? MAX_CHUNK_BYTES;
+    if (!Number.isSafeInteger(this.chunkBytes) || this.chunkBytes < 16 || this.chunkBytes > MAX_CHUNK_BYTES) {
+      throw new RangeError(`chunkBytes must be an integer in [16, 65536] (got ${this.chunkBytes})`);
+    }
+    this.memory = new PagedGuestMemory(options.guestMemoryBytes ?? DEFAULT_GUEST_MEMORY_BYTES);
+    this.log = options.logger?.child({ device: PCI_ID.name });
+    this.irq = new InterruptController({
+      anyFlagSet: () => this.regs.locked(() => this.regs.anyFlagSet()),
+      logger: this.log,
+      unhandledLimit: options.intxUnhandledLimit,
+    });
+    if (options.interruptMode) this.irq.setMode(options.interruptMode);
+  }
+
+  // ------------------------------------------------ IRQ helpers ------------------------------------------------
+  /** Hands interrupts raised under the lock (flags already set, mask already applied) to the controller. */
+  private deliver(irqs: readonly number[]): void {
+    for (const n of irqs) this.irq.signal(n);
+  }
+
+  /** ack: the driver cleared a flag; in INTx mode the line drops once all three flags are 0 (DEVIATIONS.md 2). */
+  private ackLocked(): boolean {
+    return this.irq.mode === 'intx' && !this.regs.anyFlagSet();
+  }
+
+  get interruptMode(): InterruptMode {
+    return this.irq.mode;
+  }
+
+  setInterruptMode(mode: InterruptMode): void {
+    this.irq.setMode(mode);
+  }
+
+  connectInterrupt(isr: InterruptServiceRoutine): () => void {
+    return this.irq.connect(isr);
+  }
+
+  get intxAsserted(): boolean {
+    return this.irq.lineAsserted;
+  }
+
+  // ------------------------------------------------ MMIO -------------------------------------------------------
+  /** A guest access must be 1, 2, 4 or 8 bytes and lie wholly inside BAR0 (DEVIATIONS.md 1). */
+  private accessOk(offset: number, size: number): boolean {
+    return (
+      Number.isInteger(offset) && offset >= 0 && (size === 1 || size === 2 || size === 4 || size === 8) && offset + size <= BAR0_SIZE
+    );
+  }
+
+  mmioRead(offset: number, size: 1 | 2 | 4 | 8): number | bigint {
+    if (!this.accessOk(offset, size)) {
+      this.log?.debug({ offset, size }, 'guest MMIO read outside BAR0 or of a bad size: reads 0');
+      return size === 8 ? 0n : 0;
+    }
+    if (size === 8) {
+      // Split into two 4-byte accesses, low first, as the bus does for this 4-byte-max region.
+      const lo = this.read32(offset);
+      const hi = this.read32(offset + 4);
+      return (BigInt(hi) << 32n) | BigInt(lo);
+    }
+    return this.readSmall(offset, size);
+  }
+
+  private read32(offset: number): number {
+    return this.readSmall(offset, 4);
+  }
+
+  /**
+   * Reads are raw little-endian bytes of the register file, as the original reads its memio array: a 4-byte read
+   * at 0x00 returns ErrorCode | State << 8 | Command << 16 | InterruptFlag << 24. No switch is needed because no
+   * read has a side effect.
+   */
+  private readSmall(offset: number, size: 1 | 2 | 4): number {
+    if (offset >= REG_FILE_SIZE) return 0;
+    return this.regs.locked(() => this.regs.readRaw(offset, size));
+  }
+
+  mmioWrite(offset: number, size: 1 | 2 | 4 | 8, value: number | bigint): void {
+    if (!this.accessOk(offset, size)) {
+      this.log?.debug({ offset, size }, 'guest MMIO write outside BAR0 or of a bad size: dropped');
+      return;
+    }
+    const v = toBigInt(value);
+    if (size === 8) {
+      this.writeField(offset, Number(v & 0xffff_ffffn));
+      this.writeField(offset + 4, Number((v >> 32n) & 0xffff_ffffn));
+      return;
+    }
+    this.writeField(offset, Number(BigInt.asUintN(size * 8, v)));
+  }
+
+  /** One write to the field starting at `offset`; the value is then truncated to that field's width. */
+  private writeField(offset: number, value: number): void {
+    const field = FIELD_AT.get(offset);
+    if (field === undefined) {
+      this.log?.debug({ offset }, 'guest MMIO write to no register: ignored');
+      return;
+    }
+    let irqs: number[] = [];
+    let wake = false;
+    let lower = false;
+    this.regs.locked(() => {
+      switch (field) {
+        case 'ERROR_CODE':
+        case 'STATE':
+          // Device-owned: not stored; the driver's logic error is reported as error 3.
+          this.log?.debug({ field }, 'guest wrote a read-only register: error 3');
+          irqs = this.regs.raiseError(ERROR.WRITE_IO);
+          break;
+        case 'COMMAND': {
+          const command = value & 0xff;
+          const current = this.regs.get('COMMAND');
+          if (command === COMMAND.RESET) {
+            // Reset is accepted at any time; a running command notices it between chunks.
+            this.regs.set('COMMAND', command);
+            wake = true;
+          } else if (command < COMMAND.AES_CBC_ENCRYPT || command > COMMAND.SHA256) {
+            // DEVIATIONS.md 3: an invalid value (0 included) is never stored, so it can never run.
+            this.log?.debug({ command }, 'guest wrote an invalid command: error 3');
+            irqs = this.regs.raiseError(ERROR.WRITE_IO);
+          } else if (current !== COMMAND.IDLE) {
+            // DEVIATIONS.md 4: a command while busy is a driver logic error; the running one goes on.
+            this.log?.debug({ command, current }, 'guest wrote a command while busy: error 3');
+            irqs = this.regs.raiseError(ERROR.WRITE_IO);
+          } else {
+            this.regs.set('COMMAND', command);
+            wake = true;
+          }
+          break;
+        }
+        case 'INTERRUPT_FLAG':
+        case 'DMA_IN_ADDRESS':
+        case 'DMA_IN_PAGES_COUNT':
+        case 'DMA_IN_SIZE':
+        case 'DMA_OUT_ADDRESS':
+        case 'DMA_OUT_PAGES_COUNT':
+        case 'DMA_OUT_SIZE':
+          this.regs.set(field, value);
+          break;
+        case 'MSI_ERROR_FLAG':
+        case 'MSI_READY_FLAG':
+        case 'MSI_RESET_FLAG':
+          this.regs.set(field, value);
+          lower = this.ackLocked();
+          break;
+      }
+    });
+    if (lower) this.irq.lower();
+    if (wake) {
+      this.holdProcess(true);
+      this.regs.ringDoorbell(); // the MMIO write returns now; the worker does the work
+    }
+    this.deliver(irqs);
+  }
+
+  // ------------------------------------------------ DMA --------------------------------------------------------
+  // The page-list walk and the commands run on the worker: dma.ts (DmaCursor) and commands.ts.
+
+  // ------------------------------------------------ reset ------------------------------------------------------
+  /** PCI bus reset (power-on): every register 0 (InterruptFlag 0 = all disabled), the line down, the worker idle. */
+  busReset(): void {
+    this.regs.locked(() => {
+      this.regs.zeroAll();
+      this.regs.bumpGeneration(); // a running command sees this between chunks and ends without an interrupt
+    });
+    // Hold the caller until the worker has left any running command (at most one chunk, well under a
+    // millisecond for 64 KiB), so no DMA happens after the bus reset returns.
+    if (this.worker && !this.regs.waitNotBusy(BUS_RESET_WAIT_MS)) {
+      this.log?.error({ waitedMs: BUS_RESET_WAIT_MS }, 'device worker did not stop its command after a bus reset');
+    }
+    this.irq.reset();
+  }
+
+  // ------------------------------------------------ realize / uninit -------------------------------------------
+  /** Starts the device thread; resolves once it runs. */
+  async realize(keyString: string | undefined): Promise<void> {
+    const entry = workerEntry();
+    const data: DeviceWorkerData = {
+      regs: this.regs.sab,
+      memory: this.memory.sab,
+      engine: this.engine,
+      keyString,
+      chunkBytes: this.chunkBytes,
+      debug: this.log?.isLevelEnabled('debug') ?? false,
+    };
+    const worker = new Worker(entry.script, { workerData: data, eval: entry.eval });
+    // Wait for the worker's own 'ready' (not 'online'), so a worker that cannot load its modules fails creation.
+    await new Promise<void>((resolve, reject) => {
+      const fail = (err: Error) => {
+        worker.off('message', onReady);
+        reject(err);
+      };
+      const onReady = (m: DeviceWorkerMessage) => {
+        if (m.type !== 'ready') return;
+        worker.off('message', onReady);
+        worker.off('error', fail);
+        worker.off('exit', onExit);
+        resolve();
+      };
+      const onExit = (code: number) => fail(new Error(`device worker exited with code ${code} during start`));
+      worker.on('message', onReady);
+      worker.once('error', fail);
+      worker.once('exit', onExit);
+    });
+    this.worker = worker;
+    worker.on('message', (m: DeviceWorkerMessage) => this.onWorkerMessage(m));
+    worker.on('error', (err) => this.onWorkerDied(err));
+    worker.on('exit', (code) => {
+      if (!this.destroyed) this.onWorkerDied(new Error(`device worker exited with code ${code}`));
+    });
+    worker.unref(); // an idle device does not keep the process alive; holdProcess re-refs while a command runs
+  }
+
+  private onWorkerMessage(m: DeviceWorkerMessage): void {
+    switch (m.type) {
+      case 'irq':
+        this.deliver(m.irqs);
+        break;
+      case 'idle':
+        // Only when no command was accepted since the one the worker answered: otherwise its interrupt is still
+        // to come, and an unref'd worker could let the process exit before that message arrives.
+        if (m.doorbell === this.regs.doorbell()) this.holdProcess(false);
+        break;
+      case 'ready':
+        break;
+      case 'log':
+        if (m.level === 'debug') this.log?.debug(m.fields ?? {}, m.msg);
+        else this.log?.error(m.fields ?? {}, m.msg);
+        break;
+    }
+  }
+
+  /** A dead worker is a host fault: report it to the guest as an internal error rather than hanging it. */
+  private onWorkerDied(err: Error): void {
+    if (this.destroyed) return;
+    this.log?.error({ err }, 'device worker died');
+    this.worker = undefined;
+    this.holdProcess(false);
+    const irqs = this.regs.locked(() => this.regs.raiseError(ERROR.INTERNAL));
+    this.deliver(irqs);
+  }
+
+  private holdProcess(hold: boolean): void {
+    if (!this.worker || hold === this.workerRefed) return;
+    this.workerRefed = hold;
+    if (hold) this.worker.ref();
+    else this.worker.unref();
+  }
+
+  /** uninit: stop the worker (it checks between chunks), then drop the interrupt wiring. Idempotent. */
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    const worker = this.worker;
+    this.worker = undefined;
+    this.regs.requestStop();
+    if (worker) {
+      worker.ref(); // an unref'd worker would let the event loop end before its 'exit' arrives
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      const timer = setTimeout(() => void worker.terminate(), 5000);
+      timer.unref();
+      await exited;
+      clearTimeout(timer);
+    }
+    this.irq.reset();
+  }
+}
+
+/** Any guest-supplied value as an unsigned bigint; junk (NaN, non-numbers) counts as 0, never an exception. */
+function toBigInt(value: unknown): bigint {
+  if (typeof value === 'bigint') return BigInt.asUintN(64, value);
+  if (typeof value === 'number' && Number.isFinite(value)) return BigInt.asUintN(64, BigInt(Math.trunc(value)));
+  return 0n;
+}
+
+/**
+ * How to start the worker. From the compiled build the worker is plain .js. From TypeScript sources (tsx, vitest)
+ * it is a .ts file: on Node 20 a worker started with `execArgv: ['--import', 'tsx']` still fails on its .ts entry
+ * (ERR_UNKNOWN_FILE_EXTENSION, checked on v20.20: the hooks registered by --import do not cover the worker's
+ * main module), so a two-line bootstrap registers tsx's ESM hooks first and then imports the .ts entry.
+ */
+function workerEntry(): { script: URL | string; eval: boolean } {
+  const fromTs = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromTs ? './device-worker.ts' : './device-worker.js', import.meta.url);
+  if (!fromTs) return { script: entry, eval: false };
+  // Resolved from this package rather than the cwd, so a service started elsewhere still finds tsx.
+  const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
+  const tsxApi = pathToFileURL(join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href; // the "./esm/api" import export
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
+  return { script: bootstrap, eval: true };
+}
+
+/** Creates the device and starts its worker thread. */
+export async function createPciCryptoDevice(
+  options: CryptoDeviceOptions & PciCryptoDeviceTestOptions = {},
+): Promise<PciCryptoDeviceModel> {
+  const device = new PciCryptoDeviceModel(options);
+  await device.realize(options.keyString);
+  return device;
+}
+
