@@ -4,24 +4,12 @@
 
 import { parseCommandApdu, responseApdu, type CommandApdu } from './apdu.js';
 import { PROTOCOL_T0 } from './atr.js';
+import { INS } from './ins.js';
 import type { CardContext, CommandHandler, InsTable } from './card-context.js';
 import { readBinary, updateBinary } from './binary.js';
 import { select } from './select.js';
 import { changeReferenceData, getChallenge, resetRetryCounter, verify } from './security-commands.js';
 import { SW, SwError, formatSw, swCarriesData, type CardResponse } from './status-words.js';
-
-export const INS = {
-  VERIFY: 0x20,
-  CHANGE_REFERENCE_DATA: 0x24,
-  RESET_RETRY_COUNTER: 0x2c,
-  PSO: 0x2a,
-  GET_CHALLENGE: 0x84,
-  INTERNAL_AUTHENTICATE: 0x88,
-  SELECT: 0xa4,
-  READ_BINARY: 0xb0,
-  GET_RESPONSE: 0xc0,
-  UPDATE_BINARY: 0xd6,
-} as const;
 
 /** Commands of the card itself (the "OS"), available whatever is selected. */
 export const CARD_COMMANDS: InsTable = {

@@ -4,6 +4,7 @@
 import type { CommandApdu } from './apdu.js';
 import type { Applet, CardContext, CardCrypto } from './card-context.js';
 import { allowed } from './binary.js';
+import { INS } from './ins.js';
 import { SW, SwError, ok, type CardResponse } from './status-words.js';
 import { concatBytes, tlv } from './tlv.js';
 import { NtStatusError } from '../../kernel/ntstatus.js';
@@ -23,7 +24,7 @@ export function createCryptoApplet(aid: Uint8Array): Applet {
     label: 'crypto',
     // Descriptor 38 (DF), the AID as DF name, life cycle 05 (operational, activated).
     fcpContent: concatBytes(tlv(0x82, [0x38]), tlv(0x84, aid), tlv(0x8a, [0x05])),
-    commands: { 0x2a: performSecurityOperation, 0x88: internalAuthenticate },
+    commands: { [INS.PSO]: performSecurityOperation, [INS.INTERNAL_AUTHENTICATE]: internalAuthenticate },
   };
 }
 

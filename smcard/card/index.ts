@@ -10,5 +10,5 @@ export { parseAtr, buildAtr, atrProtocolMask, AtrError, PROTOCOL_T0, PROTOCOL_T1
 export { parseCommandApdu, buildCommandApdu, type CommandApdu } from './apdu.js';
 export { SW, formatSw, type StatusWordName } from './status-words.js';
 export { CRYPTO_APPLET_AID, PSO } from './crypto-applet.js';
-export { INS } from './apdu-processor.js';
+export { INS } from './ins.js';
 export { PIN_REFERENCE } from './security-commands.js';

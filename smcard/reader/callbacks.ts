@@ -246,16 +246,17 @@ export function installReaderCallbacks(ext: SmartcardExtension, context: ReaderD
 }
 
 /**
- * A card went in or out, or the system woke up (PSCR CBUpdateCardState, §3.3): set PRESENT/ABSENT under the lock and, in the correct
- * variant, take the NotificationIrp by exchange and complete it with SUCCESS unless its cancel routine already
- * claimed it. The forum's driver has no such code, so its stale NotificationIrp stays as it is.
+ * A card went in or out, or the system woke up (PSCR CBUpdateCardState, §3.3): set config.insertedState or ABSENT
+ * under the lock and, in the correct variant, take the NotificationIrp by exchange and complete it with SUCCESS
+ * unless its cancel routine already claimed it. The forum's driver has no such code, so its stale NotificationIrp
+ * stays as it is.
  */
 export function updateCardState(ext: SmartcardExtension, present: boolean, systemWakeUp = false): void {
   const c = ctx(ext);
   const irp = ext.OsData.SpinLock.run(() => {
     const wasPresent = ext.ReaderCapabilities.CurrentState > SCARD_ABSENT;
-    // A wake-up re-reads presence: the card lost power with the system (PSCR D0Entry), so it is PRESENT again.
-    ext.ReaderCapabilities.CurrentState = present ? SCARD_PRESENT : SCARD_ABSENT;
+    // A wake-up re-reads presence: the card lost power with the system (PSCR D0Entry), so it is inserted-unpowered again.
+    ext.ReaderCapabilities.CurrentState = present ? c.config.insertedState : SCARD_ABSENT;
     if (!present || systemWakeUp) SmartcardInitializeCardCapabilities(ext);
     if (c.variant === 'forum-broken') return null;
     const pending = ext.OsData.NotificationIrp;

@@ -4,6 +4,11 @@ import { NTSTATUS } from '../../kernel/ntstatus.js';
 import { SCARD_PRESENT, SCARD_PROTOCOL_T0, SCARD_PROTOCOL_T1 } from '../constants/scard.js';
 
 export interface ReaderDriverConfig {
+  /**
+   * §3.8: state after a card is inserted (and after a resume that finds one): SCARD_PRESENT (PSCR, default) or
+   * SCARD_SWALLOWED (BIX; the old VxD doc's choice for readers without a swallow mechanism).
+   */
+  insertedState: number;
   /** §3.8: state after POWER(SCARD_POWER_DOWN): SCARD_PRESENT (PSCR, default) or SCARD_SWALLOWED (BIX). */
   powerDownState: number;
   /** §3.8: a TA2 (specific-mode) ATR puts the card straight into SCARD_SPECIFIC after reset. Default true. */
@@ -33,6 +38,7 @@ export interface ReaderDriverConfig {
 }
 
 export const DEFAULT_READER_DRIVER_CONFIG: Readonly<ReaderDriverConfig> = Object.freeze({
+  insertedState: SCARD_PRESENT,
   powerDownState: SCARD_PRESENT,
   honourSpecificMode: true,
   preferT1: true,

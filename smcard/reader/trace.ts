@@ -96,22 +96,28 @@ export class IoctlTrace {
     this.ring.length = 0;
   }
 
-  /** One request line, callback lines, and a completion (or pending) line per IRP, oldest first. */
+  /**
+   * One block per IRP, oldest first, in the forum log's shape (seeds/000), with names added after the numbers:
+   *   VscrReader!EvtIoDeviceControl Request 0x… OutputBufferLength 0 InputBufferLength 0 IoControlCode 3211308 (IOCTL_SMARTCARD_IS_ABSENT)
+   *   VscrReader!CBCardTracking: Entry                      (one line per driver callback entered)
+   *   VscrReader!EvtIoDeviceControl Request 0x… pending: status 103 (STATUS_PENDING)   (only if it pended)
+   *   VscrReader!LibComplete called: status 80000011 (STATUS_DEVICE_BUSY), Context 00000000000000A1 Information 0 (0.012 ms)
+   * An IRP still pending has no LibComplete line yet.
+   */
   text(): string {
     const d = this.driverName;
     const lines: string[] = [];
     for (const e of this.ring) {
-      const req = `0x${(e.requestId ?? e.seq).toString(16).toUpperCase().padStart(16, '0')}`;
-      let line = `${d}!EvtIoDeviceControl Request ${req} OutputBufferLength ${e.outputLength} InputBufferLength ${e.inputLength} IoControlCode ${e.ioControlCode} (${e.ioControlName})`;
+      const id = (e.requestId ?? e.seq).toString(16).toUpperCase().padStart(16, '0');
+      let line = `${d}!EvtIoDeviceControl Request 0x${id} OutputBufferLength ${e.outputLength} InputBufferLength ${e.inputLength} IoControlCode ${e.ioControlCode} (${e.ioControlName})`;
       if (e.minorCode !== undefined) line += ` Minor 0x${e.minorCode.toString(16).toUpperCase().padStart(8, '0')} (${e.minorName})`;
       lines.push(line);
       for (const cb of e.callbacks ?? []) lines.push(`${d}!${cb}: Entry`);
-      if (e.pendedAtSomePoint) lines.push(`${d}!EvtIoDeviceControl Request ${req} pending: status ${NTSTATUS.STATUS_PENDING.toString(16)} (STATUS_PENDING)`);
+      if (e.pendedAtSomePoint) lines.push(`${d}!EvtIoDeviceControl Request 0x${id} pending: status ${NTSTATUS.STATUS_PENDING.toString(16)} (STATUS_PENDING)`);
       if (!e.pending && e.status !== undefined) {
+        // The forum prints `status %x` (80000011, 0) and `Context %p` (the request, no 0x).
         const after = e.pendedAtSomePoint ? ' after pending' : '';
-        lines.push(
-          `${d}!LibComplete Request ${req} complete: status ${e.status.toString(16)} (${e.statusName}) Information ${e.information}${after} (${e.durationMs} ms)`,
-        );
+        lines.push(`${d}!LibComplete called: status ${e.status.toString(16)} (${e.statusName}), Context ${id} Information ${e.information}${after} (${e.durationMs} ms)`);
       }
     }
     return lines.length ? `${lines.join('\n')}\n` : '';

@@ -2,7 +2,7 @@
 // slot driven from outside (insert/remove), and its IOCTL trace.
 
 import type { Logger } from 'pino';
-import { NTSTATUS, formatNtStatus } from '../../kernel/ntstatus.js';
+import { NTSTATUS, NtStatusError, formatNtStatus } from '../../kernel/ntstatus.js';
 import { scardStateName } from '../constants/scard.js';
 import { createSmartcardExtension, currentAtr, SmartcardInitialize, type SmartcardExtension } from '../smclib/extension.js';
 import type { VirtualCard } from '../card/contract.js';
@@ -67,7 +67,7 @@ export class VirtualReaderImpl implements VirtualReader {
     const status = SmartcardInitialize(this.extension);
     if (status !== NTSTATUS.STATUS_SUCCESS) {
       // AddDevice fails: the PnP manager would not start the device (smclib.md §4.1).
-      throw new Error(`SmartcardInitialize failed: ${formatNtStatus(status)}`);
+      throw new NtStatusError(status, `SmartcardInitialize failed: ${formatNtStatus(status)}`);
     }
     this.device = new ReaderDevice(init.symbolicLink, this.extension, this.ioTrace, this.config, this.log);
   }

@@ -95,9 +95,13 @@ async function invoke(ext: SmartcardExtension, irp: Irp, callback: (e: Smartcard
   }
 }
 
+/**
+ * §1.1: function 2048..4095 is bit 11 of the function field, bit 13 (0x2000) of the code. The spec's literal test
+ * ignores the device type; the stricter one (configurable) also requires FILE_DEVICE_SMARTCARD.
+ */
 function isVendor(ext: SmartcardExtension, code: number): boolean {
-  if (ext.Options.vendorRangeByBit11) return (code & 0x2000) !== 0;
-  return ctlDeviceType(code) === FILE_DEVICE_SMARTCARD && (code & 0x2000) !== 0;
+  const bit11 = (code & 0x2000) !== 0;
+  return ext.Options.vendorRangeByBit11 ? bit11 : bit11 && ctlDeviceType(code) === FILE_DEVICE_SMARTCARD;
 }
 
 /**
@@ -166,14 +170,18 @@ function getState(ext: SmartcardExtension, irp: Irp): number {
   return finish(irp, S.STATUS_SUCCESS, 4);
 }
 
+/**
+ * §3.7 [I]: a vendor-class tag (class 7) is the driver's to answer when it has RDF_IOCTL_VENDOR; without one (or
+ * with the routing switched off) the library's table answers, which knows no class-7 tag: NOT_SUPPORTED.
+ */
+function toVendor(ext: SmartcardExtension, tag: number): boolean {
+  return ext.Options.vendorClassAttributesToVendor && scardAttrClass(tag) === SCARD_CLASS_VENDOR_DEFINED && Boolean(ext.ReaderFunction[RDF_IOCTL_VENDOR]);
+}
+
 async function getAttribute(ext: SmartcardExtension, irp: Irp): Promise<number> {
   const tag = irp.inputDword();
   if (tag === undefined || (ext.Options.attributeInputExact && irp.inputBufferLength !== 4)) return finish(irp, S.STATUS_INVALID_PARAMETER);
-  if (scardAttrClass(tag) === SCARD_CLASS_VENDOR_DEFINED) {
-    // §3.7 [I]: vendor-class tags go to RDF_IOCTL_VENDOR when present.
-    if (!ext.ReaderFunction[RDF_IOCTL_VENDOR]) return finish(irp, S.STATUS_NOT_SUPPORTED);
-    return serialised(ext, irp, () => callDriver(ext, irp, RDF_IOCTL_VENDOR, tag));
-  }
+  if (toVendor(ext, tag)) return serialised(ext, irp, () => callDriver(ext, irp, RDF_IOCTL_VENDOR, tag));
   const attr = ext.OsData.SpinLock.run(() => readAttribute(ext, tag));
   if (attr.value === undefined) return finish(irp, attr.status);
   if (attr.value.length > irp.outputBufferLength) return finish(irp, S.STATUS_BUFFER_TOO_SMALL);
@@ -184,10 +192,7 @@ async function getAttribute(ext: SmartcardExtension, irp: Irp): Promise<number> 
 async function setAttribute(ext: SmartcardExtension, irp: Irp): Promise<number> {
   const tag = irp.inputDword();
   if (tag === undefined) return finish(irp, S.STATUS_INVALID_PARAMETER);
-  if (scardAttrClass(tag) === SCARD_CLASS_VENDOR_DEFINED) {
-    if (!ext.ReaderFunction[RDF_IOCTL_VENDOR]) return finish(irp, S.STATUS_NOT_SUPPORTED);
-    return serialised(ext, irp, () => callDriver(ext, irp, RDF_IOCTL_VENDOR, tag));
-  }
+  if (toVendor(ext, tag)) return serialised(ext, irp, () => callDriver(ext, irp, RDF_IOCTL_VENDOR, tag));
   const value = irp.systemBuffer.slice(4, irp.inputBufferLength);
   return finish(irp, ext.OsData.SpinLock.run(() => writeAttribute(ext, tag, value)));
 }

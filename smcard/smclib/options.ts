@@ -42,8 +42,13 @@ export interface SmclibOptions {
   getLastError: 'last-error' | 'zero';
   /** §3.2 GET_PERF_CNTR on a release build. Default NOT_SUPPORTED (NFCCX). */
   perfCounterStatus: number;
-  /** §1.1: vendor-range test. Default: bit 11 of the function ((code & 0x2000) != 0) on FILE_DEVICE_SMARTCARD. */
+  /**
+   * §1.1 [I]: vendor-range test. true (default): the spec's literal `(code & 0x2000) != 0`, whatever the device
+   * type; false: additionally require FILE_DEVICE_SMARTCARD, i.e. exactly SCARD_CTL_CODE(2048..4095).
+   */
   vendorRangeByBit11: boolean;
+  /** §3.7 [I]: GET/SET_ATTRIBUTE of a vendor-class tag (class 7) goes to RDF_IOCTL_VENDOR when present. Default true. */
+  vendorClassAttributesToVendor: boolean;
 }
 
 export const DEFAULT_SMCLIB_OPTIONS: Readonly<SmclibOptions> = Object.freeze({
@@ -68,6 +73,7 @@ export const DEFAULT_SMCLIB_OPTIONS: Readonly<SmclibOptions> = Object.freeze({
   getLastError: 'last-error',
   perfCounterStatus: NTSTATUS.STATUS_NOT_SUPPORTED,
   vendorRangeByBit11: true,
+  vendorClassAttributesToVendor: true,
 });
 
 export function resolveSmclibOptions(partial?: Partial<SmclibOptions>): SmclibOptions {

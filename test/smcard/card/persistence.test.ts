@@ -2,7 +2,7 @@
 // process; writes are atomic; a corrupt or foreign state file is a typed error and is never replaced.
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -52,6 +52,12 @@ describe('persistence', () => {
     await tx(a, '00D6000001AA');
     expect(JSON.parse(await readFile(stateFile(), 'utf8')).files['3F00/5000/5001'].slice(0, 2)).toBe('aa');
     expect(await readdir(join(dataDir, 'cards'))).toEqual(['default.json']); // no temp files left behind
+    expect((await stat(stateFile())).mode & 0o777).toBe(0o600); // it holds the PIN and PUK
+    // Replaced, not rewritten in place: every save is a new file renamed over the old one (a new inode).
+    const before = (await stat(stateFile())).ino;
+    await tx(a, '00D6000001BB');
+    expect((await stat(stateFile())).ino).not.toBe(before);
+    expect(JSON.parse(await readFile(stateFile(), 'utf8')).files['3F00/5000/5001'].slice(0, 2)).toBe('bb');
   });
 
   it('a blocked PIN stays blocked after reinsertion; the PUK unblock and a changed PIN persist', async () => {

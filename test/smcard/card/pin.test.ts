@@ -107,11 +107,14 @@ describe('CHANGE REFERENCE DATA', () => {
   });
 
   it('rejects a too short new PIN (6A80), a bad P1 (6A86), a bad reference (6A88), and when blocked (6983)', async () => {
-    expect((await tx(card, '0024008110' + pinBlock('1234') + pinBlock('12'))).sw).toBe('6A80');
-    expect((await tx(card, '0024008110' + pinBlock('1234') + '0102030405060708')).sw).toBe('6A80');
+    expect((await tx(card, '0024008110' + pinBlock('9999') + pinBlock('12'))).sw).toBe('6A80');
+    expect((await tx(card, '0024008110' + pinBlock('9999') + '0102030405060708')).sw).toBe('6A80');
+    expect((await tx(card, '00200081')).sw).toBe('63C3'); // the new PIN is checked first: no try spent
     expect((await tx(card, '0024028104' + ascii('5555'))).sw).toBe('6A86');
     expect((await tx(card, '0024008210' + pinBlock('1234') + pinBlock('5555'))).sw).toBe('6A88');
+    await tx(card, verify('1234'));
     for (let i = 0; i < 3; i++) await tx(card, verify('0000'));
     expect((await tx(card, '0024008110' + pinBlock('1234') + pinBlock('5555'))).sw).toBe('6983');
+    expect((await tx(card, '0024018104' + ascii('5555'))).sw).toBe('6983');
   });
 });

@@ -83,6 +83,12 @@ describe('malformed APDUs → status words', () => {
     ['GET CHALLENGE P1 01', '0084010008', '6A86'],
     ['GET CHALLENGE without Le', '00840000', '6700'],
     ['PSO with no applet selected', '002A908000', '6D00'],
+    ['INTERNAL AUTHENTICATE with no applet selected', '0088000008010203040506070800', '6D00'],
+    ['lengths are checked before CLA', '80A40000023F', '6700'],
+    ['secure messaging, CLA 08', '08A4000C023F00', '6882'],
+    ['secure messaging, CLA 04', '04A4000C023F00', '6882'],
+    ['logical channel 3', '03A4000C023F00', '6881'],
+    ['interindustry CLA 40 (further logical channels)', '40A4000C023F00', '6E00'],
     ['VERIFY unknown reference', '002000800431323334', '6A88'],
     ['VERIFY P1 01', '002001810431323334', '6A86'],
   ];
@@ -115,6 +121,19 @@ describe('T=0 transport', () => {
     expect((await tx(card, '00C00000', T0)).sw).toBe('6700');
     expect(await tx(card, '00C0000005', T0)).toEqual(expect.objectContaining({ data: MF_FCI.slice(0, 10), sw: '6107' }));
     expect(await tx(card, '00C0000007', T0)).toEqual(expect.objectContaining({ data: MF_FCI.slice(10), sw: '9000' }));
+  });
+
+  it("the original command's SW arrives with the last GET RESPONSE chunk (6283 from a deactivated EF)", async () => {
+    const fcp = '620E' + '80020010' + '820101' + '83025004' + '8A0104';
+    expect(await tx(card, '00A40804045000500400', T0)).toEqual(expect.objectContaining({ data: '', sw: '6110' }));
+    expect(await tx(card, '00C0000008', T0)).toEqual(expect.objectContaining({ data: fcp.slice(0, 16), sw: '6108' }));
+    expect(await tx(card, '00C0000008', T0)).toEqual(expect.objectContaining({ data: fcp.slice(16), sw: '6283' }));
+  });
+
+  it('GET RESPONSE with data in the command is 6700 and the held data stays', async () => {
+    await tx(card, '00A40000023F00', T0);
+    expect((await tx(card, '00C00000010000', T0)).sw).toBe('6700');
+    expect(await tx(card, '00C000000C', T0)).toEqual(expect.objectContaining({ data: MF_FCI, sw: '9000' }));
   });
 
   it('any other command discards data held for GET RESPONSE', async () => {

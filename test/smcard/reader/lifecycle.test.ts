@@ -39,7 +39,13 @@ describe('exclusive open', () => {
   it('a closed handle cannot issue IOCTLs', () => {
     const { h } = newReader();
     h.close();
-    expect(() => h.deviceIoControl(IOCTL_SMARTCARD.GET_STATE, empty, 4)).toThrow(NtStatusError);
+    expect(() => h.deviceIoControl(IOCTL_SMARTCARD.GET_STATE, empty, 4)).toThrow(expect.objectContaining({ status: S.STATUS_INVALID_HANDLE }));
+  });
+
+  it('an input that is not a Uint8Array is a host bug: TypeError, nothing traced', () => {
+    const { h, reader } = newReader();
+    expect(() => h.deviceIoControl(IOCTL_SMARTCARD.GET_STATE, [1, 2, 3, 4] as unknown as Uint8Array, 4)).toThrow(TypeError);
+    expect(reader.trace()).toEqual([]);
   });
 });
 
@@ -154,7 +160,7 @@ describe('reader bus and surprise removal', () => {
     expect((await within(io.result)).status).toBe(S.STATUS_CANCELLED);
     const after = await ioctl(h, IOCTL_SMARTCARD.GET_STATE, empty, 4);
     expect([after.status, after.information]).toEqual([S.STATUS_DEVICE_REMOVED, 0]);
-    expect(() => reader.device.open()).toThrow(NtStatusError);
+    expect(() => reader.device.open()).toThrow(expect.objectContaining({ name: 'NtStatusError', status: S.STATUS_NO_SUCH_DEVICE }));
     expect(() => reader.insertCard(new FixtureCard())).toThrow(/removed/);
     h.close();
   });
@@ -198,7 +204,13 @@ describe('buffer lengths the I/O manager refuses', () => {
   it('a negative or absurd output length fails before an IRP exists (not traced)', async () => {
     const { h, reader } = newReader();
     expect((await h.deviceIoControl(IOCTL_SMARTCARD.GET_STATE, empty, -1).result).status).toBe(S.STATUS_INVALID_PARAMETER);
+    expect((await h.deviceIoControl(IOCTL_SMARTCARD.GET_STATE, empty, 1.5).result).status).toBe(S.STATUS_INVALID_PARAMETER);
     expect((await h.deviceIoControl(IOCTL_SMARTCARD.GET_STATE, empty, 2 ** 31).result).status).toBe(S.STATUS_INSUFFICIENT_RESOURCES);
+    expect((await h.deviceIoControl(IOCTL_SMARTCARD.TRANSMIT, new Uint8Array(0x100001), 16).result).status).toBe(S.STATUS_INSUFFICIENT_RESOURCES);
     expect(reader.trace()).toEqual([]);
+    // The limit itself is allowed: a full 1 MiB output buffer reaches the library (and the trace).
+    const atLimit = await h.deviceIoControl(IOCTL_SMARTCARD.GET_STATE, empty, 0x100000).result;
+    expect([atLimit.status, atLimit.information]).toEqual([S.STATUS_SUCCESS, 4]);
+    expect(reader.trace()).toHaveLength(1);
   });
 });

@@ -20,7 +20,7 @@ describe('reader visibility through the resource manager (§9.3, §5.7)', () => 
       const diag = rm.diagnose().find((d) => d.symbolicLink === bad.device.symbolicLink);
       expect(diag?.published).toBe(false);
       expect(diag?.failure).toMatch(/IOCTL_SMARTCARD_IS_ABSENT.*STATUS_DEVICE_BUSY \(0x80000011\)/);
-      expect(bad.traceText()).toMatch(/IOCTL_SMARTCARD_IS_ABSENT\)\n.*complete: status 80000011 \(STATUS_DEVICE_BUSY\)/);
+      expect(bad.traceText()).toMatch(/IOCTL_SMARTCARD_IS_ABSENT\)\n.*!LibComplete called: status 80000011 \(STATUS_DEVICE_BUSY\), Context [0-9A-F]{16} Information 0/);
       expect(good.trace().some((e) => e.statusName === 'STATUS_DEVICE_BUSY')).toBe(false);
     } finally {
       await rm.shutdown();

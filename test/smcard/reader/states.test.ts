@@ -42,6 +42,28 @@ describe('§3.8 state transitions', () => {
     expect(await stateOf(h)).toBe(sc.SCARD_SWALLOWED);
   });
 
+  it('the inserted state is configurable (BIX: SWALLOWED); a reset from there is cold, and tracking sees the card', async () => {
+    const { reader, h } = newReader('correct', { driver: { insertedState: sc.SCARD_SWALLOWED } });
+    const card = new FixtureCard();
+    reader.insertCard(card);
+    expect(await stateOf(h)).toBe(sc.SCARD_SWALLOWED);
+    expect((await ioctl(h, IOCTL_SMARTCARD.IS_PRESENT)).status).toBe(S.STATUS_SUCCESS);
+    expect((await getAttr(h, SCARD_ATTR.ICC_PRESENCE, 1)).output[0]).toBe(2);
+    expect((await power(h, sc.SCARD_WARM_RESET)).status).toBe(S.STATUS_SUCCESS);
+    expect(card.calls).toEqual(['coldReset']);
+    expect(await stateOf(h)).toBe(sc.SCARD_NEGOTIABLE);
+  });
+
+  it('SET_PROTOCOL picks T=1 over T=0 by default and T=0 when preferT1 is off', async () => {
+    for (const [preferT1, expected] of [[true, sc.SCARD_PROTOCOL_T1], [false, sc.SCARD_PROTOCOL_T0]] as const) {
+      const { reader, h } = newReader('correct', { driver: { preferT1 } });
+      reader.insertCard(new FixtureCard());
+      await power(h, sc.SCARD_COLD_RESET);
+      const r = await setProtocol(h, sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1);
+      expect([r.status, r.information, readDword(r.output)]).toEqual([S.STATUS_SUCCESS, 4, expected]);
+    }
+  });
+
   it('a WARM_RESET on an unpowered card is a cold reset; on a powered card it is warm', async () => {
     const { reader, h } = newReader();
     const card = new FixtureCard();
@@ -85,6 +107,8 @@ describe('§3.8 state transitions', () => {
     expect((await ioctl(plain.h, IOCTL_SMARTCARD.CONFISCATE)).status).toBe(S.STATUS_NOT_SUPPORTED);
     const mech = newReader('correct', { driver: { eject: true, swallow: true } });
     expect(readDword((await getAttr(mech.h, SCARD_ATTR.CHARACTERISTICS, 4)).output)).toBe(sc.SCARD_READER_SWALLOWS | sc.SCARD_READER_EJECTS);
+    expect((await ioctl(mech.h, IOCTL_SMARTCARD.EJECT)).status).toBe(S.STATUS_NO_MEDIA); // empty slot
+    expect((await ioctl(mech.h, IOCTL_SMARTCARD.SWALLOW)).status).toBe(S.STATUS_NO_MEDIA);
     mech.reader.insertCard(new FixtureCard());
     expect((await ioctl(mech.h, IOCTL_SMARTCARD.SWALLOW)).status).toBe(S.STATUS_SUCCESS);
     expect(await stateOf(mech.h)).toBe(sc.SCARD_SWALLOWED);
@@ -116,6 +140,32 @@ describe('TRANSMIT to the real virtual card', () => {
     const r = await transmit(h, sc.SCARD_PROTOCOL_T0, [0x00, 0xa4, 0x00, 0x00, 0x02, 0x2f, 0x00, 0x00]);
     expect(hex(r.output.subarray(0, 8))).toBe('0100000008000000');
     expect(r.output[8]).toBe(0x61);
+  });
+
+  it('T=1 extended APDU: READ BINARY with Le 0200 returns the whole 512-byte EF in one reply; one byte short is BUFFER_TOO_SMALL', async () => {
+    const { reader, h } = newReader();
+    reader.insertCard(await createVirtualCard({ profile: 'default' }));
+    await power(h, sc.SCARD_COLD_RESET);
+    await setProtocol(h, sc.SCARD_PROTOCOL_T1);
+    expect(hex((await transmit(h, sc.SCARD_PROTOCOL_T1, [0x00, 0xa4, 0x08, 0x0c, 0x04, 0x50, 0x00, 0x50, 0x03])).output)).toBe('02000000080000009000');
+    const read = [0x00, 0xb0, 0x00, 0x00, 0x00, 0x02, 0x00];
+    const r = await transmit(h, sc.SCARD_PROTOCOL_T1, read, 8 + 512 + 2);
+    expect([r.status, r.information]).toEqual([S.STATUS_SUCCESS, 8 + 512 + 2]);
+    expect(hex(r.output.subarray(8, 520))).toBe(Buffer.from(Array.from({ length: 512 }, (_, i) => i & 0xff)).toString('hex'));
+    expect(hex(r.output.subarray(520))).toBe('9000');
+    const short = await transmit(h, sc.SCARD_PROTOCOL_T1, read, 8 + 512 + 1);
+    expect([short.status, short.information]).toEqual([S.STATUS_BUFFER_TOO_SMALL, 0]);
+  });
+
+  it('the t1-only card: SET_PROTOCOL(T=0) is NOT_SUPPORTED and stays NEGOTIABLE; T=0|T=1 selects T=1', async () => {
+    const { reader, h } = newReader();
+    reader.insertCard(await createVirtualCard({ profile: 't1-only' }));
+    expect(hex((await power(h, sc.SCARD_COLD_RESET)).output)).toBe('3b8c0180318073b0014064767363724e');
+    expect((await setProtocol(h, sc.SCARD_PROTOCOL_T0)).status).toBe(S.STATUS_NOT_SUPPORTED);
+    expect(await stateOf(h)).toBe(sc.SCARD_NEGOTIABLE);
+    expect(readDword((await getAttr(h, SCARD_ATTR.PROTOCOL_TYPES, 4)).output)).toBe(sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1); // the reader's
+    const r = await setProtocol(h, sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1);
+    expect([r.status, readDword(r.output)]).toEqual([S.STATUS_SUCCESS, sc.SCARD_PROTOCOL_T1]);
   });
 
   it("'tpdu' framing pads a 4-byte T=0 APDU with P3 = 00 before it reaches the card", async () => {

@@ -6,6 +6,7 @@ import { SCARD_ATTR, scardAttrName } from '../../../smcard/constants/scard-attri
 import * as sc from '../../../smcard/constants/scard.js';
 import * as smc from '../../../smcard/constants/smclib.js';
 import { GUID_DEVINTERFACE_SMARTCARD_READER } from '../../../smcard/reader/contract.js';
+import { NTSTATUS, formatNtStatus, ntStatusName, ntSuccess } from '../../../kernel/ntstatus.js';
 
 describe('IOCTL codes (§1.1)', () => {
   it('match the hex and decimal columns', () => {
@@ -71,5 +72,42 @@ describe('states, protocols, SMCLIB values (§1.2–§1.4)', () => {
     expect(SCARD_ATTR.PERF_TRANSMISSION_TIME).toBe(0x7ffe0003);
     expect(scardAttrName(0x00010100)).toBe('SCARD_ATTR_VENDOR_NAME');
     expect(scardAttrName(0x12345678)).toBe('SCARD_ATTR_0x12345678');
+  });
+});
+
+describe('NTSTATUS values the smart-card stack answers with (§1.6)', () => {
+  it('match ntstatus.h', () => {
+    const table: [keyof typeof NTSTATUS, number][] = [
+      ['STATUS_SUCCESS', 0x00000000],
+      ['STATUS_TIMEOUT', 0x00000102],
+      ['STATUS_PENDING', 0x00000103],
+      ['STATUS_BUFFER_OVERFLOW', 0x80000005],
+      ['STATUS_DEVICE_POWERED_OFF', 0x8000000f],
+      ['STATUS_DEVICE_BUSY', 0x80000011],
+      ['STATUS_UNSUCCESSFUL', 0xc0000001],
+      ['STATUS_INVALID_PARAMETER', 0xc000000d],
+      ['STATUS_INVALID_DEVICE_REQUEST', 0xc0000010],
+      ['STATUS_UNRECOGNIZED_MEDIA', 0xc0000014],
+      ['STATUS_MORE_PROCESSING_REQUIRED', 0xc0000016],
+      ['STATUS_ACCESS_DENIED', 0xc0000022],
+      ['STATUS_BUFFER_TOO_SMALL', 0xc0000023],
+      ['STATUS_CRC_ERROR', 0xc000003f],
+      ['STATUS_INSUFFICIENT_RESOURCES', 0xc000009a],
+      ['STATUS_IO_TIMEOUT', 0xc00000b5],
+      ['STATUS_NOT_SUPPORTED', 0xc00000bb],
+      ['STATUS_CANCELLED', 0xc0000120],
+      ['STATUS_NO_MEDIA', 0xc0000178],
+      ['STATUS_INVALID_DEVICE_STATE', 0xc0000184],
+      ['STATUS_IO_DEVICE_ERROR', 0xc0000185],
+      ['STATUS_DEVICE_PROTOCOL_ERROR', 0xc0000186],
+      ['STATUS_DEVICE_REMOVED', 0xc00002b6],
+    ];
+    for (const [name, value] of table) {
+      expect(NTSTATUS[name], name).toBe(value);
+      expect(ntStatusName(value)).toBe(name);
+    }
+    expect(formatNtStatus(0x80000011)).toBe('STATUS_DEVICE_BUSY (0x80000011)');
+    // DEVICE_BUSY is a warning, not an error: NT_SUCCESS is false but Information is kept by the library.
+    expect([ntSuccess(NTSTATUS.STATUS_PENDING), ntSuccess(NTSTATUS.STATUS_DEVICE_BUSY), ntSuccess(NTSTATUS.STATUS_CANCELLED)]).toEqual([true, false, false]);
   });
 });
