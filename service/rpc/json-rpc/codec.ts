@@ -1,0 +1,177 @@
+// The JSON-RPC 2.0 codec of the /v1/pcsc transport: frame parsing, request validation, result and error
+// objects, parameter readers and lowercase hex. Pure functions, no sockets (STYLE.md convention 6).
+
+/** JSON-RPC 2.0 error codes (spec §5.1). PC/SC outcomes never use them: they are results with `rv`. */
+export const JSONRPC_ERROR = {
+  PARSE_ERROR: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL_ERROR: -32603,
+} as const;
+
+export type JsonRpcId = string | number | null;
+
+export interface JsonRpcRequest {
+  /** Undefined for a notification (no response is sent). */
+  id: JsonRpcId | undefined;
+  method: string;
+  params: Record<string, unknown>;
+}
+
+export interface JsonRpcErrorObject {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+export type JsonRpcResponse =
+  | { jsonrpc: '2.0'; id: JsonRpcId; result: unknown }
+  | { jsonrpc: '2.0'; id: JsonRpcId; error: JsonRpcErrorObject };
+
+export type ParsedItem = { ok: true; request: JsonRpcRequest } | { ok: false; response: JsonRpcResponse };
+
+export type ParsedFrame =
+  | { kind: 'single'; item: ParsedItem }
+  | { kind: 'batch'; items: ParsedItem[] }
+  | { kind: 'invalid'; response: JsonRpcResponse };
+
+export function resultResponse(id: JsonRpcId, result: unknown): JsonRpcResponse {
+  return { jsonrpc: '2.0', id, result };
+}
+
+export function errorResponse(id: JsonRpcId, code: number, message: string, data?: unknown): JsonRpcResponse {
+  const error: JsonRpcErrorObject = { code, message };
+  if (data !== undefined) error.data = data;
+  return { jsonrpc: '2.0', id, error };
+}
+
+function isValidId(v: unknown): v is JsonRpcId {
+  return v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** One request object → a request, or the -32600/-32602 response it deserves (spec §4, §4.2). */
+export function validateRequest(value: unknown): ParsedItem {
+  if (!isPlainObject(value)) return { ok: false, response: errorResponse(null, JSONRPC_ERROR.INVALID_REQUEST, 'Invalid Request: not an object') };
+  const id = 'id' in value ? value.id : undefined;
+  const replyId: JsonRpcId = isValidId(id) ? id : null;
+  if (id !== undefined && !isValidId(id)) {
+    return { ok: false, response: errorResponse(null, JSONRPC_ERROR.INVALID_REQUEST, 'Invalid Request: id must be a string, a number or null') };
+  }
+  if (value.jsonrpc !== '2.0') return { ok: false, response: errorResponse(replyId, JSONRPC_ERROR.INVALID_REQUEST, 'Invalid Request: "jsonrpc" must be "2.0"') };
+  if (typeof value.method !== 'string' || value.method.length === 0) {
+    return { ok: false, response: errorResponse(replyId, JSONRPC_ERROR.INVALID_REQUEST, 'Invalid Request: "method" must be a non-empty string') };
+  }
+  let params: Record<string, unknown> = {};
+  if ('params' in value && value.params !== undefined) {
+    if (!isPlainObject(value.params)) {
+      return { ok: false, response: errorResponse(replyId, JSONRPC_ERROR.INVALID_PARAMS, 'Invalid params: params must be an object (by-name parameters)') };
+    }
+    params = value.params;
+  }
+  return { ok: true, request: { id: id as JsonRpcId | undefined, method: value.method, params } };
+}
+
+/** A text frame → one request, a batch (spec §6), or a parse/invalid-request error. */
+export function parseFrame(text: string): ParsedFrame {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { kind: 'invalid', response: errorResponse(null, JSONRPC_ERROR.PARSE_ERROR, `Parse error: ${(err as Error).message}`) };
+  }
+  if (Array.isArray(value)) {
+    if (value.length === 0) return { kind: 'invalid', response: errorResponse(null, JSONRPC_ERROR.INVALID_REQUEST, 'Invalid Request: empty batch') };
+    return { kind: 'batch', items: value.map(validateRequest) };
+  }
+  return { kind: 'single', item: validateRequest(value) };
+}
+
+/** Thrown by ParamReader; becomes a -32602 response naming the parameter. */
+export class InvalidParamsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidParamsError';
+  }
+}
+
+const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
+
+/** Lowercase hex, the transport's byte-string form. */
+export function encodeHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** Hex (either case, even length, nothing else) → bytes; null when malformed. */
+export function decodeHex(text: string): Uint8Array | null {
+  if (!HEX_RE.test(text)) return null;
+  return new Uint8Array(Buffer.from(text, 'hex'));
+}
+
+/** Typed access to by-name params; every failure names the parameter (like noble's abytes(x, n, 'iv')). */
+export class ParamReader {
+  constructor(private readonly params: Record<string, unknown>) {}
+
+  private need(name: string): unknown {
+    if (!(name in this.params) || this.params[name] === undefined) throw new InvalidParamsError(`Invalid params: "${name}" is required`);
+    return this.params[name];
+  }
+
+  /** A DWORD: integer 0..0xFFFFFFFF. */
+  u32(name: string): number {
+    return asU32(this.need(name), name);
+  }
+
+  optU32(name: string, fallback: number): number {
+    const v = this.params[name];
+    return v === undefined || v === null ? fallback : asU32(v, name);
+  }
+
+  string(name: string): string {
+    const v = this.need(name);
+    if (typeof v !== 'string') throw new InvalidParamsError(`Invalid params: "${name}" must be a string`);
+    return v;
+  }
+
+  hex(name: string): Uint8Array {
+    const v = this.need(name);
+    if (typeof v !== 'string') throw new InvalidParamsError(`Invalid params: "${name}" must be a hex string`);
+    const bytes = decodeHex(v);
+    if (!bytes) throw new InvalidParamsError(`Invalid params: "${name}" is not valid hex (pairs of 0-9a-f)`);
+    return bytes;
+  }
+
+  optStringArray(name: string): string[] | null {
+    const v = this.params[name];
+    if (v === undefined || v === null) return null;
+    if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw new InvalidParamsError(`Invalid params: "${name}" must be an array of strings`);
+    return v as string[];
+  }
+
+  object(name: string): ParamReader {
+    const v = this.need(name);
+    if (!isPlainObject(v)) throw new InvalidParamsError(`Invalid params: "${name}" must be an object`);
+    return new ParamReader(v);
+  }
+
+  objectArray(name: string, maxLength: number): ParamReader[] {
+    const v = this.need(name);
+    if (!Array.isArray(v)) throw new InvalidParamsError(`Invalid params: "${name}" must be an array`);
+    if (v.length > maxLength) throw new InvalidParamsError(`Invalid params: "${name}" has more than ${maxLength} entries`);
+    return v.map((item, i) => {
+      if (!isPlainObject(item)) throw new InvalidParamsError(`Invalid params: "${name}[${i}]" must be an object`);
+      return new ParamReader(item);
+    });
+  }
+}
+
+function asU32(v: unknown, name: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+    throw new InvalidParamsError(`Invalid params: "${name}" must be an integer between 0 and 4294967295`);
+  }
+  return v;
+}

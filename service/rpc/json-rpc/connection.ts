@@ -1,0 +1,129 @@
+// One WebSocket client of /v1/pcsc: one RmSession, requests handled concurrently (a blocked GetStatusChange
+// never holds up the next request), responses matched by id, the session closed with the socket.
+
+import type { Logger } from 'pino';
+import type { RawData, WebSocket } from 'ws';
+import type { RmSession } from '../../rm/contract.js';
+import { scardName } from '../../rm/pcsc-constants.js';
+import { InvalidParamsError, JSONRPC_ERROR, ParamReader, errorResponse, parseFrame, resultResponse, type JsonRpcResponse, type ParsedItem } from './codec.js';
+import { METHODS, hasMethod } from './methods.js';
+
+/** WebSocket close code 1009 "message too big" (RFC 6455 §7.4.1). */
+const CLOSE_TOO_BIG = 1009;
+/** Requests one connection may have running at once (blocked GetStatusChange calls included). */
+export const MAX_IN_FLIGHT = 256;
+/** Implementation-defined server error (JSON-RPC 2.0 §5.1 reserves -32000..-32099): too many requests in flight. */
+export const SERVER_BUSY = -32000;
+
+function rawLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return data instanceof ArrayBuffer ? Buffer.from(data).toString('utf8') : data.toString('utf8');
+}
+
+export class JsonRpcConnection {
+  private readonly closed = new AbortController();
+  private badRequests = 0;
+  private inFlight = 0;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly session: RmSession,
+    private readonly log: Logger,
+    private readonly maxMessageBytes: number,
+  ) {
+    socket.on('message', (data) => this.onMessage(data));
+    socket.on('close', () => void this.shutdown());
+    socket.on('error', (err) => {
+      this.log.info({ err }, 'websocket error');
+      void this.shutdown();
+    });
+  }
+
+  private onMessage(data: RawData): void {
+    if (this.closed.signal.aborted) return;
+    if (rawLength(data) > this.maxMessageBytes) {
+      // Protocol-level abuse: answer once, then close (the only case that ends the connection).
+      this.log.info({ bytes: rawLength(data) }, 'oversize JSON-RPC message: closing');
+      this.send(errorResponse(null, JSONRPC_ERROR.INVALID_REQUEST, `Invalid Request: message larger than ${this.maxMessageBytes} bytes`));
+      this.socket.close(CLOSE_TOO_BIG, 'message too big');
+      void this.shutdown();
+      return;
+    }
+    const frame = parseFrame(rawText(data));
+    if (frame.kind === 'invalid') {
+      this.noteBad(frame.response);
+      this.send(frame.response);
+    } else if (frame.kind === 'single') {
+      void this.handle(frame.item).then((r) => r && this.send(r));
+    } else {
+      void Promise.all(frame.items.map((i) => this.handle(i))).then((rs) => {
+        const out = rs.filter((r): r is JsonRpcResponse => r !== null);
+        if (out.length) this.send(out);
+      });
+    }
+  }
+
+  /** One request → its response, or null for a notification. Never rejects. */
+  private async handle(item: ParsedItem): Promise<JsonRpcResponse | null> {
+    if (!item.ok) {
+      this.noteBad(item.response);
+      return item.response;
+    }
+    const { id, method, params } = item.request;
+    const respond = (r: JsonRpcResponse): JsonRpcResponse | null => (id === undefined ? null : r);
+    if (!hasMethod(method)) {
+      const r = errorResponse(id ?? null, JSONRPC_ERROR.METHOD_NOT_FOUND, `Method not found: ${method}`);
+      this.noteBad(r);
+      return respond(r);
+    }
+    if (this.inFlight >= MAX_IN_FLIGHT) {
+      this.log.info({ method, inFlight: this.inFlight }, 'too many requests in flight');
+      return respond(errorResponse(id ?? null, SERVER_BUSY, `Server busy: more than ${MAX_IN_FLIGHT} requests in flight on this connection`));
+    }
+    this.inFlight++;
+    try {
+      const result = await METHODS[method](this.session, new ParamReader(params), this.closed.signal);
+      if (typeof result.rv === 'number' && result.rv !== 0) this.log.debug({ method, rv: scardName(result.rv) }, 'PC/SC call failed');
+      return respond(resultResponse(id ?? null, result));
+    } catch (err) {
+      if (err instanceof InvalidParamsError) {
+        const r = errorResponse(id ?? null, JSONRPC_ERROR.INVALID_PARAMS, err.message);
+        this.noteBad(r);
+        return respond(r);
+      }
+      this.log.error({ err, method }, 'JSON-RPC handler failed');
+      return respond(errorResponse(id ?? null, JSONRPC_ERROR.INTERNAL_ERROR, 'Internal error'));
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  /** Client mistakes: the first and every 100th at info (so a flood shows its rate), the rest at debug. */
+  private noteBad(r: JsonRpcResponse): void {
+    this.badRequests++;
+    if (!('error' in r)) return;
+    const level = this.badRequests === 1 || this.badRequests % 100 === 0 ? 'info' : 'debug';
+    this.log[level]({ code: r.error.code, message: r.error.message, badRequests: this.badRequests }, 'bad JSON-RPC request');
+  }
+
+  private send(payload: JsonRpcResponse | JsonRpcResponse[]): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    this.socket.send(JSON.stringify(payload));
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.closed.signal.aborted) return;
+    this.closed.abort();
+    try {
+      await this.session.close();
+      this.log.debug('session closed');
+    } catch (err) {
+      this.log.error({ err }, 'closing the RM session failed');
+    }
+  }
+}
