@@ -1,0 +1,43 @@
+// The service configuration: one plain, JSON-serialisable shape shared by the loader, the CLI and startService.
+
+import type { EngineName, InterruptMode } from '../../crypto-device/device/contract.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const ENGINES: readonly EngineName[] = ['native', 'noble'];
+export const INTERRUPT_MODES: readonly InterruptMode[] = ['intx', 'msi', 'msi-multi'];
+
+/** One emulated PCI crypto device (the QEMU `-device pci-crypto,aes_cbc_256=…` line). */
+export interface DeviceConfig {
+  /** The `aes_cbc_256` key string; the AES key is SHA-256 of it. Never logged, never returned. */
+  keyString: string;
+  engine: EngineName;
+  /** Guest RAM in MiB (1..4096). */
+  guestMemoryMiB: number;
+  interruptMode: InterruptMode;
+  /** Largest single request in MiB; default (unset): half of guest memory, at most 256 MiB. */
+  maxRequestMiB?: number;
+}
+
+export interface ServiceConfig {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  dataDir: string;
+  /** The pcsc-lite UNIX socket; null means `<dataDir>/pcscd.comm`. */
+  pcscSocket: string | null;
+  /** Serve the pcsc-lite wire protocol on `pcscSocket`. */
+  pcsc: boolean;
+  /** Bearer token; null = no authentication (loopback only). */
+  token: string | null;
+  logLevel: LogLevel;
+  devices: DeviceConfig[];
+  /** Virtual readers created at start-up. */
+  readers: number;
+  /** Profile of the card inserted in reader 0 at start-up; null = no card. */
+  defaultCard: string | null;
+  /** Largest JSON request body in bytes. */
+  jsonBodyLimit: number;
+  /** How often the count of rejected (4xx) requests is logged, in ms; 0 disables the line. */
+  badRequestLogIntervalMs: number;
+}

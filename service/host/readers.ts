@@ -1,0 +1,242 @@
+// The virtual readers the service hosts: adds/removes readers on the bus, inserts/removes cards, and joins the
+// bus view with the resource manager's view (snapshots and diagnoses) into the REST reader shape.
+
+import type { Logger } from 'pino';
+import { createVirtualCard, listProfiles, type CardCrypto } from '../../smcard/card/index.js';
+import type { VirtualCard } from '../../smcard/card/contract.js';
+import type { ReaderBus, ReaderDriverVariant, VirtualReader } from '../../smcard/reader/contract.js';
+import type { ReaderSnapshot, ResourceManagerApi } from '../rm/contract.js';
+import { READER_STATE } from '../rm/pcsc-constants.js';
+import { METRIC, type Metrics } from './metrics.js';
+
+/** The REST shape of a reader (docs/service.md, GET /v1/readers). */
+export interface ReaderView {
+  index: number;
+  name: string;
+  symbolicLink: string;
+  state: number;
+  stateNames: string[];
+  cardPresent: boolean;
+  atr: string | null;
+  protocol: number;
+  eventCounter: number;
+  sharing: number;
+  published: boolean;
+  failure: string | null;
+  variant: ReaderDriverVariant;
+  profile: string | null;
+}
+
+export interface AddReaderOptions {
+  vendorName?: string;
+  ifdType?: string;
+  variant?: ReaderDriverVariant;
+}
+
+const STATE_NAMES = Object.entries(READER_STATE) as [string, number][];
+
+export function readerStateNames(state: number): string[] {
+  return STATE_NAMES.filter(([, bit]) => (state & bit) !== 0).map(([name]) => name);
+}
+
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** How long a REST call waits for the resource manager to reflect a change before answering anyway. */
+const RM_SETTLE_MS = 2000;
+
+export class ReaderHost {
+  private readonly names = new Map<VirtualReader, { vendorName: string; ifdType: string }>();
+  private readonly cardIds = new Map<VirtualReader, string>();
+  private readonly bus: ReaderBus;
+  private rmApi: ResourceManagerApi | null = null;
+  private readonly dataDir: string;
+  private readonly crypto: CardCrypto | undefined;
+  private readonly logger: Logger;
+  private readonly metrics: Metrics;
+
+  constructor(opts: { bus: ReaderBus; dataDir: string; crypto?: CardCrypto; logger: Logger; metrics: Metrics }) {
+    this.bus = opts.bus;
+    this.dataDir = opts.dataDir;
+    this.crypto = opts.crypto;
+    this.logger = opts.logger;
+    this.metrics = opts.metrics;
+    this.metrics.addCollector(() => {
+      const readers = this.bus.readers();
+      this.metrics.set(...METRIC.readers, {}, readers.length);
+      this.metrics.set(...METRIC.cardsPresent, {}, readers.filter((r) => r.card !== null).length);
+      this.metrics.set(...METRIC.readersPublished, {}, this.rmApi?.readerStates().length ?? 0);
+    });
+  }
+
+  /** The resource manager is created after the start-up readers exist, so it finds them at its start. */
+  attachResourceManager(rm: ResourceManagerApi): void {
+    this.rmApi = rm;
+  }
+
+  private get rm(): ResourceManagerApi {
+    if (this.rmApi === null) throw new Error('ReaderHost used before attachResourceManager()');
+    return this.rmApi;
+  }
+
+  profiles(): string[] {
+    return listProfiles();
+  }
+
+  /** Adds a reader to the bus without waiting (start-up, before the resource manager exists). */
+  addReaderNow(options: AddReaderOptions = {}): VirtualReader {
+    const reader = this.bus.addReader({ vendorName: options.vendorName, ifdType: options.ifdType, variant: options.variant });
+    this.names.set(reader, { vendorName: options.vendorName ?? 'vscr', ifdType: options.ifdType ?? 'Virtual Reader' });
+    this.logger.info({ unitNo: reader.unitNo, variant: reader.variant }, 'reader added');
+    return reader;
+  }
+
+  /** Adds a reader and waits until the resource manager has published it or given up on it. */
+  async addReader(options: AddReaderOptions = {}): Promise<VirtualReader> {
+    const reader = this.addReaderNow(options);
+    await this.waitForRm(() => this.rm.diagnose().some((d) => d.symbolicLink === reader.device.symbolicLink && (d.published || d.failure !== null)));
+    return reader;
+  }
+
+  async removeReader(reader: VirtualReader): Promise<void> {
+    const link = reader.device.symbolicLink;
+    const card = reader.card;
+    this.bus.removeReader(reader);
+    this.names.delete(reader);
+    this.cardIds.delete(reader);
+    if (card !== null) await this.flushCard(card);
+    await this.waitForRm(() => !this.rm.readerStates().some((s) => s.symbolicLink === link));
+    this.logger.info({ unitNo: reader.unitNo }, 'reader removed');
+  }
+
+  /** `:reader` is a unit number (decimal) or the exact pcsc-lite reader name. */
+  find(ref: string): VirtualReader | undefined {
+    const readers = this.bus.readers();
+    if (/^\d{1,4}$/.test(ref)) return readers.find((r) => r.unitNo === Number(ref));
+    return readers.find((r) => this.nameOf(r, this.snapshotOf(r)) === ref);
+  }
+
+  /** `occupied`/`gone` when the slot was taken or the reader removed while the card was being created. */
+  async insertCard(reader: VirtualReader, profile: string): Promise<'inserted' | 'occupied' | 'gone'> {
+    // Distinct card ids keep two cards of one profile from sharing (and racing on) one state file.
+    const used = new Set(this.cardIds.values());
+    const cardId = used.has(profile) ? `${profile}-${reader.unitNo}` : profile;
+    const card = await createVirtualCard({ profile, crypto: this.crypto, dataDir: this.dataDir, cardId, logger: this.logger.child({ card: cardId }) });
+    // Another request may have filled the slot while this card was being created; checked and inserted with no
+    // await in between, so exactly one insert wins.
+    if (!this.bus.readers().includes(reader)) return 'gone';
+    if (reader.card !== null) return 'occupied';
+    const before = this.snapshotOf(reader)?.eventCounter;
+    reader.insertCard(this.countingCard(card));
+    this.cardIds.set(reader, cardId);
+    this.logger.info({ unitNo: reader.unitNo, profile, cardId }, 'card inserted');
+    await this.waitForRm(() => this.settled(reader, before, true));
+    return 'inserted';
+  }
+
+  async removeCard(reader: VirtualReader): Promise<boolean> {
+    const before = this.snapshotOf(reader)?.eventCounter;
+    const card = reader.removeCard();
+    if (card === null) return false;
+    this.cardIds.delete(reader);
+    this.logger.info({ unitNo: reader.unitNo }, 'card removed');
+    await this.flushCard(card);
+    await this.waitForRm(() => this.settled(reader, before, false));
+    return true;
+  }
+
+  /** Persists every inserted card's state (shutdown). */
+  async flushAll(): Promise<void> {
+    for (const reader of this.bus.readers()) if (reader.card !== null) await this.flushCard(reader.card);
+  }
+
+  list(): ReaderView[] {
+    return this.bus.readers().map((r) => this.describe(r));
+  }
+
+  describe(reader: VirtualReader): ReaderView {
+    const snap = this.snapshotOf(reader);
+    const diag = this.rm.diagnose().find((d) => d.symbolicLink === reader.device.symbolicLink);
+    const state = snap?.readerState ?? (reader.card !== null ? READER_STATE.PRESENT : READER_STATE.ABSENT);
+    return {
+      index: reader.unitNo,
+      name: this.nameOf(reader, snap),
+      symbolicLink: reader.device.symbolicLink,
+      state,
+      stateNames: readerStateNames(state),
+      cardPresent: reader.card !== null,
+      atr: snap !== undefined && snap.atr.length > 0 ? toHex(snap.atr) : null,
+      protocol: snap?.protocol ?? 0,
+      eventCounter: snap?.eventCounter ?? 0,
+      sharing: snap?.sharing ?? 0,
+      published: diag?.published ?? snap !== undefined,
+      failure: diag?.failure ?? null,
+      variant: reader.variant,
+      profile: reader.card?.profile ?? null,
+    };
+  }
+
+  private snapshotOf(reader: VirtualReader): ReaderSnapshot | undefined {
+    return this.rm.readerStates().find((s) => s.symbolicLink === reader.device.symbolicLink);
+  }
+
+  private nameOf(reader: VirtualReader, snap: ReaderSnapshot | undefined): string {
+    if (snap !== undefined) return snap.name;
+    const diagName = this.rm.diagnose().find((d) => d.symbolicLink === reader.device.symbolicLink)?.name;
+    if (diagName) return diagName;
+    const n = this.names.get(reader) ?? { vendorName: 'vscr', ifdType: 'Virtual Reader' };
+    return `${n.vendorName} ${n.ifdType} ${reader.unitNo.toString(16).toUpperCase().padStart(2, '0')} 00`;
+  }
+
+  /** The RM has caught up with an insert/remove: counter moved (or reader unpublished/failed) and presence matches. */
+  private settled(reader: VirtualReader, before: number | undefined, present: boolean): boolean {
+    const snap = this.snapshotOf(reader);
+    if (snap === undefined) return true;
+    const hasCard = (snap.readerState & READER_STATE.PRESENT) !== 0;
+    return hasCard === present && snap.eventCounter !== before;
+  }
+
+  private async flushCard(card: VirtualCard): Promise<void> {
+    try {
+      await card.flush();
+    } catch (err) {
+      this.logger.error({ err }, 'flushing card state failed');
+    }
+  }
+
+  /** Counts APDUs for /metrics without touching the card's behaviour. */
+  private countingCard(card: VirtualCard): VirtualCard {
+    const metrics = this.metrics;
+    return new Proxy(card, {
+      get(target, prop) {
+        if (prop === 'transmit') {
+          return async (apdu: Uint8Array, protocol: number): Promise<Uint8Array> => {
+            metrics.inc(...METRIC.apdus);
+            metrics.inc(...METRIC.apduBytes, { direction: 'command' }, apdu.length);
+            const response = await target.transmit(apdu, protocol);
+            metrics.inc(...METRIC.apduBytes, { direction: 'response' }, response.length);
+            return response;
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  }
+
+  private waitForRm(done: () => boolean, timeoutMs = RM_SETTLE_MS): Promise<boolean> {
+    if (done()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const finish = (ok: boolean): void => {
+        clearTimeout(timer);
+        off();
+        resolve(ok);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const off = this.rm.onChange(() => {
+        if (done()) finish(true);
+      });
+    });
+  }
+}

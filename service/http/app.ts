@@ -1,0 +1,69 @@
+// buildApp(): the fastify application (logging, auth, errors, OpenAPI, route plugins), separate from listen().
+
+import fastifySwagger from '@fastify/swagger';
+import fastifyWebsocket from '@fastify/websocket';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AppContext } from './context.js';
+import { installAuth, redactUrl } from './auth.js';
+import { installErrorHandling } from './error-handler.js';
+import { deviceRoutes } from './routes/devices.js';
+import { eventRoutes } from './routes/events.js';
+import { healthRoutes } from './routes/health.js';
+import { readerRoutes } from './routes/readers.js';
+import { pcscRpcRoutes } from './routes/pcsc-rpc.js';
+import { errorSchema } from './schemas.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../rpc/json-rpc/index.js';
+
+export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  // Typed as fastify's logger interface so the instance type stays the default FastifyInstance.
+  const loggerInstance: FastifyBaseLogger = ctx.logger.child({ component: 'http' }, {
+      serializers: {
+        // fastify's default request serializer logs the URL; keep access tokens out of it.
+        req: (req: { method?: string; url?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+          method: req.method,
+          url: redactUrl(req.url ?? ''),
+          remoteAddress: req.ip,
+          remotePort: req.socket?.remotePort,
+        }),
+      },
+    });
+  const app = Fastify({
+    loggerInstance,
+    bodyLimit: ctx.config.jsonBodyLimit,
+    // Idle keep-alive sockets are closed on close(); in-flight requests finish first.
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true } },
+    // Reader names carry spaces and may be long.
+    routerOptions: { maxParamLength: 256 },
+  });
+
+  app.addSchema(errorSchema);
+  // Registered at the root and BEFORE the auth hook: its onRequest hook marks upgrade requests, so when auth
+  // refuses one (401) its onResponse hook destroys the raw socket instead of leaving it open forever.
+  // maxPayload is 4× the JSON-RPC message limit so the transport can answer an oversize frame itself.
+  await app.register(fastifyWebsocket, { options: { maxPayload: 4 * DEFAULT_MAX_MESSAGE_BYTES } });
+  installAuth(app, ctx);
+  installErrorHandling(app, ctx);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'vscr',
+        description: 'Virtual smart card reader, virtual card and emulated PCI crypto device. Errors: docs/errors.md.',
+        version: ctx.version,
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: ctx.config.token === null ? [] : [{ bearer: [] }],
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  await app.register(healthRoutes, { ctx });
+  await app.register(deviceRoutes, { ctx });
+  await app.register(readerRoutes, { ctx });
+  await app.register(eventRoutes, { ctx });
+  await app.register(pcscRpcRoutes, { ctx });
+  return app;
+}

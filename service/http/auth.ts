@@ -1,0 +1,47 @@
+// Bearer-token check (when a token is configured) and the shutdown gate, run before routing on every request.
+
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppContext } from './context.js';
+import { errors } from './errors.js';
+
+/** Liveness and the API description stay reachable without a token: they reveal no state. */
+function isPublic(url: string): boolean {
+  const path = url.split('?')[0];
+  return path === '/health' || path === '/docs' || path.startsWith('/docs/');
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/**
+ * The token from `Authorization: Bearer …`, or from `?access_token=` for clients that cannot set headers
+ * (browser EventSource and WebSocket).
+ */
+function presentedToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (typeof header === 'string') {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    return m ? m[1] : null;
+  }
+  const query = request.query as Record<string, unknown> | undefined;
+  const q = query?.access_token;
+  return typeof q === 'string' ? q : null;
+}
+
+export function installAuth(app: FastifyInstance, ctx: AppContext): void {
+  const expected = ctx.config.token === null ? null : digest(ctx.config.token);
+  app.addHook('onRequest', async (request) => {
+    if (ctx.shuttingDown()) throw new errors.VSCR_ERR_SHUTTING_DOWN();
+    if (expected === null || isPublic(request.url)) return;
+    const token = presentedToken(request);
+    // Compare digests so the comparison is constant-time whatever the lengths.
+    if (token === null || !timingSafeEqual(digest(token), expected)) throw new errors.VSCR_ERR_UNAUTHORIZED();
+  });
+}
+
+/** The URL as it may be logged: never with an access token in it. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]access_token=)[^&]*/gi, '$1[Redacted]');
+}

@@ -1,0 +1,25 @@
+// What the HTTP layer is given by the service composition: the shared objects every route plugin reads.
+
+import type { Logger } from 'pino';
+import type { CryptoDeviceControl } from '../../crypto-device/lib/contract.js';
+import type { ServiceConfig } from '../config/types.js';
+import type { EventHub } from '../host/events.js';
+import type { Metrics } from '../host/metrics.js';
+import type { ReaderHost } from '../host/readers.js';
+import type { ResourceManagerApi } from '../rm/contract.js';
+
+export interface AppContext {
+  config: ServiceConfig;
+  logger: Logger;
+  /** Opened devices; index = REST device id. */
+  devices: readonly CryptoDeviceControl[];
+  readers: ReaderHost;
+  rm: ResourceManagerApi;
+  events: EventHub;
+  metrics: Metrics;
+  version: string;
+  /** ms since the epoch. */
+  startedAt: number;
+  /** True once close() began: new requests get 503. */
+  shuttingDown(): boolean;
+}

@@ -1,0 +1,237 @@
+// startService(): composes the whole service — crypto devices, reader bus and readers, default card, resource
+// manager, HTTP app, pcsc-lite socket — and tears it down in reverse order on close().
+
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import pino, { type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { CryptoDeviceControl, CryptoDeviceHost } from '../crypto-device/index.js';
+import type { ReaderBus } from '../smcard/reader/contract.js';
+import { createReaderBus } from '../smcard/index.js';
+import { PUBLISHED_KEY_STRING } from './config/defaults.js';
+import { pcscSocketPath, resolveConfig } from './config/load-config.js';
+import type { ServiceConfig } from './config/types.js';
+import { cardCryptoFor, openDevices, type OpenedDevices } from './host/devices.js';
+import { EventHub } from './host/events.js';
+import { Metrics } from './host/metrics.js';
+import { ReaderHost } from './host/readers.js';
+import { buildApp } from './http/app.js';
+import type { ResourceManagerApi } from './rm/contract.js';
+import { createResourceManager } from './rm/index.js';
+import { startPcscLiteServer } from './pcsclite/index.js';
+
+export type { ServiceConfig } from './config/types.js';
+
+export interface RunningService {
+  /** `http://host:port` with the real port. */
+  url: string;
+  pcscSocketPath: string | null;
+  config: ServiceConfig;
+  rm: ResourceManagerApi;
+  bus: ReaderBus;
+  cryptoHost: CryptoDeviceHost;
+  /** Added for tests and tools: the opened devices (index = REST id), the fastify instance, the reader host, metrics. */
+  devices: readonly CryptoDeviceControl[];
+  app: FastifyInstance;
+  readers: ReaderHost;
+  metrics: Metrics;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/** How long close() lets HTTP/WebSocket peers finish before cutting their connections. */
+const SHUTDOWN_GRACE_MS = 3000;
+
+export interface StartOptions {
+  /** Use this logger instead of creating one (tests). */
+  logger?: Logger;
+  /** Where the service's own (redacting) logger writes; stdout by default. */
+  logStream?: pino.DestinationStream;
+}
+
+/** Secrets never reach the log: device key strings, tokens, authorization headers. */
+export const REDACT_PATHS = [
+  'keyString', '*.keyString', 'devices[*].keyString', '*.devices[*].keyString',
+  'token', '*.token', 'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization',
+  'access_token', '*.access_token',
+];
+
+export function createLogger(level: ServiceConfig['logLevel'], stream?: pino.DestinationStream): Logger {
+  const options = { level, redact: { paths: REDACT_PATHS, censor: '[Redacted]' }, base: { service: 'vscr' } };
+  return stream === undefined ? pino(options) : pino(options, stream);
+}
+
+export function serviceVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function urlOf(address: AddressInfo): string {
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+export async function startService(partial: Partial<ServiceConfig> = {}, options: StartOptions = {}): Promise<RunningService> {
+  const config = resolveConfig(partial);
+  const logger = options.logger ?? createLogger(config.logLevel, options.logStream);
+  const log = logger.child({ component: 'service' });
+  const started = performance.now();
+  const startedAt = Date.now();
+  const steps: Record<string, number> = {};
+  const step = async <T>(name: string, run: () => Promise<T> | T): Promise<T> => {
+    const t = performance.now();
+    const result = await run();
+    steps[name] = Math.round((performance.now() - t) * 10) / 10;
+    log.debug({ step: name, ms: steps[name] }, 'start-up step done');
+    return result;
+  };
+
+  // Teardown mirrors set-up: each acquired resource pushes its release, run in reverse on failure or close().
+  const undo: { name: string; run: () => Promise<void> }[] = [];
+  let shuttingDown = false;
+  const teardown = async (): Promise<void> => {
+    shuttingDown = true;
+    while (undo.length > 0) {
+      const { name, run } = undo.pop()!;
+      const t = performance.now();
+      try {
+        await run();
+        log.debug({ step: name, ms: Math.round(performance.now() - t) }, 'shutdown step done');
+      } catch (err) {
+        log.error({ err, step: name }, 'shutdown step failed');
+      }
+    }
+  };
+
+  try {
+    if (config.devices.some((d) => d.keyString === PUBLISHED_KEY_STRING)) {
+      log.warn('device key string is the published default "secret" from the e-book: anyone can decrypt; set --device-key or VSCR_DEVICE_KEY');
+    }
+    await step('data-dir', () => mkdir(config.dataDir, { recursive: true }));
+
+    const metrics = new Metrics();
+    const devices: OpenedDevices = await step('crypto-devices', () => openDevices(config.devices, logger));
+    undo.push({ name: 'crypto-devices', run: () => devices.close() });
+
+    const bus = createReaderBus({ logger });
+    const readers = new ReaderHost({
+      bus,
+      dataDir: config.dataDir,
+      crypto: cardCryptoFor(devices.controls[0], 0, metrics),
+      logger: logger.child({ component: 'readers' }),
+      metrics,
+    });
+    await step('readers', () => {
+      for (let i = 0; i < config.readers; i += 1) readers.addReaderNow();
+    });
+    // Cards hold state in the data directory: flush after the RM let go of them, before devices close.
+    undo.push({ name: 'flush-cards', run: () => readers.flushAll() });
+
+    const rm = await step('resource-manager', async () => {
+      const created = createResourceManager({ bus, logger });
+      readers.attachResourceManager(created);
+      undo.push({ name: 'resource-manager', run: () => created.shutdown() });
+      await created.ready();
+      return created;
+    });
+
+    if (config.defaultCard !== null && config.readers > 0) {
+      await step('default-card', () => readers.insertCard(bus.readers()[0], config.defaultCard!));
+    }
+
+    const events = new EventHub(rm);
+    undo.push({ name: 'events', run: async () => events.close() });
+
+    const app = await step('http-app', () => buildApp({
+      config,
+      logger,
+      devices: devices.controls,
+      readers,
+      rm,
+      events,
+      metrics,
+      version: serviceVersion(),
+      startedAt,
+      shuttingDown: () => shuttingDown,
+    }));
+    // Graceful, but bounded: a peer that never finishes (a half-open socket, a WebSocket that ignores the close
+    // handshake) must not hold shutdown forever, so whatever is still connected after the grace period is cut.
+    const sockets = new Set<Socket>();
+    app.server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
+    undo.push({
+      name: 'http',
+      run: async () => {
+        // A connection that never sent a byte has nothing in flight, and node's server.close() would wait for
+        // its headers timeout (clients such as undici open spare sockets), so it goes at once.
+        for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
+        const force = setTimeout(() => {
+          log.warn({ sockets: sockets.size, graceMs: SHUTDOWN_GRACE_MS }, 'connections still open after the grace period: closing them');
+          for (const socket of sockets) socket.destroy();
+        }, SHUTDOWN_GRACE_MS);
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(force);
+        }
+      },
+    });
+    await step('http-listen', () => app.listen({ host: config.host, port: config.port }));
+    const url = urlOf(app.server.address() as AddressInfo);
+
+    let pcscPath: string | null = null;
+    if (config.pcsc) {
+      const server = await step('pcsc-lite', () => startPcscLiteServer({ rm, socketPath: pcscSocketPath(config), logger: logger.child({ component: 'pcsclite' }) }));
+      pcscPath = server.socketPath;
+      // Teardown runs in reverse: HTTP (REST, WebSocket) first, then this socket, then the RM, so every transport
+      // has stopped taking calls before the RM cancels what is pending.
+      undo.splice(undo.findIndex((u) => u.name === 'resource-manager') + 1, 0, { name: 'pcsc-lite', run: () => server.close() });
+    }
+
+    log.info({
+      url,
+      pcscSocket: pcscPath,
+      devices: config.devices.length,
+      readers: config.readers,
+      dataDir: config.dataDir,
+      auth: config.token !== null,
+      startupMs: Math.round(performance.now() - started),
+      steps,
+    }, `listening on ${url}`);
+
+    let closing: Promise<void> | null = null;
+    return {
+      url,
+      pcscSocketPath: pcscPath,
+      config,
+      rm,
+      bus,
+      cryptoHost: devices.host,
+      devices: devices.controls,
+      app,
+      readers,
+      metrics,
+      logger,
+      close() {
+        closing ??= (async () => {
+          const t = performance.now();
+          log.info('shutting down');
+          await teardown();
+          log.info({ ms: Math.round(performance.now() - t) }, 'stopped');
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
+}
