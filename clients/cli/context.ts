@@ -38,8 +38,23 @@ export function resolveUrl(flags: ClientFlags): string {
   return flags.url ?? (process.env.VSCR_URL ? parseUrl(process.env.VSCR_URL) : DEFAULT_URL);
 }
 
+/** --token, else $VSCR_TOKEN (an empty variable counts as unset). */
+export function resolveToken(flags: ClientFlags): string | undefined {
+  return flags.token ?? (process.env.VSCR_TOKEN || undefined);
+}
+
 export function makeClient(flags: ClientFlags): VscrClient {
-  return new VscrClient({ url: resolveUrl(flags), token: flags.token ?? (process.env.VSCR_TOKEN || undefined) });
+  return new VscrClient({ url: resolveUrl(flags), token: resolveToken(flags) });
+}
+
+/** Runs one command's work with a REST client that is closed afterwards, whatever happens. */
+export async function withClient(flags: ClientFlags, work: (c: VscrClient) => Promise<void>): Promise<void> {
+  const client = makeClient(flags);
+  try {
+    await work(client);
+  } finally {
+    await client.close();
+  }
 }
 
 export function parseUrl(value: string): string {

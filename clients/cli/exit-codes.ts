@@ -2,6 +2,17 @@
 // message that says what to do next.
 
 import { isVscrError, VscrHttpError } from '../sdk/errors.js';
+import { PcscError } from '../winscard/errors.js';
+
+/** The next step for the PC/SC outcomes a CLI user can fix; the others speak for themselves. */
+const PCSC_HINTS: Record<string, string> = {
+  SCARD_E_NO_SMARTCARD: 'insert a card with `vscr insert <reader>`',
+  SCARD_W_REMOVED_CARD: 'the card was removed; insert it again with `vscr insert <reader>`',
+  SCARD_E_UNKNOWN_READER: '`vscr readers` lists the reader names',
+  SCARD_E_READER_UNAVAILABLE: '`vscr readers` shows why the reader is not available',
+  SCARD_E_SHARING_VIOLATION: 'another client holds the card exclusively; wait for it or end it',
+  SCARD_E_NO_READERS_AVAILABLE: 'start the service with --readers <n>, or add a reader with POST /v1/readers',
+};
 
 export const EXIT = {
   OK: 0,
@@ -60,6 +71,7 @@ export function describeError(err: unknown): string {
     if (err.status === 401) hint = '\nhint: pass the service token with --token or VSCR_TOKEN';
     return `error: ${err.message} [${err.code}${extra ? `, ${extra}` : ''}, HTTP ${err.status}]${hint}`;
   }
+  if (err instanceof PcscError && PCSC_HINTS[err.code]) return `error: ${err.message}\nhint: ${PCSC_HINTS[err.code]}`;
   if (isVscrError(err)) return `error: ${err.message} [${err.code}]`;
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;

@@ -2,10 +2,9 @@
 // behind HttpTransport, so it runs in Node and in browsers and tests can inject a mock transport.
 
 import {
-  VscrAbortedError, VscrArgumentError, VscrClientClosedError, VscrHttpError, VscrProtocolError, isVscrError,
-  type VscrErrorBody,
+  VscrAbortedError, VscrArgumentError, VscrClientClosedError, VscrHttpError, VscrProtocolError, type VscrErrorBody,
 } from './errors.js';
-import { fromHex } from './hex.js';
+import { concatBytes, fromHex } from './hex.js';
 import { SseDecoder } from './sse.js';
 import { FetchTransport, type BodySource, type HttpRequest, type HttpResponse, type HttpTransport } from './transport.js';
 import type {
@@ -70,6 +69,16 @@ export class VscrClient {
 
   async health(opts?: CallOptions): Promise<Health> {
     return this.#json<Health>({ method: 'GET', path: '/health' }, opts);
+  }
+
+  /** `GET /metrics`: the Prometheus text exposition. */
+  async metrics(opts?: CallOptions): Promise<string> {
+    return this.#text({ method: 'GET', path: '/metrics', headers: { accept: 'text/plain' } }, opts);
+  }
+
+  /** `GET /docs/json`: the service's OpenAPI document. */
+  async openApi(opts?: CallOptions): Promise<Record<string, unknown>> {
+    return this.#json<Record<string, unknown>>({ method: 'GET', path: '/docs/json' }, opts);
   }
 
   async devices(opts?: CallOptions): Promise<DeviceInfo[]> {
@@ -150,12 +159,7 @@ export class VscrClient {
 
   /** The trace as the debugger-log text. */
   async traceText(reader: ReaderRef, opts?: CallOptions): Promise<string> {
-    const { res, release } = await this.#send({ method: 'GET', path: `/v1/readers/${readerRef(reader)}/trace`, headers: { accept: 'text/plain' } }, opts);
-    try {
-      return await res.text().catch((err: unknown) => { throw this.#mapAbort(err, opts?.signal); });
-    } finally {
-      release();
-    }
+    return this.#text({ method: 'GET', path: `/v1/readers/${readerRef(reader)}/trace`, headers: { accept: 'text/plain' } }, opts);
   }
 
   /**
@@ -218,6 +222,15 @@ export class VscrClient {
       return fromHex(res.data);
     } catch (err) {
       throw new VscrProtocolError(`the ${op} result is not hex`, { cause: err });
+    }
+  }
+
+  async #text(req: SdkRequest, opts?: CallOptions): Promise<string> {
+    const { res, release } = await this.#send(req, opts);
+    try {
+      return await res.text().catch((err: unknown) => { throw this.#mapAbort(err, opts?.signal); });
+    } finally {
+      release();
     }
   }
 
@@ -305,21 +318,12 @@ async function httpError(res: HttpResponse): Promise<VscrHttpError> {
 
 async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let total = 0;
   const reader = stream.getReader();
   for (;;) {
     const { value, done } = await reader.read();
-    if (done) break;
+    if (done) return concatBytes(chunks);
     chunks.push(value);
-    total += value.length;
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
 }
 
 function isDataInput(value: unknown): value is DataInput {
@@ -351,4 +355,3 @@ function linkSignal(from: AbortSignal | undefined, to: AbortController): () => v
   return () => from.removeEventListener('abort', onAbort);
 }
 
-export { isVscrError };

@@ -168,12 +168,27 @@ export class WinscardClient {
     await this.#call('SCardEndTransaction', { hCard, dwDisposition: disposition });
   }
 
-  /** Sends an APDU; resolves with the response (data + SW1 SW2). `recvLength` defaults to 65548. */
+  /**
+   * Sends an APDU; resolves with the response (data + SW1 SW2). `recvLength` defaults to 65548.
+   * The receive PCI is left out on purpose, as most PC/SC wrappers do: pcsc-lite fills pioRecvPci with the
+   * protocol of the exchange, which the caller already passed in. `transmitWithPci` returns it for those who check.
+   */
   async transmit(hCard: number, protocol: number, apdu: Uint8Array, opts: { recvLength?: number } = {}): Promise<Uint8Array> {
-    const r = await this.#call('SCardTransmit', {
+    return bytes(await this.#transmit(hCard, protocol, apdu, opts), 'pbRecvBuffer');
+  }
+
+  /** Like transmit, plus the protocol from the server's pioRecvPci (`recvProtocol`). */
+  async transmitWithPci(hCard: number, protocol: number, apdu: Uint8Array, opts: { recvLength?: number } = {}): Promise<{ response: Uint8Array; recvProtocol: number }> {
+    const r = await this.#transmit(hCard, protocol, apdu, opts);
+    const pci = r.pioRecvPci;
+    if (typeof pci !== 'object' || pci === null) throw protocolError('SCardTransmit', 'pioRecvPci');
+    return { response: bytes(r, 'pbRecvBuffer'), recvProtocol: num(pci as Record<string, unknown>, 'dwProtocol') };
+  }
+
+  #transmit(hCard: number, protocol: number, apdu: Uint8Array, opts: { recvLength?: number }): Promise<Record<string, unknown>> {
+    return this.#call('SCardTransmit', {
       hCard, pioSendPci: { dwProtocol: protocol }, pbSendBuffer: toHex(apdu), cbRecvLength: opts.recvLength ?? MAX_BUFFER_SIZE_EXTENDED,
     });
-    return bytes(r, 'pbRecvBuffer');
   }
 
   async control(hCard: number, controlCode: number, data: Uint8Array = new Uint8Array(0), opts: { recvLength?: number } = {}): Promise<Uint8Array> {

@@ -69,7 +69,7 @@ describe('the original autotest through `vscr`', () => {
     const devices = await runCli(['devices'], env);
     expect(devices.code).toBe(0);
     expect(devices.stdout).toMatch(/^0: PCI\\VEN_1111&DEV_2222&REV_00 .*State: ReadyState \(0\)/);
-  });
+  }, 180_000);
 
   it('encrypts in the original format: zero padding, then a trailer with the strip count, in one CBC pass', async () => {
     const file = join(dir, 'abc.txt');
@@ -111,7 +111,7 @@ describe('the original autotest through `vscr`', () => {
       expect(d.code, d.stderr).toBe(0);
       expect(await readFile(file, 'utf8')).toBe(data);
     }
-  });
+  }, 120_000);
 
   it('refuses to decrypt a file that is not in the format, leaving it unchanged (exit 1)', async () => {
     const odd = join(dir, 'odd.bin');
@@ -127,7 +127,7 @@ describe('the original autotest through `vscr`', () => {
     expect(r2.code).toBe(1);
     expect(r2.stderr).toMatch(/unchanged/);
     expect((await readFile(plain)).equals(content)).toBe(true);
-  });
+  }, 120_000);
 
   it('hashes standard input with `hash -`', async () => {
     const { spawnCli, collect } = await import('./cli-harness.js');

@@ -105,7 +105,7 @@ describe('exit codes in process', () => {
     expect(empty.err).toMatch(/VSCR_ERR_NO_CARD/);
     const apdu = await inProcess(['apdu', '1', '00a4040000']);
     expect(apdu.code).toBe(4);
-    expect(apdu.err).toMatch(/SCARD_E_NO_SMARTCARD/);
+    expect(apdu.err).toBe('error: SCardConnect failed: SCARD_E_NO_SMARTCARD (0x8010000C)\nhint: insert a card with `vscr insert <reader>`\n');
     const unknownReader = await inProcess(['trace', 'no such reader']);
     expect(unknownReader.code).toBe(4);
     expect(unknownReader.err).toMatch(/VSCR_ERR_UNKNOWN_READER/);

@@ -90,3 +90,35 @@ export function waitForOutput(stream: NodeJS.ReadableStream, pattern: RegExp, ti
     stream.on('data', onData);
   });
 }
+
+/**
+ * Accumulates everything `stream` writes, so a test can wait for a line an action causes without a race: the
+ * line may arrive before the action's own call returns. Each wait is bounded.
+ */
+export function watchOutput(stream: NodeJS.ReadableStream): { text(): string; waitFor(pattern: RegExp, timeoutMs?: number): Promise<void> } {
+  let seen = '';
+  const waiters = new Set<() => void>();
+  stream.on('data', (d: Buffer) => {
+    seen += d.toString();
+    for (const w of [...waiters]) w();
+  });
+  return {
+    text: () => seen,
+    waitFor(pattern, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!pattern.test(seen)) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`timed out waiting for ${pattern}; got: ${seen}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}

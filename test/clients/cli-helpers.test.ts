@@ -44,6 +44,14 @@ describe('scan cardEvents', () => {
   it('still reports a presence change from a server without the counter', () => {
     expect(cardEvents(E, P)).toEqual(['inserted']);
   });
+  it('reports no card events for a removed or failed reader, and only a presence change when it comes back', () => {
+    const gone = SCARD_STATE.UNKNOWN | SCARD_STATE.UNAVAILABLE;
+    expect(cardEvents(at(7, P), gone)).toEqual([]);
+    expect(cardEvents(at(7, P), SCARD_STATE.UNAVAILABLE)).toEqual([]);
+    // back from UNAVAILABLE (no counter in the old state): one event, not one per counter step
+    expect(cardEvents(SCARD_STATE.UNAVAILABLE, at(9, P))).toEqual(['inserted']);
+    expect(cardEvents(SCARD_STATE.UNAVAILABLE, at(9, E))).toEqual([]);
+  });
 });
 
 describe('exit codes', () => {

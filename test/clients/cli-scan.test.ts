@@ -2,7 +2,7 @@
 // an idle scan.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VscrClient } from '../../clients/sdk/client.js';
-import { cliEnv, collect, runCli, spawnCli, startTestService, waitForOutput, type TestService } from './cli-harness.js';
+import { cliEnv, collect, runCli, spawnCli, startTestService, waitForOutput, watchOutput, type TestService } from './cli-harness.js';
 
 let ts: TestService;
 let env: NodeJS.ProcessEnv;
@@ -40,6 +40,46 @@ describe('vscr scan', () => {
     expect(lines[3].atr).toBeNull();
     expect((lines[3].eventCounter as number) - (lines[1].eventCounter as number)).toBe(2);
   });
+
+  it('sees a reader added at runtime at once (PnP), its card events, and its removal', async () => {
+    // No --timeout: every wait is INFINITE, so nothing but the PnP wake-up can report the new reader. Each step
+    // waits (bounded) for the line it causes before the next one.
+    const child = spawnCli(['scan', '--json', '--count', '3'], env);
+    child.stdin.end();
+    const out = watchOutput(child.stdout);
+    const done = collect(child, 95_000, ['scan']);
+    const rest = new VscrClient({ url: ts.service.url });
+    try {
+      await out.waitFor(/"reader":"vscr Virtual Reader 01 00"[^\n]*\n/);
+      // No card event follows the add, so only the PnP wake-up can make this line appear.
+      const added = await rest.addReader({});
+      await out.waitFor(new RegExp(`"event":"added","reader":"${added.name}"[^\n]*\n`));
+      await rest.insertCard(added.name);
+      await out.waitFor(new RegExp(`"type":"card","event":"inserted","reader":"${added.name}"`));
+      await rest.removeCard(added.name);
+      await out.waitFor(new RegExp(`"type":"card","event":"removed","reader":"${added.name}"`));
+      await rest.removeReader(added.name);
+      await out.waitFor(new RegExp(`"type":"reader","event":"removed","reader":"${added.name}"`));
+      await rest.insertCard(1); // the third card event ends the scan
+      const r = await done;
+      expect(r.code, r.stderr).toBe(0);
+      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines.map((l) => [l.type, l.event, l.reader])).toEqual([
+        ['reader', 'present', 'vscr Virtual Reader 00 00'],
+        ['reader', 'present', 'vscr Virtual Reader 01 00'],
+        ['reader', 'added', added.name],
+        ['card', 'inserted', added.name],
+        ['card', 'removed', added.name],
+        ['reader', 'removed', added.name],
+        ['card', 'inserted', 'vscr Virtual Reader 01 00'],
+      ]);
+      expect(lines[2]).toMatchObject({ cardPresent: false, atr: null });
+    } finally {
+      child.kill('SIGKILL');
+      await rest.removeCard(1).catch(() => undefined);
+      await rest.close();
+    }
+  }, 120_000);
 
   it('prints text like pcsc_scan and ends after --timeout with no events', async () => {
     const r = await runCli(['scan', '--timeout', '1'], env);

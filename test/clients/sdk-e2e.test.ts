@@ -30,6 +30,9 @@ async function httpError(p: Promise<unknown>): Promise<VscrHttpError> {
 describe('devices', () => {
   it('health, devices, status and reset', async () => {
     expect(await c.health()).toMatchObject({ status: 'ok', node: process.version });
+    expect(await c.metrics()).toMatch(/^# (HELP|TYPE) /m);
+    const doc = await c.openApi();
+    expect(doc).toHaveProperty(['paths', '/v1/readers']);
     const [d] = await c.devices();
     expect(d).toMatchObject({ id: 0, vendorId: 0x1111, deviceId: 0x2222, revision: 0, state: 0, errorCode: 0 });
     expect(await c.deviceStatus(0)).toEqual({ state: 0, stateName: 'ReadyState', errorCode: 0, errorName: 'no error' });

@@ -50,6 +50,8 @@ describe('VscrClient over a mock transport', () => {
     });
     const c = new VscrClient({ transport: t, token: 'tok' });
     await c.health();
+    expect(await c.metrics()).toBe('{"state":0}');
+    await c.openApi();
     await c.devices();
     await c.deviceStatus(2);
     await c.resetDevice(0);
@@ -65,17 +67,18 @@ describe('VscrClient over a mock transport', () => {
     expect(await c.trace(0)).toEqual([{ ioctl: 'X' }]);
     expect(await c.traceText(0)).toBe('IOCTL...');
     expect(t.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-      'GET /health', 'GET /v1/devices', 'GET /v1/devices/2/status', 'POST /v1/devices/0/reset',
+      'GET /health', 'GET /metrics', 'GET /docs/json', 'GET /v1/devices', 'GET /v1/devices/2/status', 'POST /v1/devices/0/reset',
       'POST /v1/devices/0/sha256', 'POST /v1/devices/0/aes-cbc/encrypt', 'POST /v1/devices/0/aes-cbc/decrypt',
       'GET /v1/readers', 'POST /v1/readers', 'DELETE /v1/readers/1',
       'POST /v1/readers/vscr%20Virtual%20Reader%2000%2000/card', 'POST /v1/readers/0/card', 'DELETE /v1/readers/0/card',
       'GET /v1/readers/0/trace', 'GET /v1/readers/0/trace',
     ]);
     expect(t.requests.every((r) => r.headers.authorization === 'Bearer tok')).toBe(true);
-    expect(t.requests[4].headers['content-type']).toBe('application/octet-stream');
-    expect(t.requests[8]).toMatchObject({ body: '{"variant":"busy"}', headers: { 'content-type': 'application/json' } });
-    expect(t.requests[10].body).toBe('{"profile":"default"}');
-    expect(t.requests[11].body).toBe('{}');
+    expect(t.requests[1].headers.accept).toBe('text/plain');
+    expect(t.requests[6].headers['content-type']).toBe('application/octet-stream');
+    expect(t.requests[10]).toMatchObject({ body: '{"variant":"busy"}', headers: { 'content-type': 'application/json' } });
+    expect(t.requests[12].body).toBe('{"profile":"default"}');
+    expect(t.requests[13].body).toBe('{}');
   });
 
   it('turns the error body into VscrHttpError with code, ntstatus and scard', async () => {
@@ -83,6 +86,8 @@ describe('VscrClient over a mock transport', () => {
     const err = await new VscrClient({ transport: t }).deviceStatus(0).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VscrHttpError);
     expect(err).toMatchObject({ status: 502, code: 'VSCR_ERR_DEVICE_DATA_ERROR', ntstatus: 'STATUS_DEVICE_DATA_ERROR', scard: undefined, message: 'reset it' });
+    const t3 = mockHttp(async () => ({ status: 409, body: JSON.stringify({ error: 'Conflict', code: 'VSCR_ERR_SHARING', message: 'disconnect first', scard: 'SCARD_E_SHARING_VIOLATION' }) }));
+    await expect(new VscrClient({ transport: t3 }).removeCard(0)).rejects.toMatchObject({ status: 409, code: 'VSCR_ERR_SHARING', scard: 'SCARD_E_SHARING_VIOLATION', ntstatus: undefined });
     const t2 = mockHttp(async () => ({ status: 500, body: 'oops' }));
     await expect(new VscrClient({ transport: t2 }).health()).rejects.toMatchObject({ code: 'VSCR_ERR_HTTP_500', status: 500 });
   });

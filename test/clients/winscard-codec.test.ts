@@ -57,6 +57,8 @@ describe('WinscardClient over a mock transport', () => {
     const { hCard, protocol } = await c.connect(ctx, 'vscr Virtual Reader 00 00', SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY);
     expect([hCard, protocol]).toEqual([99, 2]);
     expect(Buffer.from(await c.transmit(hCard, protocol, Uint8Array.of(0x00, 0xa4, 0x04, 0x00, 0x00))).toString('hex')).toBe('6f009000');
+    expect(await c.transmitWithPci(hCard, protocol, Uint8Array.of(0x00, 0xb0, 0x00, 0x00, 0x02), { recvLength: 4 }))
+      .toEqual({ response: Uint8Array.of(0x6f, 0, 0x90, 0), recvProtocol: 2 });
     expect(await c.control(hCard, 0x42000d48, Uint8Array.of(1, 2))).toEqual(new Uint8Array(0));
     expect(Buffer.from(await c.getAttrib(hCard, 0x90303)).toString('hex')).toBe('3b8f8001');
     await c.setAttrib(hCard, 0x7fff0001, Uint8Array.of(0xab));
@@ -74,6 +76,7 @@ describe('WinscardClient over a mock transport', () => {
       ['SCardListReaderGroups', { hContext: 0x1234 }],
       ['SCardConnect', { hContext: 0x1234, szReader: 'vscr Virtual Reader 00 00', dwShareMode: 2, dwPreferredProtocols: 3 }],
       ['SCardTransmit', { hCard: 99, pioSendPci: { dwProtocol: 2 }, pbSendBuffer: '00a4040000', cbRecvLength: 65548 }],
+      ['SCardTransmit', { hCard: 99, pioSendPci: { dwProtocol: 2 }, pbSendBuffer: '00b0000002', cbRecvLength: 4 }],
       ['SCardControl', { hCard: 99, dwControlCode: 0x42000d48, pbSendBuffer: '0102', cbRecvLength: 65548 }],
       ['SCardGetAttrib', { hCard: 99, dwAttrId: 0x90303, cbAttrLen: 264 }],
       ['SCardSetAttrib', { hCard: 99, dwAttrId: 0x7fff0001, pbAttr: 'ab' }],
@@ -184,5 +187,7 @@ describe('WinscardClient over a mock transport', () => {
     await expect(s2.c.establishContext()).rejects.toThrow(/hContext/);
     s2.t.auto = () => ({ rv: 0, pbRecvBuffer: 'zz' });
     await expect(s2.c.transmit(1, 2, Uint8Array.of(0, 0, 0, 0))).rejects.toThrow(/not hex/);
+    s2.t.auto = () => ({ rv: 0, pbRecvBuffer: '9000' }); // pioRecvPci missing
+    await expect(s2.c.transmitWithPci(1, 2, Uint8Array.of(0, 0, 0, 0))).rejects.toThrow(/pioRecvPci/);
   });
 });

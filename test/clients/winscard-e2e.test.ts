@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VscrClient } from '../../clients/sdk/client.js';
 import { connectWinscard, type WinscardClient } from '../../clients/winscard/client.js';
 import { PcscError, WinscardClosedError, WinscardSocketError } from '../../clients/winscard/errors.js';
+import type { WebSocketLike } from '../../clients/winscard/transport.js';
 import {
   SCARD, SCARD_ATTR, SCARD_DISPOSITION, SCARD_PROTOCOL, SCARD_SCOPE, SCARD_SHARE, SCARD_STATE,
 } from '../../clients/winscard/index.js';
@@ -47,6 +48,10 @@ describe('winscard client over /v1/pcsc', () => {
     const resp = await pcsc.transmit(hCard, protocol, Uint8Array.of(0x00, 0x84, 0x00, 0x00, 0x08));
     expect(resp.length).toBe(10);
     expect(Buffer.from(resp.subarray(8)).toString('hex')).toBe('9000');
+    // The server's receive PCI names the protocol of the exchange.
+    const withPci = await pcsc.transmitWithPci(hCard, protocol, Uint8Array.of(0x00, 0x84, 0x00, 0x00, 0x04));
+    expect(withPci.recvProtocol).toBe(protocol);
+    expect(withPci.response.length).toBe(6);
     await pcsc.endTransaction(hCard, SCARD_DISPOSITION.LEAVE_CARD);
     await pcsc.disconnect(hCard, SCARD_DISPOSITION.LEAVE_CARD);
     await pcsc.releaseContext(ctx);
@@ -101,7 +106,7 @@ describe('winscard client over /v1/pcsc', () => {
     // The server released the exclusive handle with the session: this client can connect exclusively now.
     const ctx2 = await pcsc.establishContext();
     let connected: { hCard: number } | undefined;
-    for (let i = 0; i < 50 && !connected; i++) {
+    for (let i = 0; i < 500 && !connected; i++) {
       connected = await pcsc.connect(ctx2, R0, SCARD_SHARE.EXCLUSIVE).catch(async (e: unknown) => {
         if (!(e instanceof PcscError) || e.rv !== SCARD.E_SHARING_VIOLATION) throw e;
         await new Promise((r) => setTimeout(r, 20)); // the server notices the closed socket asynchronously
@@ -111,6 +116,25 @@ describe('winscard client over /v1/pcsc', () => {
     expect(connected).toBeDefined();
     await pcsc.disconnect(connected!.hCard, SCARD_DISPOSITION.LEAVE_CARD);
     await pcsc.releaseContext(ctx2);
+  });
+
+  it('uses an injected WebSocket factory (the browser path: a plain WHATWG socket, no headers)', async () => {
+    const { WebSocket: Ws } = await import('ws');
+    const calls: [string, Record<string, string>][] = [];
+    const client = await connectWinscard({
+      url: ts.service.url,
+      webSocketFactory: (url, headers) => {
+        calls.push([url, headers]);
+        return new Ws(url) as unknown as WebSocketLike; // the browser constructor takes no headers either
+      },
+    });
+    try {
+      expect(calls).toEqual([[ts.service.url.replace(/^http:/, 'ws:') + '/v1/pcsc', {}]]);
+      const ctx = await client.establishContext();
+      expect(await client.listReaders(ctx)).toEqual([R0, R1]);
+    } finally {
+      await client.close();
+    }
   });
 
   it('a refused WebSocket is a WinscardSocketError', async () => {

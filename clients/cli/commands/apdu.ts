@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { fromHex, toHex } from '../../sdk/hex.js';
 import { connectWinscard } from '../../winscard/client.js';
 import { SCARD_DISPOSITION, SCARD_PROTOCOL, SCARD_SCOPE, SCARD_SHARE } from '../../../service/rm/pcsc-constants.js';
-import { makeClient, readerArg, resolveUrl, stdio, withClientOptions, type ClientFlags, type Io } from '../context.js';
+import { makeClient, readerArg, resolveToken, resolveUrl, stdio, withClientOptions, type ClientFlags, type Io } from '../context.js';
 import { UsageError } from '../exit-codes.js';
 import { statusWordMeaning } from '../status-words.js';
 import { spacedHex } from './readers.js';
@@ -38,8 +38,7 @@ async function runApdu(readerText: string, apduTexts: string[], flags: ApduFlags
   if (preferred === undefined) throw new UsageError(`--protocol must be t0, t1 or any, not "${flags.protocol}"`);
 
   const readerName = await resolveReaderName(readerArg(readerText), flags);
-  const token = flags.token ?? (process.env.VSCR_TOKEN || undefined);
-  const pcsc = await connectWinscard({ url: resolveUrl(flags), token });
+  const pcsc = await connectWinscard({ url: resolveUrl(flags), token: resolveToken(flags) });
   const results: { command: string; response: string; sw: string; meaning: string }[] = [];
   try {
     const ctx = await pcsc.establishContext(SCARD_SCOPE.SYSTEM);

@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import type { VscrClient } from '../../sdk/client.js';
 import type { DeviceInfo, DeviceStatus } from '../../sdk/types.js';
 import {
-  cancellable, makeClient, stdio, withClientOptions, withDeviceOption, type ClientFlags, type Io,
+  cancellable, stdio, withClient, withClientOptions, withDeviceOption, type ClientFlags, type Io,
 } from '../context.js';
 import { LocalError } from '../exit-codes.js';
 import { checkEncryptedSize, encryptLayout, readTrailer } from '../file-format.js';
@@ -65,15 +65,6 @@ export function registerDeviceCommands(program: Command, io: Io = stdio): void {
       if (flags.json) io.out(JSON.stringify({ devices }));
       else for (const d of devices) io.out(describeDevice(d));
     }));
-}
-
-async function withClient(flags: ClientFlags, work: (c: VscrClient) => Promise<void>): Promise<void> {
-  const client = makeClient(flags);
-  try {
-    await work(client);
-  } finally {
-    await client.close();
-  }
 }
 
 /** Ctrl-C during a device operation resets the device, as the original console's key press did. */

@@ -1,9 +1,8 @@
 // Reader commands over REST: readers, insert, remove, trace.
 
 import type { Command } from 'commander';
-import { VscrClient } from '../../sdk/client.js';
 import type { ReaderInfo } from '../../sdk/types.js';
-import { makeClient, readerArg, stdio, withClientOptions, type ClientFlags, type Io } from '../context.js';
+import { readerArg, stdio, withClient, withClientOptions, type ClientFlags, type Io } from '../context.js';
 
 export function registerReaderCommands(program: Command, io: Io = stdio): void {
   withClientOptions(program.command('readers'))
@@ -44,15 +43,6 @@ export function registerReaderCommands(program: Command, io: Io = stdio): void {
         process.stdout.write(text.endsWith('\n') || text === '' ? text : text + '\n');
       }
     }));
-}
-
-async function withClient(flags: ClientFlags, work: (c: VscrClient) => Promise<void>): Promise<void> {
-  const client = makeClient(flags);
-  try {
-    await work(client);
-  } finally {
-    await client.close();
-  }
 }
 
 export function describeReader(r: ReaderInfo): string {
