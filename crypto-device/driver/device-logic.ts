@@ -1,0 +1,154 @@
+// The driver's request logic (the original CryptoDeviceLogic role): IoLock, ResetLock, the cancel event, the
+// reset/status/command requests and the statuses crypto-device.md "The driver" lists.
+
+import type { Logger } from 'pino';
+import { NTSTATUS, formatNtStatus, type NtStatus } from '../../kernel/ntstatus.js';
+import type { PciCryptoDevice } from '../device/contract.js';
+import { DEVICE_ERROR, DEVICE_STATE } from '../lib/contract.js';
+import { createDmaForUserBuffer, type DmaProgram, type DmaUserMemory } from './dma-user-memory.js';
+import type { DeviceInterrupts } from './interrupt.js';
+import type { UserBufferDescriptor } from './ioctl-codes.js';
+import { KernelEvent, waitForAny } from './kernel-event.js';
+import { COMMAND, REG, type DeviceCommand } from './registers.js';
+import type { UserAddressSpace } from './user-address-space.js';
+import { WaitLock } from './wait-lock.js';
+
+/** How long a reset may take before the request gives up with STATUS_DEVICE_BUSY (the original's 1000 ms). */
+export const RESET_TIMEOUT_MS = 1000;
+/**
+ * The device raises "ready"/"error" a moment before it writes State back to 0 (crypto-device.md "Worker",
+ * steps 2-4). A request keeps the device reserved until State reads 0 again, so the next caller is not
+ * refused with a spurious STATUS_DEVICE_BUSY. Bounded so a wedged device cannot hold a request forever.
+ */
+const SETTLE_LIMIT_MS = 250;
+
+export interface DeviceRegisters {
+  state: number;
+  errorCode: number;
+}
+
+export class CryptoDeviceLogic {
+  readonly ioLock = new WaitLock('IoLock');
+  readonly resetLock = new WaitLock('ResetLock');
+  readonly cancelEvent = new KernelEvent('cancel');
+  private commandInFlight = false;
+
+  constructor(
+    private readonly device: PciCryptoDevice,
+    private readonly interrupts: DeviceInterrupts,
+    private readonly space: UserAddressSpace,
+    private readonly log: Logger,
+    private readonly resetTimeoutMs = RESET_TIMEOUT_MS,
+  ) {}
+
+  /** True while a command request owns the device. */
+  get busy(): boolean {
+    return this.commandInFlight;
+  }
+
+  readRegisters(): DeviceRegisters {
+    return {
+      state: Number(this.device.mmioRead(REG.STATE, 1)),
+      errorCode: Number(this.device.mmioRead(REG.ERROR_CODE, 1)),
+    };
+  }
+
+  /** IOCTL_CRYPTO_DEVICE_GET_STATUS. */
+  async stateRequest(): Promise<DeviceRegisters> {
+    return this.ioLock.withLock(() => this.readRegisters());
+  }
+
+  /**
+   * IOCTL_CRYPTO_DEVICE_RESET: serialised by ResetLock; write Command=1, wait for the reset interrupt (timeout
+   * → STATUS_DEVICE_BUSY), then signal the cancel event so a waiting command request ends STATUS_CANCELLED.
+   */
+  async resetRequest(): Promise<NtStatus> {
+    await this.resetLock.acquire();
+    try {
+      const started = await this.ioLock.withLock(() => {
+        if (this.readRegisters().state === DEVICE_STATE.RESETTING) return false;
+        this.interrupts.resetEvent.clear();
+        this.device.mmioWrite(REG.COMMAND, 1, COMMAND.RESET);
+        return true;
+      });
+      if (!started) return NTSTATUS.STATUS_DEVICE_BUSY;
+      const signalled = await waitForAny([this.interrupts.resetEvent], this.resetTimeoutMs);
+      if (signalled < 0) {
+        this.log.warn({ timeoutMs: this.resetTimeoutMs }, 'device did not answer the reset');
+        return NTSTATUS.STATUS_DEVICE_BUSY;
+      }
+      this.cancelEvent.set();
+      return NTSTATUS.STATUS_SUCCESS;
+    } finally {
+      this.resetLock.release();
+    }
+  }
+
+  /**
+   * AES-CBC encrypt/decrypt and SHA-256: probe and lock both buffers before the device is touched, refuse when
+   * the device is busy or in error, program IN and OUT, write Command and wait for ready, error or cancel.
+   */
+  async commandRequest(command: DeviceCommand, input: UserBufferDescriptor, output: UserBufferDescriptor): Promise<NtStatus> {
+    const dmaIn = createDmaForUserBuffer(this.space, this.device.memory, input);
+    if (!dmaIn.dma) return dmaIn.status;
+    const dmaOut = createDmaForUserBuffer(this.space, this.device.memory, output);
+    if (!dmaOut.dma) {
+      dmaIn.dma.free();
+      return dmaOut.status;
+    }
+    try {
+      return await this.runCommand(command, dmaIn.dma, dmaOut.dma);
+    } finally {
+      dmaIn.dma.free();
+      dmaOut.dma.free();
+    }
+  }
+
+  private async runCommand(command: DeviceCommand, dmaIn: DmaUserMemory, dmaOut: DmaUserMemory): Promise<NtStatus> {
+    const refusal = await this.ioLock.withLock((): NtStatus | null => {
+      // A reset in progress or a running command means the device must not see another Command write
+      // (it would be a driver logic error, ErrorCode 3).
+      if (this.commandInFlight || this.resetLock.isHeld) return NTSTATUS.STATUS_DEVICE_BUSY;
+      const regs = this.readRegisters();
+      if (regs.errorCode !== DEVICE_ERROR.NONE) return NTSTATUS.STATUS_DEVICE_DATA_ERROR;
+      if (regs.state !== DEVICE_STATE.READY) return NTSTATUS.STATUS_DEVICE_BUSY;
+      this.programDma(REG.DMA_IN_ADDRESS, dmaIn.program);
+      this.programDma(REG.DMA_OUT_ADDRESS, dmaOut.program);
+      this.interrupts.readyEvent.clear();
+      this.interrupts.errorEvent.clear();
+      this.cancelEvent.clear();
+      this.commandInFlight = true;
+      this.device.mmioWrite(REG.COMMAND, 1, command);
+      return null;
+    });
+    if (refusal !== null) return refusal;
+    // A pending request keeps the process alive, as a pending IRP keeps its thread waiting: the device may
+    // unreference its idle worker, and the completion interrupt must not be lost to an empty event loop.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    try {
+      const which = await waitForAny([this.interrupts.readyEvent, this.interrupts.errorEvent, this.cancelEvent]);
+      const status =
+        which === 0 ? NTSTATUS.STATUS_SUCCESS : which === 1 ? NTSTATUS.STATUS_DEVICE_DATA_ERROR : NTSTATUS.STATUS_CANCELLED;
+      if (status !== NTSTATUS.STATUS_SUCCESS) this.log.debug({ command, status: formatNtStatus(status) }, 'command failed');
+      if (which !== 2) await this.settle();
+      return status;
+    } finally {
+      clearInterval(keepAlive);
+      this.commandInFlight = false;
+    }
+  }
+
+  private programDma(base: number, program: DmaProgram): void {
+    this.device.mmioWrite(base, 4, program.listPfn);
+    this.device.mmioWrite(base + 4, 4, program.pagesCount);
+    this.device.mmioWrite(base + 8, 4, program.sizeBytes);
+  }
+
+  /** Waits (bounded) for State to fall back to ready after the completion interrupt. */
+  private async settle(): Promise<void> {
+    const deadline = Date.now() + SETTLE_LIMIT_MS;
+    while (this.readRegisters().state !== DEVICE_STATE.READY && !this.resetLock.isHeld && Date.now() < deadline) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+}

@@ -1,0 +1,54 @@
+// KEVENT-like notification events and a wait-for-any, so the DPC can signal a request waiting on the host thread.
+
+/** A notification event: stays signalled until cleared, wakes every waiter (KeSetEvent / KeClearEvent). */
+export class KernelEvent {
+  private signalled = false;
+  private waiters: Array<() => void> = [];
+
+  constructor(readonly name: string) {}
+
+  get isSet(): boolean {
+    return this.signalled;
+  }
+
+  set(): void {
+    this.signalled = true;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  clear(): void {
+    this.signalled = false;
+  }
+
+  /** Registers a one-shot wake-up; returns a function that withdraws it. */
+  onSet(wake: () => void): () => void {
+    this.waiters.push(wake);
+    return () => {
+      const i = this.waiters.indexOf(wake);
+      if (i >= 0) this.waiters.splice(i, 1);
+    };
+  }
+}
+
+/**
+ * KeWaitForMultipleObjects(WaitAny): resolves with the index of the first signalled event (lowest index wins
+ * when several are already set), or -1 when `timeoutMs` passes first. No timeout means wait forever, as the
+ * original driver does for a running command.
+ */
+export function waitForAny(events: readonly KernelEvent[], timeoutMs?: number): Promise<number> {
+  const ready = events.findIndex((e) => e.isSet);
+  if (ready >= 0) return Promise.resolve(ready);
+  return new Promise((resolve) => {
+    const withdraw: Array<() => void> = [];
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (index: number): void => {
+      for (const w of withdraw) w();
+      if (timer !== undefined) clearTimeout(timer);
+      resolve(index);
+    };
+    events.forEach((event, index) => withdraw.push(event.onSet(() => finish(index))));
+    if (timeoutMs !== undefined) timer = setTimeout(() => finish(-1), timeoutMs);
+  });
+}
