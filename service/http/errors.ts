@@ -23,6 +23,7 @@ export const errors = {
   VSCR_ERR_UNKNOWN_DEVICE: createError('VSCR_ERR_UNKNOWN_DEVICE', 'no crypto device with id %s; GET /v1/devices lists them', 404),
   VSCR_ERR_UNKNOWN_READER: createError('VSCR_ERR_UNKNOWN_READER', 'no reader "%s" (use its index or exact name); GET /v1/readers lists them', 404),
   VSCR_ERR_NOT_ACCEPTABLE: createError('VSCR_ERR_NOT_ACCEPTABLE', 'cannot answer with %s; accept application/json or %s', 406),
+  VSCR_ERR_UPGRADE_REQUIRED: createError('VSCR_ERR_UPGRADE_REQUIRED', '%s is a WebSocket endpoint; connect with a WebSocket client (Upgrade: websocket)', 426),
   VSCR_ERR_UNKNOWN_PROFILE: createError('VSCR_ERR_UNKNOWN_PROFILE', 'no card profile "%s"; known profiles: %s', 400),
   VSCR_ERR_CARD_PRESENT: createError('VSCR_ERR_CARD_PRESENT', 'reader %s already holds a card; remove it first (DELETE /v1/readers/:reader/card)', 409),
   VSCR_ERR_NO_CARD: createError('VSCR_ERR_NO_CARD', 'reader %s holds no card', 409),

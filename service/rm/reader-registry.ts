@@ -246,8 +246,27 @@ export class ReaderRegistry {
     this.changes.emit();
   }
 
+  /**
+   * A reader that never got published is dropped (diagnosis only). One that fails after publication stays
+   * listed in state SCARD_UNKNOWN (0x0001) until PnP removal, as pcscd keeps a reader whose driver returned an
+   * error (pcsclite §5.2): clients see SCARD_STATE_UNAVAILABLE and SCARD_E_READER_UNAVAILABLE instead of the
+   * name vanishing under them, and the slot keeps its place in the wire snapshot.
+   */
   private fail(rec: RmReader, reason: string): void {
     rec.failure = reason;
+    if (rec.published && !rec.gone && !this.shuttingDown) {
+      rec.log.warn({ failure: reason }, 'reader failed: listed as SCARD_UNKNOWN until removed');
+      rec.readerState = READER_STATE_VALUE.FAILED;
+      rec.atr = new Uint8Array(0);
+      rec.protocol = 0;
+      rec.lockOwner = 0;
+      rec.lockCount = 0;
+      this.monitors.get(rec)?.stop();
+      rec.io?.close();
+      wakeAll(rec.lockWaiters);
+      this.changes.emit();
+      return;
+    }
     rec.log.warn({ failure: reason }, 'reader not published');
     this.detach(rec, reason);
   }

@@ -11,6 +11,8 @@ export const READER_STATE_VALUE = {
   MUTE: READER_STATE.PRESENT | READER_STATE.SWALLOWED,
   /** 0x0004: after SCARD_UNPOWER_CARD. */
   UNPOWERED: READER_STATE.PRESENT,
+  /** 0x0001: the driver failed after the reader was published; pcscd keeps it listed like this. */
+  FAILED: READER_STATE.UNKNOWN,
 } as const;
 
 export function cardPresent(readerState: number): boolean {

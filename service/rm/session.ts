@@ -1,6 +1,7 @@
 // One client of the RM (pcsc-lite's winscard_svc role): the contexts and card handles it owns, the ownership
 // checks, GetStatusChange waits and Cancel, and close() that releases everything at once.
 
+import { setMaxListeners } from 'node:events';
 import { allocateHandle, releaseHandle } from './handle-allocator.js';
 import type { ReaderStateIn, ReaderStateOut, RmSession } from './contract.js';
 import { INFINITE, PCSCLITE_MAX_READERS_CONTEXTS, SCARD, SCARD_DISPOSITION, SCARD_SCOPE } from './pcsc-constants.js';
@@ -53,12 +54,15 @@ export class Session implements RmSession {
     const scopes: number[] = Object.values(SCARD_SCOPE);
     if (!scopes.includes(dwScope)) return { rv: SCARD.E_INVALID_VALUE, hContext: 0 };
     if (this.contexts.size >= MAX_CONTEXTS_PER_SESSION) return { rv: SCARD.E_NO_MEMORY, hContext: 0 };
+    const abort = new AbortController();
+    // Each blocked BEGIN/CONNECT of the context listens on it; many at once are legitimate, not a leak.
+    setMaxListeners(0, abort.signal);
     const c: ContextRecord = {
       hContext: allocateHandle(),
       sessionId: this.id,
       handles: new Set(),
       released: false,
-      abort: new AbortController(),
+      abort,
       statusWaits: new Set(),
     };
     this.contexts.add(c);

@@ -31,9 +31,16 @@ export async function connect(core: RmCore, ctx: ContextRecord | null, szReader:
   if (!validShare(share)) return fail(SCARD.E_INVALID_VALUE);
   const reader = core.registry.findPublished(szReader);
   if (!reader) return fail(SCARD.E_UNKNOWN_READER);
-  if (!ctx || ctx.released) return fail(SCARD.E_INVALID_HANDLE);
   if (readerUnavailable(reader)) return fail(SCARD.E_READER_UNAVAILABLE);
   if (readerSharing(reader) === -1) return fail(SCARD.E_SHARING_VIOLATION);
+  // pcscd checks the context last (MSGAddHandle after SCardConnect, pcsclite §7 0x04), so an empty reader says
+  // E_NO_SMARTCARD before a dead context says E_INVALID_HANDLE. The side-effect-free checks keep that order; a
+  // dead context never powers a card or negotiates a protocol (pcscd would, then drop the handle).
+  if (!ctx || ctx.released) {
+    if (share !== SCARD_SHARE.DIRECT && !cardPresent(reader.readerState)) return fail(SCARD.E_NO_SMARTCARD);
+    if (share === SCARD_SHARE.EXCLUSIVE && readerSharing(reader) !== 0) return fail(SCARD.E_SHARING_VIOLATION);
+    return fail(SCARD.E_INVALID_HANDLE);
+  }
   for (;;) {
     // pcscd blocks a new connection while a transaction runs on the reader.
     while (reader.lockOwner !== 0) {

@@ -4,8 +4,24 @@
 import type { FastifyInstance } from 'fastify';
 import { jsonRpcPcscPlugin } from '../../rpc/json-rpc/index.js';
 import type { AppContext } from '../context.js';
+import { errors } from '../errors.js';
+import { errorResponses } from '../schemas.js';
+
+const schema = {
+  tags: ['pcsc'],
+  summary: 'PC/SC over JSON-RPC 2.0 (WebSocket upgrade)',
+  description: 'One connection is one PC/SC client. Methods are the winscard names (SCardEstablishContext, SCardConnect, SCardTransmit, …) with params by name; every PC/SC outcome is a result `{ rv, …outputs }` (docs/service.md, docs/errors.md).',
+  response: { 101: { description: 'Switching Protocols: the WebSocket carries JSON-RPC 2.0 frames' }, ...errorResponses },
+};
 
 export async function pcscRpcRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
   // The plugin tags its own child logger with component "json-rpc".
-  await app.register(jsonRpcPcscPlugin, { rm: opts.ctx.rm, logger: opts.ctx.logger });
+  await app.register(jsonRpcPcscPlugin, {
+    rm: opts.ctx.rm,
+    logger: opts.ctx.logger,
+    schema,
+    plainHttpHandler: async (request) => {
+      throw new errors.VSCR_ERR_UPGRADE_REQUIRED(request.url.split('?')[0]);
+    },
+  });
 }

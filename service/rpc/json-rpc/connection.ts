@@ -1,6 +1,7 @@
 // One WebSocket client of /v1/pcsc: one RmSession, requests handled concurrently (a blocked GetStatusChange
 // never holds up the next request), responses matched by id, the session closed with the socket.
 
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import type { RmSession } from '../../rm/contract.js';
@@ -36,6 +37,9 @@ export class JsonRpcConnection {
     private readonly log: Logger,
     private readonly maxMessageBytes: number,
   ) {
+    // Every blocked call (GetStatusChange, a waiting BEGIN) listens on this signal, up to MAX_IN_FLIGHT at once:
+    // legitimate, so node's default of 10 listeners must not warn about a leak.
+    setMaxListeners(MAX_IN_FLIGHT + 1, this.closed.signal);
     socket.on('message', (data) => this.onMessage(data));
     socket.on('close', () => void this.shutdown());
     socket.on('error', (err) => {

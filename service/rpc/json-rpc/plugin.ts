@@ -2,7 +2,8 @@
 // Uses the app's @fastify/websocket when one is registered, registers its own (encapsulated) otherwise.
 
 import fastifyWebsocket from '@fastify/websocket';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifySchema, RouteHandlerMethod } from 'fastify';
+import type { WebSocket } from 'ws';
 import pino, { type Logger } from 'pino';
 import type { ResourceManagerApi } from '../../rm/contract.js';
 import { JsonRpcConnection } from './connection.js';
@@ -14,6 +15,14 @@ export interface JsonRpcPcscOptions {
   path?: string;
   /** Largest accepted message; a larger one gets a -32600 error and the socket is closed (1009). Default 1 MiB. */
   maxMessageBytes?: number;
+  /** Route schema for the OpenAPI document (the HTTP layer passes its shared error responses). */
+  schema?: FastifySchema;
+  /**
+   * Answers a plain (non-upgrade) GET. When given, the route is declared with `handler` + `wsHandler`, which
+   * also keeps it in the OpenAPI document (@fastify/websocket hides `websocket: true` routes); otherwise a
+   * plain GET gets @fastify/websocket's bare 404.
+   */
+  plainHttpHandler?: RouteHandlerMethod;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -27,11 +36,14 @@ export async function jsonRpcPcscPlugin(app: FastifyInstance, opts: JsonRpcPcscO
     // ws must accept more than our limit, or it would drop an oversize frame before we can answer it.
     await app.register(fastifyWebsocket, { options: { maxPayload: maxMessageBytes * 4 } });
   }
-  app.get(opts.path ?? '/v1/pcsc', { websocket: true }, (socket, req) => {
+  const wsHandler = (socket: WebSocket, req: FastifyRequest): void => {
     const id = ++connectionSeq;
     const session = opts.rm.openSession(`json-rpc:${req.ip}:${id}`);
     const clog = log.child({ conn: id, session: session.id });
     clog.debug('client connected');
     new JsonRpcConnection(socket, session, clog, maxMessageBytes);
-  });
+  };
+  const path = opts.path ?? '/v1/pcsc';
+  if (opts.plainHttpHandler) app.route({ method: 'GET', url: path, schema: opts.schema, handler: opts.plainHttpHandler, wsHandler });
+  else app.get(path, { websocket: true, schema: opts.schema }, wsHandler);
 }

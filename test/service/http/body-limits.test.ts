@@ -16,10 +16,10 @@ afterAll(async () => {
 });
 
 /** POSTs `body` (declared or chunked) and returns status + JSON, tolerating the server closing early. */
-function post(body: Buffer, chunked: boolean): Promise<{ status: number; body: Record<string, string> }> {
+function post(body: Buffer, chunked: boolean, route = '/v1/devices/0/sha256'): Promise<{ status: number; body: Record<string, string> }> {
   return new Promise((resolve, reject) => {
-    const url = new URL(`${svc.url}/v1/devices/0/sha256`);
-    const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+    const url = new URL(`${svc.url}${route}`);
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream', accept: 'application/json' };
     if (!chunked) headers['content-length'] = String(body.length);
     const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers }, (res) => {
       let text = '';
@@ -50,6 +50,22 @@ describe('body limits', () => {
       await expectHealthy(svc.url);
     });
   }
+
+  // Chunked bodies grow a guest buffer (first 256 KiB, doubled) and end in one of the exact length: sizes at and
+  // around the growth steps, and odd chunk boundaries (the 64 KiB writes above do not divide these sizes).
+  it('chunked bodies of any length around the growth steps hash and encrypt exactly', async () => {
+    for (const size of [1, 65_537, 256 * 1024, 256 * 1024 + 1, 512 * 1024, 700 * 1024 + 13]) {
+      const data = randomBytes(size);
+      expect(await post(data, true), `sha256 of ${size} bytes`).toEqual({ status: 200, body: { digest: createHash('sha256').update(data).digest('hex') } });
+    }
+    // AES over a chunked body (JSON answer by Accept); decrypting it gives the data back, zero-padded to 16.
+    const data = randomBytes(300_001);
+    const enc = await post(data, true, '/v1/devices/0/aes-cbc/encrypt');
+    expect(enc.status).toBe(200);
+    expect(Buffer.from(enc.body.data, 'hex').length).toBe(300_016);
+    const dec = await json<{ data: string }>(svc.url, '/v1/devices/0/aes-cbc/decrypt', { method: 'POST', json: { data: enc.body.data } });
+    expect(dec.body.data).toBe(Buffer.concat([data, Buffer.alloc(15)]).toString('hex'));
+  });
 
   it('JSON data that decodes to more than the device limit is 413', async () => {
     const res = await json(svc.url, '/v1/devices/0/sha256', { method: 'POST', json: { data: randomBytes(MiB + 1).toString('base64'), encoding: 'base64' } });

@@ -2,7 +2,7 @@
 // streamed body, status/reset, and the error answers for bad input — each followed by a health check.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
+import { STATUS_CODES, request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AES_123, SHA256_123, expectHealthy, http, json, startTestService, type TestService } from '../integration/harness.js';
 
@@ -128,6 +128,7 @@ describe('bad input: right error, service still healthy', () => {
     ['unknown device', () => http(base, '/v1/devices/7/status'), 404, 'VSCR_ERR_UNKNOWN_DEVICE'],
     ['non-numeric device', () => http(base, '/v1/devices/abc/sha256', { method: 'POST', json: { data: '00' } }), 404, 'VSCR_ERR_UNKNOWN_DEVICE'],
     ['unknown route', () => http(base, '/v1/nope'), 404, 'VSCR_ERR_NOT_FOUND'],
+    ['plain GET on the WebSocket endpoint', () => http(base, '/v1/pcsc'), 426, 'VSCR_ERR_UPGRADE_REQUIRED'],
     ['unacceptable Accept', () => http(base, '/v1/devices/0/sha256', { method: 'POST', json: { data: '00' }, headers: { accept: 'image/png' } }), 406, 'VSCR_ERR_NOT_ACCEPTABLE'],
   ];
   for (const [name, send, status, code] of cases) {
@@ -136,8 +137,9 @@ describe('bad input: right error, service still healthy', () => {
       expect(res.status).toBe(status);
       const body = (await res.json()) as Record<string, string>;
       expect(body.code).toBe(code);
-      expect(typeof body.error).toBe('string');
-      expect(typeof body.message).toBe('string');
+      expect(body.error).toBe(STATUS_CODES[status]);
+      expect(body.message.length).toBeGreaterThan(0);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
       await expectHealthy(base);
     });
   }
@@ -186,8 +188,17 @@ describe('service routes', () => {
     const { status, body } = await json<{ openapi: string; paths: Record<string, unknown> }>(base, '/docs/json');
     expect(status).toBe(200);
     expect(body.openapi).toMatch(/^3\./);
-    for (const p of ['/health', '/metrics', '/v1/devices', '/v1/devices/{id}/status', '/v1/devices/{id}/reset', '/v1/devices/{id}/sha256', '/v1/devices/{id}/aes-cbc/encrypt', '/v1/devices/{id}/aes-cbc/decrypt', '/v1/readers', '/v1/readers/{reader}', '/v1/readers/{reader}/card', '/v1/readers/{reader}/trace', '/v1/events']) {
+    for (const p of ['/health', '/metrics', '/v1/devices', '/v1/devices/{id}/status', '/v1/devices/{id}/reset', '/v1/devices/{id}/sha256', '/v1/devices/{id}/aes-cbc/encrypt', '/v1/devices/{id}/aes-cbc/decrypt', '/v1/readers', '/v1/readers/{reader}', '/v1/readers/{reader}/card', '/v1/readers/{reader}/trace', '/v1/events', '/v1/pcsc']) {
       expect(Object.keys(body.paths), p).toContain(p);
+    }
+    // STYLE 11: every operation declares its success answer and the shared error shape for 4xx and 5xx.
+    for (const [p, ops] of Object.entries(body.paths as Record<string, Record<string, { responses?: Record<string, unknown> }>>)) {
+      if (p.startsWith('/docs')) continue;
+      for (const [method, op] of Object.entries(ops)) {
+        const codes = Object.keys(op.responses ?? {});
+        expect(codes.some((c) => /^(1|2)\d\d$/.test(c)), `${method} ${p} success`).toBe(true);
+        expect(codes, `${method} ${p} errors`).toEqual(expect.arrayContaining(['4XX', '5XX']));
+      }
     }
     expect((await http(base, '/docs')).status).toBeLessThan(400);
   });

@@ -24,6 +24,13 @@ describe('error registry', () => {
     }
   });
 
+  it('docs/errors.md documents no code the registry lacks', () => {
+    const documented = [...doc.matchAll(/^\| `(VSCR_ERR_[A-Z_]+)` \| \d{3} \|/gm)].map((m) => m[1]);
+    expect(documented.length).toBeGreaterThan(0);
+    expect(documented.filter((code) => !(code in errors))).toEqual([]);
+    expect(new Set(documented).size).toBe(documented.length);
+  });
+
   it('docs/errors.md lists every NTSTATUS mapping', () => {
     for (const [name, code] of Object.entries(NTSTATUS_HTTP)) expect(doc).toMatch(new RegExp(`\\| \`${name}\` \\| \`${code}\` \\|`));
   });

@@ -1,10 +1,14 @@
 // Graceful shutdown: close() completes with idle, half-sent, event-stream and WebSocket peers still connected
-// and a GetStatusChange pending, flushes card state to the data dir, and stops listening.
+// and a GetStatusChange pending, flushes card state to the data dir, and stops listening; a hash whose body is
+// still arriving when close() starts is completed, not cut.
 
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CryptoDeviceCtrl } from '../../../crypto-device/lib/crypto-device-ctrl.js';
 import { RpcClient, startTestService, within } from './harness.js';
 import { READER1, establish } from './pcsc-helpers.js';
 
@@ -47,6 +51,40 @@ describe('shutdown', () => {
       await expect(fetch(`${svc.url}/health`, { signal: AbortSignal.timeout(5000) })).rejects.toThrow();
     } finally {
       for (const s of sockets) s.destroy();
+      await svc.close();
+    }
+  });
+
+  it('a raw hash already in its handler when close() starts completes with the right digest', async () => {
+    const svc = await startTestService({ readers: 0, defaultCard: null });
+    try {
+      const control = svc.service.devices[0];
+      if (!(control instanceof CryptoDeviceCtrl)) throw new Error('expected the concrete device library');
+      const space = control.addressSpace;
+      const pagesBefore = space.mappedPageCount;
+      const body = randomBytes(4 * 1024 * 1024);
+      const url = new URL(`${svc.url}/v1/devices/0/sha256`);
+      const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length) } });
+      req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
+      const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => { text += c.toString(); });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+      });
+      req.write(body.subarray(0, 1024 * 1024));
+      // The route allocates the whole user buffer when it starts: the mapped pages say the handler is running.
+      await within((async () => {
+        while (space.mappedPageCount < pagesBefore + body.length / 4096) await new Promise((r) => setTimeout(r, 5));
+      })(), 20_000, 'the handler allocating the body buffer');
+      const closing = svc.service.close();
+      req.end(body.subarray(1024 * 1024));
+      const res = await within(answer, 30_000, 'the in-flight answer');
+      expect(res).toEqual({ status: 200, text: JSON.stringify({ digest: createHash('sha256').update(body).digest('hex') }) });
+      await within(closing, 20_000, 'close() after the in-flight request');
+    } finally {
       await svc.close();
     }
   });

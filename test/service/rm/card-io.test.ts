@@ -65,6 +65,9 @@ describe('SCardConnect / SCardTransmit', () => {
     expect((await s.connect(hContext, R0, 9, SCARD_PROTOCOL.ANY)).rv).toBe(SCARD.E_INVALID_VALUE);
     expect((await s.connect(hContext, 'nope', SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY)).rv).toBe(SCARD.E_UNKNOWN_READER);
     expect((await s.connect(0x777, R0, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY)).rv).toBe(SCARD.E_INVALID_HANDLE);
+    // The context comes after the card (pcscd's MSGAddHandle runs after SCardConnect): empty reader first.
+    expect((await s.connect(0x777, R1, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY)).rv).toBe(SCARD.E_NO_SMARTCARD);
+    expect((await s.connect(0x777, R1, SCARD_SHARE.DIRECT, 0)).rv).toBe(SCARD.E_INVALID_HANDLE);
     expect((await s.connect(hContext, R1, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY)).rv).toBe(SCARD.E_NO_SMARTCARD);
     expect(s.establishContext(7)).toEqual({ rv: SCARD.E_INVALID_VALUE, hContext: 0 });
     const h = await connected();

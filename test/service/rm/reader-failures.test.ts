@@ -79,11 +79,11 @@ describe('readers that are not published', () => {
 });
 
 describe('a reader failing after publication', () => {
-  it('strips NULs from the name, then unpublishes on DEVICE_BUSY; waiters and handles see it', async () => {
+  it('strips NULs from the name, then keeps the reader listed as SCARD_UNKNOWN on DEVICE_BUSY, as pcscd does', async () => {
     const bus = new ScriptedBus();
     const dev = new ScriptedDevice('\\\\?\\SCRIPTED#1');
     dev.tracking = (wantPresent) => (wantPresent ? 'pend' : NTSTATUS.STATUS_DEVICE_BUSY);
-    bus.add(dev);
+    const reader = bus.add(dev);
     rm = createResourceManager({ bus });
     await rm.ready();
     const api = rm;
@@ -97,15 +97,23 @@ describe('a reader failing after publication', () => {
     expect(await isBlocked(w)).toBe(true);
     dev.completeTracking(NTSTATUS.STATUS_SUCCESS); // insertion; the following IS_ABSENT is refused
     const r = await withTimeout(w, 5000, 'reader failure');
-    // Either the insertion or the failure woke the waiter; in the end the reader is gone.
-    await waitForRm(api, () => api.readerStates().length === 0, 'unpublished');
     expect(r.rv).toBe(SCARD.S_SUCCESS);
-    expect(api.diagnose()[0]).toMatchObject({ published: false, failure: 'IOCTL_SMARTCARD_IS_ABSENT returned STATUS_DEVICE_BUSY (0x80000011): reader considered failed' });
+    // pcsclite §5.2: readerState 0x0001, no ATR, still published in its slot.
+    await waitForRm(api, () => api.readerStates()[0]?.readerState === 0x0001, 'SCARD_UNKNOWN');
+    expect(api.readerStates()).toHaveLength(1);
+    expect(api.readerStates()[0]).toMatchObject({ name, readerState: 0x0001, protocol: 0 });
+    expect(api.readerStates()[0].atr.length).toBe(0);
+    expect(api.diagnose()[0]).toMatchObject({ published: true, failure: 'IOCTL_SMARTCARD_IS_ABSENT returned STATUS_DEVICE_BUSY (0x80000011): reader considered failed' });
     const after = await s.getStatusChange(hContext, 0, [{ szReader: name, dwCurrentState: S.PRESENT }]);
-    expect(after.rv).toBe(SCARD.E_UNKNOWN_READER);
+    expect(after.rv).toBe(SCARD.S_SUCCESS);
+    expect(after.readerStates[0].dwEventState & 0xffff).toBe(S.UNAVAILABLE | S.CHANGED);
+    expect((await s.connect(hContext, name, 2, 3)).rv).toBe(SCARD.E_READER_UNAVAILABLE);
     expect((await s.control(d.hCard, 0x42000000 + 3400, new Uint8Array(0), 256)).rv).toBe(SCARD.E_READER_UNAVAILABLE);
     expect(await s.disconnect(d.hCard, 0)).toBe(SCARD.S_SUCCESS);
     expect(dev.closed).toBe(1);
+    // PnP removal finally unpublishes it.
+    bus.removeReader(reader);
+    await waitForRm(api, () => api.readerStates().length === 0, 'unpublished after removal');
   });
 });
 

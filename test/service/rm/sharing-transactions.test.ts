@@ -79,6 +79,39 @@ describe('transactions', () => {
     expect((await withTimeout(connecting, 5000, 'CONNECT after END')).rv).toBe(SCARD.S_SUCCESS);
   });
 
+  it('END with RESET resets the card and flags every handle, the caller included (pcsclite §7 0x08)', async () => {
+    stack = await makeStack({ readers: [{}], cardsIn: [0] });
+    const a = await client(stack, 'a');
+    const b = await client(stack, 'b');
+    const ha = (await a.s.connect(a.ctx, R0, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY)).hCard;
+    const hb = (await b.s.connect(b.ctx, R0, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY)).hCard;
+    expect(await a.s.beginTransaction(ha)).toBe(SCARD.S_SUCCESS);
+    expect(await a.s.endTransaction(ha, SCARD_DISPOSITION.RESET_CARD)).toBe(SCARD.S_SUCCESS);
+    expect(stack.rm.readerStates()[0]).toMatchObject({ readerState: 0x34, protocol: 0 });
+    expect((await a.s.transmit(ha, SCARD_PROTOCOL.T1, SELECT_CRYPTO, 258)).rv).toBe(SCARD.W_RESET_CARD);
+    expect((await b.s.transmit(hb, SCARD_PROTOCOL.T1, SELECT_CRYPTO, 258)).rv).toBe(SCARD.W_RESET_CARD);
+    expect(await b.s.beginTransaction(hb)).toBe(SCARD.W_RESET_CARD);
+    expect((await b.s.reconnect(hb, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY, SCARD_DISPOSITION.LEAVE_CARD)).rv).toBe(SCARD.S_SUCCESS);
+    expect((await b.s.transmit(hb, SCARD_PROTOCOL.T1, SELECT_CRYPTO, 258)).rv).toBe(SCARD.S_SUCCESS);
+    expect((await a.s.transmit(ha, SCARD_PROTOCOL.T1, SELECT_CRYPTO, 258)).rv).toBe(SCARD.W_RESET_CARD);
+  });
+
+  it('Disconnect with EJECT: a reader with the mechanism takes the card out; one without leaves it, both succeed', async () => {
+    stack = await makeStack({ readers: [{}, { driver: { eject: true } }], cardsIn: [0, 1] });
+    const R1 = 'vscr Virtual Reader 01 00';
+    const a = await client(stack, 'a');
+    const h0 = (await a.s.connect(a.ctx, R0, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY)).hCard;
+    const h1 = (await a.s.connect(a.ctx, R1, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY)).hCard;
+    expect(await a.s.disconnect(h0, SCARD_DISPOSITION.EJECT_CARD)).toBe(SCARD.S_SUCCESS);
+    expect(await a.s.disconnect(h1, SCARD_DISPOSITION.EJECT_CARD)).toBe(SCARD.S_SUCCESS);
+    expect(stack.readers[0].card).not.toBeNull();
+    expect(stack.readers[1].card).toBeNull();
+    const rm = stack.rm;
+    await waitForRm(rm, () => rm.readerStates()[1]?.readerState === 0x0002, 'ejected card seen as removed');
+    expect(rm.readerStates().map((r) => r.sharing)).toEqual([0, 0]);
+    expect(rm.readerStates()[0].readerState).toBe(0x34);
+  });
+
   it('a session closed while holding a transaction releases it (resetting the card, as pcscd does)', async () => {
     stack = await makeStack({ readers: [{}], cardsIn: [0] });
     const a = await client(stack, 'a');
