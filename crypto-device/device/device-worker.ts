@@ -19,7 +19,8 @@ export interface DeviceWorkerData {
 
 /** Messages the worker posts to the host. */
 export type DeviceWorkerMessage =
-  | { type: 'irq'; irqs: number[] }
+  /** `doorbell`: the doorbell value when it was raised; every irq message ends the command it belongs to. */
+  | { type: 'irq'; irqs: number[]; doorbell: number }
   | { type: 'ready' }
   | { type: 'idle'; doorbell: number }
   | { type: 'log'; level: 'debug' | 'error'; msg: string; fields?: Record<string, unknown> };
@@ -28,26 +29,34 @@ function main(port: NonNullable<typeof parentPort>, data: DeviceWorkerData): voi
   const post = (m: DeviceWorkerMessage) => port.postMessage(m);
   const engine = getEngine(data.engine);
   const mem = new Uint8Array(data.memory);
+  const regs = new RegisterFile(data.regs);
+  /** Doorbell value carried by the last irq message (-1: none yet). */
+  let signalledAt = -1;
   const core: DeviceCore = {
-    regs: new RegisterFile(data.regs),
+    regs,
     mem,
     memView: new DataView(data.memory),
     engine,
     key: deriveDeviceKey(engine, data.keyString),
     chunkBytes: data.chunkBytes,
-    signal: (irqs) => post({ type: 'irq', irqs: [...irqs] }),
+    signal: (irqs) => {
+      signalledAt = regs.doorbell();
+      post({ type: 'irq', irqs: [...irqs], doorbell: signalledAt });
+    },
     debug: data.debug ? (msg, fields) => post({ type: 'log', level: 'debug', msg, fields }) : undefined,
     error: (msg, fields) => post({ type: 'log', level: 'error', msg, fields }),
   };
-  const { regs } = core;
   post({ type: 'ready' });
   // Read the doorbell before looking at Command, so a write that lands in between wakes the wait at once.
   for (;;) {
     if (regs.stopRequested()) break;
     const seen = regs.doorbell();
     if (runPendingCommand(core)) continue;
-    // Going to sleep: tell the host which doorbell we have answered, after every interrupt message of it.
-    post({ type: 'idle', doorbell: seen });
+    // Going to sleep: tell the host which doorbell we have answered, after every interrupt message of it. An irq
+    // message already carried that doorbell when it ended the last command, and the host treats it as the idle
+    // notice too: one message per request instead of two, which matters on a loaded machine, where every
+    // cross-thread wake-up can cost a context switch.
+    if (signalledAt !== seen) post({ type: 'idle', doorbell: seen });
     regs.waitDoorbell(seen);
   }
   core.key.fill(0);

@@ -276,6 +276,8 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
     switch (m.type) {
       case 'irq':
         this.deliver(m.irqs);
+        // Each irq message ends a command; with no command accepted since, the worker is going idle (see 'idle').
+        if (m.doorbell === this.regs.doorbell()) this.holdProcess(false);
         break;
       case 'idle':
         // Only when no command was accepted since the one the worker answered: otherwise its interrupt is still

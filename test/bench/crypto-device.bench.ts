@@ -1,11 +1,13 @@
 // Crypto device benchmark: MB/s of the raw engine vs the full path (control library → driver → DMA → worker)
 // for SHA-256 and AES-CBC at 4 KiB, 1 MiB and 64 MiB, on both engines; plus host event-loop delay while a
-// 64 MiB request runs. MB = 10^6 bytes.
+// 64 MiB request runs. MB = 10^6 bytes. Raw and path are measured in the same run, with the same engine,
+// interleaved round by round, so load from other processes hits both alike.
 
 import { createHash } from 'node:crypto';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { EngineName } from '../../crypto-device/device/contract.js';
-import { getEngine } from '../../crypto-device/engines/index.js';
+import { DEVICE_IV, MAX_CHUNK_BYTES } from '../../crypto-device/device/index.js';
+import { getEngine, type CryptoEngine } from '../../crypto-device/engines/index.js';
 import { CryptoDeviceHost, type CryptoDeviceCtrl } from '../../crypto-device/index.js';
 
 interface Opts {
@@ -20,7 +22,11 @@ const MiB = 1024 * KiB;
 const SIZES = [4 * KiB, 1 * MiB, 64 * MiB];
 const OPS: Op[] = ['sha256', 'aes-cbc-encrypt', 'aes-cbc-decrypt'];
 const KEY_STRING = 'secret';
-const IV = Uint8Array.from(Buffer.from('32ad5cdf529aae2be15c7e2ea19e5163', 'hex'));
+const IV = DEVICE_IV;
+/** The device's work per reset check: how the worker feeds the engine. */
+const DEVICE_CHUNK = MAX_CHUNK_BYTES;
+/** Acceptance target (issue 2): native engine, ≥ 1 MiB, path ≥ 0.85 × raw. */
+const TARGET_RATIO = 0.85;
 
 /** Bytes to push through each measurement; the pure-JS engine gets far fewer (it runs at tens of MB/s). */
 function budget(engine: EngineName, quick: boolean): number {
@@ -37,7 +43,7 @@ interface Plan {
 function plan(size: number, engine: EngineName, quick: boolean): Plan {
   const iters = Math.max(1, Math.min(engine === 'native' ? 4000 : 500, Math.floor(budget(engine, quick) / size)));
   if (engine === 'noble') return { iters, rounds: 1, warmup: size < 64 * MiB };
-  return { iters: Math.max(2, iters), rounds: size >= 64 * MiB ? 2 : 3, warmup: true };
+  return { iters: Math.max(2, iters), rounds: size >= 64 * MiB ? 2 : quick ? 3 : 5, warmup: true };
 }
 
 /**
@@ -58,6 +64,28 @@ async function measureAll(size: number, p: Plan, fns: ReadonlyArray<() => unknow
   return best;
 }
 
+/**
+ * The raw engine through the same streaming API the device uses (createSha256 / createAesCbc, update, final),
+ * output discarded rather than copied anywhere. Two feeds are timed and the faster one is the baseline: one
+ * update over the whole buffer, and the device's own 64 KiB updates. Taking the better of the two keeps the
+ * ratio conservative (a raw figure slowed by allocation or cache misses would flatter the path).
+ */
+function rawFns(engine: CryptoEngine, op: Op, data: Uint8Array, key: Uint8Array): Array<() => unknown> {
+  const run = (chunk: number) => () => {
+    if (op === 'sha256') {
+      const hash = engine.createSha256();
+      for (let pos = 0; pos < data.length; pos += chunk) hash.update(data.subarray(pos, pos + chunk));
+      return hash.digest();
+    }
+    const cipher = engine.createAesCbc(op === 'aes-cbc-encrypt' ? 'encrypt' : 'decrypt', key, IV);
+    let last: Uint8Array | undefined;
+    for (let pos = 0; pos < data.length; pos += chunk) last = cipher.update(data.subarray(pos, pos + chunk));
+    cipher.final();
+    return last;
+  };
+  return data.length > DEVICE_CHUNK ? [run(data.length), run(DEVICE_CHUNK)] : [run(data.length)];
+}
+
 function line(opts: Opts, record: Record<string, unknown>, human: string): void {
   console.log(opts.json ? JSON.stringify(record) : human);
 }
@@ -70,9 +98,10 @@ export async function runBench(opts: Opts): Promise<void> {
   // VSCR_BENCH_ENGINES=noble (comma list) narrows the run while investigating one engine.
   const engines = (process.env.VSCR_BENCH_ENGINES?.split(',') ?? ['native', 'noble']) as EngineName[];
   if (!opts.json) {
-    console.log('crypto-device: MB/s (10^6 B/s); raw = engine alone; path = Uint8Array API (copies in/out);');
-    console.log('               buffer = UserBuffer API in place (how REST streams bodies); ratio = path/raw');
-    console.log(`${'engine'.padEnd(7)} ${'op'.padEnd(16)} ${'bytes'.padStart(9)} ${'raw'.padStart(9)} ${'path'.padStart(9)} ${'ratio'.padStart(6)} ${'buffer'.padStart(9)} ${'ratio'.padStart(6)}`);
+    console.log('crypto-device: MB/s (10^6 B/s); raw = engine alone, streaming API (best of one update / 64 KiB updates);');
+    console.log('               path = Uint8Array API (copies in/out); buffer = UserBuffer API in place (how REST streams');
+    console.log(`               bodies); ratio = x/raw; target native >= 1 MiB: ratio >= ${TARGET_RATIO} (ok/LOW)`);
+    console.log(`${'engine'.padEnd(7)} ${'op'.padEnd(16)} ${'bytes'.padStart(9)} ${'raw'.padStart(9)} ${'path'.padStart(9)} ${'ratio'.padStart(6)}    ${'buffer'.padStart(9)} ${'ratio'.padStart(6)}`);
   }
   for (const engineName of engines) {
     const host = new CryptoDeviceHost();
@@ -81,15 +110,15 @@ export async function runBench(opts: Opts): Promise<void> {
       const ctrl = await host.open(0);
       const engine = getEngine(engineName);
       const key = createHash('sha256').update(KEY_STRING).digest();
-      const aes = engine.aesCbc(key, IV);
       for (const size of SIZES) {
         const data = new Uint8Array(size).fill(0x5a);
         const p = plan(size, engineName, opts.quick);
         const buffer = ctrl.allocUserBuffer(size);
         buffer.write(0, data);
         for (const op of OPS) {
-          const [raw, path, inPlace] = await measureAll(size, p, [
-            () => (op === 'sha256' ? engine.sha256(data) : op === 'aes-cbc-encrypt' ? aes.encrypt(data) : aes.decrypt(data)),
+          const raws = rawFns(engine, op, data, key);
+          const results = await measureAll(size, p, [
+            ...raws,
             () => (op === 'sha256' ? ctrl.sha256(data) : op === 'aes-cbc-encrypt' ? ctrl.aesCbcEncrypt(data) : ctrl.aesCbcDecrypt(data)),
             () =>
               op === 'sha256'
@@ -98,8 +127,12 @@ export async function runBench(opts: Opts): Promise<void> {
                   ? ctrl.aesCbcEncryptBuffer(buffer, buffer)
                   : ctrl.aesCbcDecryptBuffer(buffer, buffer),
           ]);
+          const raw = Math.max(...results.slice(0, raws.length));
+          const [path, inPlace] = results.slice(raws.length);
           const ratio = path / raw;
           const bufferRatio = inPlace / raw;
+          const targeted = engineName === 'native' && size >= MiB;
+          const mark = (r: number) => (targeted ? (r >= TARGET_RATIO ? ' ok' : ' LOW') : '');
           line(
             opts,
             {
@@ -112,8 +145,9 @@ export async function runBench(opts: Opts): Promise<void> {
               ratio: round(ratio, 3),
               bufferPathMBps: round(inPlace),
               bufferRatio: round(bufferRatio, 3),
+              ...(targeted ? { target: TARGET_RATIO } : {}),
             },
-            `${engineName.padEnd(7)} ${op.padEnd(16)} ${String(size).padStart(9)} ${fmt(raw)} ${fmt(path)} ${ratio.toFixed(2).padStart(6)} ${fmt(inPlace)} ${bufferRatio.toFixed(2).padStart(6)}`,
+            `${engineName.padEnd(7)} ${op.padEnd(16)} ${String(size).padStart(9)} ${fmt(raw)} ${fmt(path)} ${ratio.toFixed(2).padStart(6)}${mark(ratio).padEnd(4)} ${fmt(inPlace)} ${bufferRatio.toFixed(2).padStart(6)}${mark(bufferRatio)}`,
           );
         }
         buffer.release();

@@ -15,12 +15,14 @@ type BenchModule = { runBench?: (opts: BenchOptions) => Promise<void> };
 
 export function parseBenchArgs(argv: readonly string[]): BenchOptions & { only: string[] } {
   const opts = { json: false, quick: false, only: [] as string[] };
-  for (const arg of argv) {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
     if (arg === '--json') opts.json = true;
     else if (arg === '--quick') opts.quick = true;
     else if (arg.startsWith('--only=')) opts.only.push(...arg.slice('--only='.length).split(','));
+    else if (arg === '--only' && i + 1 < argv.length) opts.only.push(...argv[++i].split(','));
     else if (arg === '--help' || arg === '-h') {
-      process.stderr.write('usage: npm run bench -- [--json] [--quick] [--only=crypto-device,service]\n');
+      process.stderr.write('usage: npm run bench -- [--json] [--quick] [--only[=| ]crypto-device,service]\n');
       process.exit(0);
     } else {
       process.stderr.write(`bench: unknown argument ${arg}\n`);

@@ -69,9 +69,10 @@ describe('CryptoDevice_AesCbc (original suite)', () => {
   /** Encrypt `plain` from one buffer to another, decrypt it back, check input untouched and results exact. */
   async function roundTrip(plain: Uint8Array): Promise<void> {
     const outSize = aesOutputSize(plain.length);
-    const input = rig.ctrl.allocUserBuffer(plain.length);
-    const encrypted = rig.ctrl.allocUserBuffer(outSize);
-    const decrypted = rig.ctrl.allocUserBuffer(outSize);
+    const guarded = { guardPages: 1, guardByte: 0xa5 };
+    const input = rig.ctrl.allocUserBuffer(plain.length, guarded);
+    const encrypted = rig.ctrl.allocUserBuffer(outSize, guarded);
+    const decrypted = rig.ctrl.allocUserBuffer(outSize, guarded);
     input.write(0, plain);
     await rig.ctrl.aesCbcEncryptAt(input.address, plain.length, encrypted.address, outSize);
     expectSameBytes(input.read(), plain, 'encrypt input');
@@ -81,13 +82,14 @@ describe('CryptoDevice_AesCbc (original suite)', () => {
     expectSameBytes(encrypted.read(), ciphertext, 'decrypt input');
     expectSameBytes(decrypted.read(0, plain.length), plain, 'plaintext');
     expect(decrypted.read(plain.length).every((b) => b === 0)).toBe(true); // zero padding comes back as zeros
+    for (const b of [input, encrypted, decrypted]) expect(b.guardsIntact()).toBe(true);
     for (const b of [input, encrypted, decrypted]) b.release();
   }
 
   /** The original's in-place variant: a roundup16 buffer holding the data, encrypted and decrypted in place. */
   async function roundTripInPlace(plain: Uint8Array): Promise<void> {
     const size = aesOutputSize(plain.length);
-    const buf = rig.ctrl.allocUserBuffer(size);
+    const buf = rig.ctrl.allocUserBuffer(size, { guardPages: 1, guardByte: 0x3c });
     buf.write(0, plain);
     await rig.ctrl.aesCbcEncryptAt(buf.address, size, buf.address, size);
     const ciphertext = buf.read();
@@ -95,6 +97,7 @@ describe('CryptoDevice_AesCbc (original suite)', () => {
     await rig.ctrl.aesCbcDecryptAt(buf.address, size, buf.address, size);
     expectSameBytes(buf.read(0, plain.length), plain, 'in-place plaintext');
     expectSameBytes(refDecrypt(ciphertext).subarray(0, plain.length), plain, 'reference decrypt');
+    expect(buf.guardsIntact()).toBe(true);
     buf.release();
   }
 

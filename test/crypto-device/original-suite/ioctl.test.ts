@@ -194,8 +194,9 @@ describe('CryptoDevice_Ioctl (original suite)', () => {
         expect(b.output.read()).toEqual(new Uint8Array(c.outSize));
         b.release();
       });
-      // The original expects ErrorCode 0 here, but a zero-size OUT is programmed as address 0, which the device
-      // rules (crypto-device.md "SHA-256"/"AES-256-CBC": OUT address 0) make a DMA error. We follow the spec.
+      // crypto-device.md's list names this case without its ErrorCode; its rules settle it: a zero-size buffer is
+      // programmed as address 0 ("The driver"), and OUT address 0 is a DMA error for every command ("SHA-256",
+      // "AES-256-CBC"). It is not one of the address failures that leave ErrorCode 0 (those never reach the device).
       it('OutZeroSize: OUT of size 0 reaches the device as address 0, a DMA error', async () => {
         const b = buffers();
         await expectOutcome(await sendInOut(c.code, b.inDesc, { address: b.outDesc.address, size: 0 }), 'STATUS_DEVICE_DATA_ERROR', DEVICE_ERROR.DMA);

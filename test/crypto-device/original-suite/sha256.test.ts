@@ -23,7 +23,9 @@ describe('CryptoDevice_Sha256 (original suite)', () => {
 
   /** TestHash(sizeOfBuffer, offset, length, initVal): hash part of a filled buffer, compare with an independent hash. */
   async function testHash(bufferSize: number, offset: number, length: number, initVal: number): Promise<void> {
-    const buf = rig.ctrl.allocUserBuffer(bufferSize, { contiguous: false });
+    // Guard pages on both sides (crypto-device.md "The original test suite": guard bytes must stay untouched).
+    const guardByte = (initVal + 0x80) & 0xff;
+    const buf = rig.ctrl.allocUserBuffer(bufferSize, { contiguous: false, guardPages: 1, guardByte });
     try {
       // The original fills with initVal only; a per-byte pattern that also changes per page additionally catches
       // pages walked in the wrong order, which a constant fill cannot.
@@ -32,6 +34,7 @@ describe('CryptoDevice_Sha256 (original suite)', () => {
       const digest = await rig.ctrl.sha256At(buf.address + BigInt(offset), length);
       expect(hex(digest)).toBe(refSha256(content.subarray(offset, offset + length)));
       expectSameBytes(buf.read(), content, "data after hashing");
+      expect(buf.guardsIntact()).toBe(true);
     } finally {
       buf.release();
     }
