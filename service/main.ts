@@ -1,12 +1,11 @@
 // The `npm start` entry point: parses flags (commander), merges file/env/flags over the defaults, starts the
 // service and shuts it down gracefully on SIGINT/SIGTERM.
 
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { configFromEnv, ConfigError, readConfigFile, resolveConfig, type ConfigLayer } from './config/load-config.js';
 import { ENGINES, INTERRUPT_MODES, LOG_LEVELS, type DeviceConfig, type LogLevel } from './config/types.js';
 import { startService, type RunningService } from './service.js';
+import { isMainModule } from './main-module.js';
 
 function integer(name: string, min: number, max: number): (value: string) => number {
   return (value) => {
@@ -120,16 +119,7 @@ export async function runServiceCli(argv: string[], env: NodeJS.ProcessEnv = pro
   return service;
 }
 
-function isMain(): boolean {
-  if (process.argv[1] === undefined) return false;
-  try {
-    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isMainModule(import.meta.url)) {
   runServiceCli(process.argv.slice(2)).catch((err: unknown) => {
     if (err instanceof CommanderError) process.exit(err.exitCode);
     if (err instanceof ConfigError) process.stderr.write(`vscr: ${err.message}\n`);

@@ -1,10 +1,9 @@
 // Entry of the `vscr` CLI: parses argv, runs the command, and turns the outcome into an exit code (docs/cli.md).
 
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { CommanderError } from 'commander';
 import { describeError, EXIT, exitCodeFor } from './exit-codes.js';
 import { buildProgram } from './program.js';
+import { isMainModule } from '../../service/main-module.js';
 
 /** Runs the CLI with `argv` (without node and the script); resolves with the exit code. */
 export async function runCli(argv: string[]): Promise<number> {
@@ -24,16 +23,7 @@ export async function runCli(argv: string[]): Promise<number> {
   }
 }
 
-function isMain(): boolean {
-  if (process.argv[1] === undefined) return false;
-  try {
-    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isMainModule(import.meta.url)) {
   runCli(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -1,7 +1,8 @@
 // The fast engine: node:crypto (OpenSSL, AES-NI/SHA-NI when the CPU has them).
 
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
-import { abytes, concatBytes } from './assert.js';
+import { abytes } from './assert.js';
+import { oneShotAesCbc } from './one-shot.js';
 import type { CipherDirection, CipherStream, CryptoEngine, HashStream } from './types.js';
 
 const BLOCK = 16;
@@ -52,12 +53,5 @@ export const nativeEngine: CryptoEngine = Object.freeze({
   },
   createSha256,
   createAesCbc,
-  aesCbc(key: Uint8Array, iv: Uint8Array) {
-    const run = (direction: CipherDirection, data: Uint8Array) => {
-      abytes(data, undefined, 'data');
-      const stream = createAesCbc(direction, key, iv);
-      return concatBytes(stream.update(data), stream.final());
-    };
-    return { encrypt: (data: Uint8Array) => run('encrypt', data), decrypt: (data: Uint8Array) => run('decrypt', data) };
-  },
+  aesCbc: oneShotAesCbc(createAesCbc),
 });

@@ -2,7 +2,8 @@
 
 import { cbc } from '@noble/ciphers/aes.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { abytes, concatBytes } from './assert.js';
+import { abytes } from './assert.js';
+import { oneShotAesCbc } from './one-shot.js';
 import type { CipherDirection, CipherStream, CryptoEngine, HashStream } from './types.js';
 
 const BLOCK = 16;
@@ -94,12 +95,5 @@ export const nobleEngine: CryptoEngine = Object.freeze({
   },
   createSha256,
   createAesCbc,
-  aesCbc(key: Uint8Array, iv: Uint8Array) {
-    const run = (direction: CipherDirection, data: Uint8Array) => {
-      abytes(data, undefined, 'data');
-      const stream = createAesCbc(direction, key, iv);
-      return concatBytes(stream.update(data), stream.final());
-    };
-    return { encrypt: (data: Uint8Array) => run('encrypt', data), decrypt: (data: Uint8Array) => run('decrypt', data) };
-  },
+  aesCbc: oneShotAesCbc(createAesCbc),
 });

@@ -2,10 +2,20 @@
 
 type Labels = Record<string, string | number>;
 
+/** One sample's value, held by reference so a Counter handle can bump it without a lookup. */
+interface Sample {
+  value: number;
+}
+
 interface Family {
   help: string;
   type: 'counter' | 'gauge';
-  values: Map<string, number>;
+  values: Map<string, Sample>;
+}
+
+/** A counter with fixed labels, resolved once: inc() on a hot path is a field update, not a label key. */
+export interface Counter {
+  inc(by?: number): void;
 }
 
 function labelKey(labels: Labels): string {
@@ -32,14 +42,37 @@ export class Metrics {
     this.family(name, help, type);
   }
 
+  private sample(f: Family, key: string): Sample {
+    let s = f.values.get(key);
+    if (s === undefined) {
+      s = { value: 0 };
+      f.values.set(key, s);
+    }
+    return s;
+  }
+
   inc(name: string, help: string, labels: Labels = {}, by = 1): void {
+    this.sample(this.family(name, help, 'counter'), labelKey(labels)).value += by;
+  }
+
+  /**
+   * The counter `name{labels}` as a handle for hot paths. The sample appears in render() at its first inc(),
+   * exactly as with inc(name, …).
+   */
+  counter(name: string, help: string, labels: Labels = {}): Counter {
     const f = this.family(name, help, 'counter');
     const key = labelKey(labels);
-    f.values.set(key, (f.values.get(key) ?? 0) + by);
+    let s: Sample | null = null;
+    return {
+      inc: (by = 1) => {
+        s ??= this.sample(f, key);
+        s.value += by;
+      },
+    };
   }
 
   set(name: string, help: string, labels: Labels, value: number): void {
-    this.family(name, help, 'gauge').values.set(labelKey(labels), value);
+    this.sample(this.family(name, help, 'gauge'), labelKey(labels)).value = value;
   }
 
   /** Gauges computed at scrape time (readers, cards present). */
@@ -48,7 +81,7 @@ export class Metrics {
   }
 
   get(name: string, labels: Labels = {}): number {
-    return this.families.get(name)?.values.get(labelKey(labels)) ?? 0;
+    return this.families.get(name)?.values.get(labelKey(labels))?.value ?? 0;
   }
 
   render(): string {
@@ -56,7 +89,7 @@ export class Metrics {
     const lines: string[] = [];
     for (const [name, f] of [...this.families].sort(([a], [b]) => a.localeCompare(b))) {
       lines.push(`# HELP ${name} ${f.help}`, `# TYPE ${name} ${f.type}`);
-      for (const [key, value] of f.values) lines.push(key === '' ? `${name} ${value}` : `${name}{${key}} ${value}`);
+      for (const [key, { value }] of f.values) lines.push(key === '' ? `${name} ${value}` : `${name}{${key}} ${value}`);
     }
     return `${lines.join('\n')}\n`;
   }

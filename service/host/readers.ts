@@ -8,7 +8,7 @@ import type { VirtualCard } from '../../smcard/card/contract.js';
 import type { ReaderBus, ReaderDriverVariant, VirtualReader } from '../../smcard/reader/contract.js';
 import type { ReaderSnapshot, ResourceManagerApi } from '../rm/contract.js';
 import { READER_STATE } from '../rm/pcsc-constants.js';
-import { METRIC, type Metrics } from './metrics.js';
+import { METRIC, type Counter, type Metrics } from './metrics.js';
 
 /** The REST shape of a reader (docs/service.md, GET /v1/readers). */
 export interface ReaderView {
@@ -60,6 +60,7 @@ export class ReaderHost {
   private readonly crypto: CardCrypto | undefined;
   private readonly logger: Logger;
   private readonly metrics: Metrics;
+  private readonly apduCounters: { apdus: Counter; commandBytes: Counter; responseBytes: Counter };
 
   constructor(opts: { bus: ReaderBus; dataDir: string; crypto?: CardCrypto; logger: Logger; metrics: Metrics }) {
     this.bus = opts.bus;
@@ -67,6 +68,11 @@ export class ReaderHost {
     this.crypto = opts.crypto;
     this.logger = opts.logger;
     this.metrics = opts.metrics;
+    this.apduCounters = {
+      apdus: this.metrics.counter(...METRIC.apdus),
+      commandBytes: this.metrics.counter(...METRIC.apduBytes, { direction: 'command' }),
+      responseBytes: this.metrics.counter(...METRIC.apduBytes, { direction: 'response' }),
+    };
     this.metrics.addCollector(() => {
       const readers = this.bus.readers();
       this.metrics.set(...METRIC.readers, {}, readers.length);
@@ -213,22 +219,33 @@ export class ReaderHost {
     }
   }
 
-  /** Counts APDUs for /metrics without touching the card's behaviour. */
+  /**
+   * Counts APDUs for /metrics without touching the card's behaviour. The proxy sits on the APDU path, so each
+   * method is wrapped or bound once per card (not per access) and the counters are resolved handles.
+   */
   private countingCard(card: VirtualCard): VirtualCard {
-    const metrics = this.metrics;
+    const { apdus, commandBytes, responseBytes } = this.apduCounters;
+    const transmit = async (apdu: Uint8Array, protocol: number): Promise<Uint8Array> => {
+      apdus.inc();
+      commandBytes.inc(apdu.length);
+      const response = await card.transmit(apdu, protocol);
+      responseBytes.inc(response.length);
+      return response;
+    };
+    // Bound per method value, so a method replaced on the card is bound afresh.
+    const bound = new Map<PropertyKey, { method: (...a: unknown[]) => unknown; bound: (...a: unknown[]) => unknown }>();
     return new Proxy(card, {
       get(target, prop) {
-        if (prop === 'transmit') {
-          return async (apdu: Uint8Array, protocol: number): Promise<Uint8Array> => {
-            metrics.inc(...METRIC.apdus);
-            metrics.inc(...METRIC.apduBytes, { direction: 'command' }, apdu.length);
-            const response = await target.transmit(apdu, protocol);
-            metrics.inc(...METRIC.apduBytes, { direction: 'response' }, response.length);
-            return response;
-          };
-        }
+        if (prop === 'transmit') return transmit;
         const value: unknown = Reflect.get(target, prop, target);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        if (typeof value !== 'function') return value;
+        const method = value as (...a: unknown[]) => unknown;
+        let b = bound.get(prop);
+        if (b === undefined || b.method !== method) {
+          b = { method, bound: method.bind(target) };
+          bound.set(prop, b);
+        }
+        return b.bound;
       },
     });
   }

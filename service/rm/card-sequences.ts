@@ -4,22 +4,17 @@
 import { NTSTATUS } from '../../kernel/ntstatus.js';
 import { ntStatusToScard } from './error-map.js';
 import { SCARD, SCARD_ATTR, SCARD_PROTOCOL } from './pcsc-constants.js';
-import { IOCTL_SMARTCARD, SCARD_POWER, SMCLIB_STATE, WIN_PROTOCOL, readDword } from './reader-ioctl.js';
+import { IOCTL_SMARTCARD, SCARD_POWER, SMCLIB_STATE, WIN_PROTOCOL, readDword, type ReaderIo } from './reader-ioctl.js';
 import { READER_STATE_VALUE } from './reader-state.js';
 import type { RmReader } from './rm-types.js';
 
-const GONE = new Set<number>([
-  NTSTATUS.STATUS_DEVICE_REMOVED,
-  NTSTATUS.STATUS_NO_SUCH_DEVICE,
-  NTSTATUS.STATUS_DEVICE_NOT_CONNECTED,
-  NTSTATUS.STATUS_DELETE_PENDING,
-]);
-
-/** A POWER failure as pcscd reports it: card gone, reader gone, or the given warning. */
+/**
+ * A POWER failure as pcscd reports it: card gone (E_NO_SMARTCARD) or reader gone (E_READER_UNAVAILABLE) as the
+ * one NTSTATUS mapping says, anything else the given warning.
+ */
 function powerFailure(status: number, otherwise: number): number {
-  if (status === NTSTATUS.STATUS_NO_MEDIA) return SCARD.E_NO_SMARTCARD;
-  if (GONE.has(status)) return SCARD.E_READER_UNAVAILABLE;
-  return otherwise;
+  const rv = ntStatusToScard(status, 'power');
+  return rv === SCARD.E_NO_SMARTCARD || rv === SCARD.E_READER_UNAVAILABLE ? rv : otherwise;
 }
 
 /** Record the ATR a reset produced; the reader is 0x34 again and no protocol is negotiated. */
@@ -112,14 +107,19 @@ export async function negotiateProtocol(reader: RmReader, preferred: number, smc
   return SCARD.E_PROTO_MISMATCH;
 }
 
+/** One POWER reset (warm or cold) whose ATR becomes the reader's; a failure is W_UNRESPONSIVE_CARD or worse. */
+async function powerReset(reader: RmReader, io: ReaderIo, minor: number): Promise<number> {
+  const r = await io.power(minor);
+  if (r.status !== NTSTATUS.STATUS_SUCCESS) return powerFailure(r.status, SCARD.W_UNRESPONSIVE_CARD);
+  poweredWith(reader, r.output, r.information);
+  return SCARD.S_SUCCESS;
+}
+
 /** SCARD_RESET_CARD: warm reset (smclib.md §5.5). */
 export async function resetCard(reader: RmReader): Promise<number> {
   const io = reader.io;
   if (!io) return SCARD.E_READER_UNAVAILABLE;
-  const r = await io.power(SCARD_POWER.WARM_RESET);
-  if (r.status !== NTSTATUS.STATUS_SUCCESS) return powerFailure(r.status, SCARD.W_UNRESPONSIVE_CARD);
-  poweredWith(reader, r.output, r.information);
-  return SCARD.S_SUCCESS;
+  return powerReset(reader, io, SCARD_POWER.WARM_RESET);
 }
 
 /** SCARD_UNPOWER_CARD: power down; the reader shows 0x0004 (pcsclite §5.2). */
@@ -138,10 +138,7 @@ export async function cyclePower(reader: RmReader): Promise<number> {
   const io = reader.io;
   if (!io) return SCARD.E_READER_UNAVAILABLE;
   await io.power(SCARD_POWER.POWER_DOWN);
-  const r = await io.power(SCARD_POWER.COLD_RESET);
-  if (r.status !== NTSTATUS.STATUS_SUCCESS) return powerFailure(r.status, SCARD.W_UNRESPONSIVE_CARD);
-  poweredWith(reader, r.output, r.information);
-  return SCARD.S_SUCCESS;
+  return powerReset(reader, io, SCARD_POWER.COLD_RESET);
 }
 
 /** SCARD_EJECT_CARD: IOCTL_SMARTCARD_EJECT; NOT_SUPPORTED → E_CANT_DISPOSE (smclib.md §5.5). */

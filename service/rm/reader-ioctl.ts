@@ -1,83 +1,105 @@
 // The RM's only door to a reader: DeviceIoControl on the opened interface, serialised per reader like
 // pcsc-lite's ifdwrapper mutex. Codes and buffer layouts follow smclib.md §1.1, §3.2 and §5.8.
 
-import { ctlCode, FILE_DEVICE_SMARTCARD } from '../../kernel/ctl-code.js';
 import { NTSTATUS, NtStatusError } from '../../kernel/ntstatus.js';
+import { IOCTL_SMARTCARD } from '../../smcard/constants/ioctl.js';
+import {
+  SCARD_COLD_RESET,
+  SCARD_POWER_DOWN,
+  SCARD_PROTOCOL_RAW,
+  SCARD_PROTOCOL_T0,
+  SCARD_PROTOCOL_T1,
+  SCARD_STATE,
+  SCARD_WARM_RESET,
+} from '../../smcard/constants/scard.js';
+import { MAXIMUM_ATR_LENGTH } from '../../smcard/constants/smclib.js';
 import type { IoResult, PendingIo, ReaderFileHandle } from '../../smcard/reader/contract.js';
 
-/** SCARD_CTL_CODE(fn) = CTL_CODE(FILE_DEVICE_SMARTCARD, fn, METHOD_BUFFERED, FILE_ANY_ACCESS) (smclib.md §1.1). */
-export function scardCtlCode(fn: number): number {
-  return ctlCode(FILE_DEVICE_SMARTCARD, fn);
-}
+// The codes are the reader stack's own table (smclib.md §1.1): one definition for both sides of the IOCTL.
+export { IOCTL_SMARTCARD, scardCtlCode } from '../../smcard/constants/ioctl.js';
 
-export const IOCTL_SMARTCARD = {
-  POWER: scardCtlCode(1),
-  GET_ATTRIBUTE: scardCtlCode(2),
-  SET_ATTRIBUTE: scardCtlCode(3),
-  CONFISCATE: scardCtlCode(4),
-  TRANSMIT: scardCtlCode(5),
-  EJECT: scardCtlCode(6),
-  SWALLOW: scardCtlCode(7),
-  IS_PRESENT: scardCtlCode(10),
-  IS_ABSENT: scardCtlCode(11),
-  SET_PROTOCOL: scardCtlCode(12),
-  GET_STATE: scardCtlCode(14),
-  GET_LAST_ERROR: scardCtlCode(15),
-  GET_FEATURE_REQUEST: scardCtlCode(3400),
+/** SMCLIB CurrentState values returned by GET_STATE (smclib.md §1.2), under short names. */
+export const SMCLIB_STATE = {
+  UNKNOWN: SCARD_STATE.SCARD_UNKNOWN,
+  ABSENT: SCARD_STATE.SCARD_ABSENT,
+  PRESENT: SCARD_STATE.SCARD_PRESENT,
+  SWALLOWED: SCARD_STATE.SCARD_SWALLOWED,
+  POWERED: SCARD_STATE.SCARD_POWERED,
+  NEGOTIABLE: SCARD_STATE.SCARD_NEGOTIABLE,
+  SPECIFIC: SCARD_STATE.SCARD_SPECIFIC,
 } as const;
-
-const IOCTL_NAMES = new Map<number, string>(Object.entries(IOCTL_SMARTCARD).map(([k, v]) => [v, `IOCTL_SMARTCARD_${k}`]));
-
-/** `IOCTL_SMARTCARD_IS_ABSENT`, or `IOCTL_0x…` for a code this table does not know. */
-export function ioctlName(code: number): string {
-  return IOCTL_NAMES.get(code >>> 0) ?? `IOCTL_0x${(code >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
-}
-
-/** SMCLIB CurrentState values returned by GET_STATE (smclib.md §1.2). */
-export const SMCLIB_STATE = { UNKNOWN: 0, ABSENT: 1, PRESENT: 2, SWALLOWED: 3, POWERED: 4, NEGOTIABLE: 5, SPECIFIC: 6 } as const;
 /** POWER minor codes (smclib.md §1.3). */
-export const SCARD_POWER = { POWER_DOWN: 0, COLD_RESET: 1, WARM_RESET: 2 } as const;
+export const SCARD_POWER = { POWER_DOWN: SCARD_POWER_DOWN, COLD_RESET: SCARD_COLD_RESET, WARM_RESET: SCARD_WARM_RESET } as const;
 /** Windows protocol bits where they differ from pcsc-lite's (RAW is 4 in pcsc-lite, 0x10000 in winsmcrd.h). */
-export const WIN_PROTOCOL = { T0: 1, T1: 2, RAW: 0x10000 } as const;
-/** MAXIMUM_ATR_LENGTH: POWER needs at least this much output (smclib.md §3.4). */
-export const ATR_BUFFER = 33;
+export const WIN_PROTOCOL = { T0: SCARD_PROTOCOL_T0, T1: SCARD_PROTOCOL_T1, RAW: SCARD_PROTOCOL_RAW } as const;
+/** POWER needs at least MAXIMUM_ATR_LENGTH bytes of output (smclib.md §3.4). */
+export const ATR_BUFFER = MAXIMUM_ATR_LENGTH;
 
+/** Little-endian DWORD, written byte by byte: a DataView per call costs more than the IOCTL's own checks. */
 export function dword(value: number): Uint8Array {
   const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, value >>> 0, true);
+  writeDword(out, 0, value);
   return out;
+}
+
+function writeDword(out: Uint8Array, offset: number, value: number): void {
+  out[offset] = value & 0xff;
+  out[offset + 1] = (value >>> 8) & 0xff;
+  out[offset + 2] = (value >>> 16) & 0xff;
+  out[offset + 3] = (value >>> 24) & 0xff;
 }
 
 export function readDword(bytes: Uint8Array, offset = 0): number | null {
   if (bytes.length < offset + 4) return null;
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(offset, true);
+  return (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)) >>> 0;
 }
 
 function failed(status: number): IoResult {
   return { status: status >>> 0, information: 0, output: new Uint8Array(0) };
 }
 
+function failedWith(err: unknown): IoResult {
+  return failed(err instanceof NtStatusError ? err.status : NTSTATUS.STATUS_UNSUCCESSFUL);
+}
+
 /** A reader handle with typed IOCTL helpers; never throws, every outcome is an NTSTATUS. */
 export class ReaderIo {
-  private tail: Promise<unknown> = Promise.resolve();
+  /** Completion of the last queued IOCTL; never rejects. */
+  private tail: Promise<IoResult> = Promise.resolve(failed(NTSTATUS.STATUS_SUCCESS));
+  /** IOCTLs issued or queued and not yet completed: at zero a new one goes to the driver at once. */
+  private inFlight = 0;
   private closed = false;
 
   constructor(private readonly handle: ReaderFileHandle) {}
 
   /** One IOCTL, queued behind the previous one on this reader (card tracking excepted, see track()). */
   call(code: number, input: Uint8Array, outputLength: number): Promise<IoResult> {
-    const run = async (): Promise<IoResult> => {
-      if (this.closed) return failed(NTSTATUS.STATUS_NO_SUCH_DEVICE);
-      try {
-        return await this.handle.deviceIoControl(code, input, outputLength).result;
-      } catch (err) {
-        return failed(err instanceof NtStatusError ? err.status : NTSTATUS.STATUS_UNSUCCESSFUL);
-      }
-    };
-    const next = this.tail.then(run, run);
-    this.tail = next.catch(() => undefined);
+    const idle = this.inFlight === 0;
+    this.inFlight++;
+    // The idle case skips the queue: nothing can be ahead of this IRP, so the order is the same either way.
+    const next = idle ? this.issue(code, input, outputLength) : this.tail.then(() => this.issue(code, input, outputLength));
+    this.tail = next;
     return next;
   }
+
+  /** DeviceIoControl now; every outcome (a throw included) becomes an IoResult, and the IOCTL leaves the count. */
+  private issue(code: number, input: Uint8Array, outputLength: number): Promise<IoResult> {
+    if (this.closed) return Promise.resolve(this.settled(failed(NTSTATUS.STATUS_NO_SUCH_DEVICE)));
+    let io: PendingIo;
+    try {
+      io = this.handle.deviceIoControl(code, input, outputLength);
+    } catch (err) {
+      return Promise.resolve(this.settled(failedWith(err)));
+    }
+    return io.result.then(this.settled, this.settledWithError);
+  }
+
+  private readonly settled = (r: IoResult): IoResult => {
+    this.inFlight--;
+    return r;
+  };
+
+  private readonly settledWithError = (err: unknown): IoResult => this.settled(failedWith(err));
 
   /**
    * IS_PRESENT / IS_ABSENT. Not serialised: the IRP stays pending for the card's lifetime and SMCLIB lets
@@ -88,10 +110,10 @@ export class ReaderIo {
     if (this.closed) return { result: Promise.resolve(failed(NTSTATUS.STATUS_CANCELLED)), cancel: () => undefined };
     try {
       const io = this.handle.deviceIoControl(code, new Uint8Array(0), 0);
-      const result = io.result.catch((err: unknown) => failed(err instanceof NtStatusError ? err.status : NTSTATUS.STATUS_UNSUCCESSFUL));
+      const result = io.result.catch(failedWith);
       return { result, cancel: () => io.cancel() };
     } catch (err) {
-      return { result: Promise.resolve(failed(err instanceof NtStatusError ? err.status : NTSTATUS.STATUS_UNSUCCESSFUL)), cancel: () => undefined };
+      return { result: Promise.resolve(failedWith(err)), cancel: () => undefined };
     }
   }
 
@@ -101,7 +123,7 @@ export class ReaderIo {
 
   setAttribute(attrId: number, value: Uint8Array): Promise<IoResult> {
     const input = new Uint8Array(4 + value.length);
-    input.set(dword(attrId), 0);
+    writeDword(input, 0, attrId);
     input.set(value, 4);
     return this.call(IOCTL_SMARTCARD.SET_ATTRIBUTE, input, 0);
   }
@@ -124,8 +146,8 @@ export class ReaderIo {
   /** TRANSMIT with the 8-byte SCARD_IO_REQUEST header in front (smclib.md §3.6, §5.4). */
   transmit(protocol: number, apdu: Uint8Array, maxResponse: number): Promise<IoResult> {
     const input = new Uint8Array(8 + apdu.length);
-    input.set(dword(protocol), 0);
-    input.set(dword(8), 4);
+    writeDword(input, 0, protocol);
+    writeDword(input, 4, 8);
     input.set(apdu, 8);
     return this.call(IOCTL_SMARTCARD.TRANSMIT, input, 8 + maxResponse);
   }

@@ -259,12 +259,7 @@ export class ReaderRegistry {
       rec.readerState = READER_STATE_VALUE.FAILED;
       rec.atr = new Uint8Array(0);
       rec.protocol = 0;
-      rec.lockOwner = 0;
-      rec.lockCount = 0;
-      this.monitors.get(rec)?.stop();
-      rec.io?.close();
-      wakeAll(rec.lockWaiters);
-      this.changes.emit();
+      this.disconnectDriver(rec);
       return;
     }
     rec.log.warn({ failure: reason }, 'reader not published');
@@ -278,6 +273,14 @@ export class ReaderRegistry {
     rec.slot = -1;
     rec.gone = true;
     rec.failure ??= wasPublished || this.shuttingDown ? null : reason;
+    this.disconnectDriver(rec);
+  }
+
+  /**
+   * The reader stops talking to its driver: the lock is dropped, the card monitor stopped, the handle closed
+   * (which cancels the tracking IRP), and lock waiters woken to see the new state.
+   */
+  private disconnectDriver(rec: RmReader): void {
     rec.lockOwner = 0;
     rec.lockCount = 0;
     this.monitors.get(rec)?.stop();

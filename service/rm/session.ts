@@ -10,7 +10,7 @@ import { readerSharing, type CardHandle, type ContextRecord } from './rm-types.j
 import { allIgnored, evaluatePass, firstUnknownReader, type ReaderView, type StatusEntry } from './status-change.js';
 import { connect, disconnect, reconnect } from './winscard-connect.js';
 import { beginTransaction, endTransaction } from './winscard-transaction.js';
-import { control, getAttrib, setAttrib, status, transmit } from './winscard-card-io.js';
+import { control, getAttrib, setAttrib, status, transmit, type TransmitResult } from './winscard-card-io.js';
 
 /** Contexts one session may hold; pcscd allows one per connection, a JSON-RPC client may want a few. */
 const MAX_CONTEXTS_PER_SESSION = 256;
@@ -220,9 +220,10 @@ export class Session implements RmSession {
     return endTransaction(this.core, h, dwDisposition >>> 0);
   }
 
-  async transmit(hCard: number, ioSendPciProtocol: number, pbSendBuffer: Uint8Array, cbRecvLength: number): Promise<{ rv: number; ioRecvPciProtocol: number; pbRecvBuffer: Uint8Array }> {
+  /** Not `async`: the APDU hot path hands the card-io promise straight back instead of wrapping it again. */
+  transmit(hCard: number, ioSendPciProtocol: number, pbSendBuffer: Uint8Array, cbRecvLength: number): Promise<TransmitResult> {
     const h = this.card(hCard);
-    if (!h) return { rv: SCARD.E_INVALID_HANDLE, ioRecvPciProtocol: 0, pbRecvBuffer: new Uint8Array(0) };
+    if (!h) return Promise.resolve({ rv: SCARD.E_INVALID_HANDLE, ioRecvPciProtocol: 0, pbRecvBuffer: new Uint8Array(0) });
     return transmit(this.core, h, ioSendPciProtocol >>> 0, pbSendBuffer, cbRecvLength >>> 0);
   }
 

@@ -2,6 +2,7 @@
 // (pcsclite-protocol.md §6.3): current → event state bits, CHANGED, the event counter in the high word,
 // UNAWARE, IGNORE, unknown readers and the `\\?PnP?\Notification` pseudo-reader. Pure: no I/O, no time.
 
+import type { ReaderStateOut } from './contract.js';
 import { PNP_NOTIFICATION_READER, READER_STATE, SCARD_STATE } from './pcsc-constants.js';
 
 /** What one pass needs to know about a published reader. */
@@ -14,14 +15,7 @@ export interface ReaderView {
 }
 
 /** One rgReaderStates entry, updated in place across passes (dwEventState accumulates like libpcsclite's). */
-export interface StatusEntry {
-  szReader: string;
-  dwCurrentState: number;
-  dwEventState: number;
-  cbAtr: number;
-  rgbAtr: Uint8Array;
-  pvUserData?: unknown;
-}
+export type StatusEntry = ReaderStateOut;
 
 export function isPnpReader(name: string): boolean {
   return name.toLowerCase() === PNP_NOTIFICATION_READER.toLowerCase();

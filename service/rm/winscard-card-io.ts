@@ -21,45 +21,60 @@ export function toWindowsControlCode(code: number): number | null {
   return c;
 }
 
-export async function transmit(
-  _core: RmCore,
-  h: CardHandle,
-  sendProtocol: number,
-  apdu: Uint8Array,
-  cbRecvLength: number,
-): Promise<{ rv: number; ioRecvPciProtocol: number; pbRecvBuffer: Uint8Array }> {
+export interface TransmitResult {
+  rv: number;
+  ioRecvPciProtocol: number;
+  pbRecvBuffer: Uint8Array;
+}
+
+function transmitFailure(rv: number): TransmitResult {
+  return { rv, ioRecvPciProtocol: 0, pbRecvBuffer: EMPTY };
+}
+
+/** pcscd's SCardTransmit checks after the handle: sharing, reader status, event state, card, protocol. */
+function transmitGuard(h: CardHandle, sendProtocol: number): number {
   const reader = h.reader;
-  const fail = (rv: number): { rv: number; ioRecvPciProtocol: number; pbRecvBuffer: Uint8Array } => ({ rv, ioRecvPciProtocol: 0, pbRecvBuffer: EMPTY });
-  if (apdu.length > MAX_BUFFER_SIZE_EXTENDED) return fail(SCARD.E_INSUFFICIENT_BUFFER);
-  if (cbRecvLength < 2) return fail(SCARD.E_INSUFFICIENT_BUFFER);
-  const guard = (): number => {
-    if (lockedByOther(h)) return SCARD.E_SHARING_VIOLATION;
-    if (readerUnavailable(reader)) return SCARD.E_READER_UNAVAILABLE;
-    const ev = pendingEventRv(h);
-    if (ev !== SCARD.S_SUCCESS) return ev;
-    if (sendProtocol !== SCARD_PROTOCOL.RAW && !cardPresent(reader.readerState)) return SCARD.E_NO_SMARTCARD;
-    if (sendProtocol !== SCARD_PROTOCOL.RAW && sendProtocol !== SCARD_PROTOCOL.ANY_OLD && sendProtocol !== reader.protocol) {
-      return SCARD.E_PROTO_MISMATCH;
-    }
-    return SCARD.S_SUCCESS;
-  };
-  const early = guard();
-  if (early !== SCARD.S_SUCCESS) return fail(early);
-  return reader.ops.run(async () => {
-    // The state may have moved while queued behind another operation.
-    const rv = h.closed ? SCARD.E_INVALID_HANDLE : guard();
-    if (rv !== SCARD.S_SUCCESS || !reader.io) return fail(rv || SCARD.E_READER_UNAVAILABLE);
-    const headerProtocol = sendProtocol === SCARD_PROTOCOL.RAW ? WIN_PROTOCOL.RAW : sendProtocol === SCARD_PROTOCOL.ANY_OLD ? reader.protocol : sendProtocol;
-    // Ask for the largest response, then apply the caller's buffer size ourselves: the result does not
-    // depend on how the driver treats a short output buffer.
-    const r = await reader.io.transmit(headerProtocol, apdu, MAX_BUFFER_SIZE_EXTENDED);
-    if (r.status !== NTSTATUS.STATUS_SUCCESS) return fail(ntStatusToScard(r.status, 'transmit'));
-    if (r.information < 8) return fail(SCARD.E_NOT_TRANSACTED);
-    const replyProtocol = readDword(r.output) ?? headerProtocol;
-    const data = r.output.slice(8, r.information);
-    if (data.length > cbRecvLength) return fail(SCARD.E_INSUFFICIENT_BUFFER);
-    return { rv: SCARD.S_SUCCESS, ioRecvPciProtocol: replyProtocol === WIN_PROTOCOL.RAW ? SCARD_PROTOCOL.RAW : replyProtocol, pbRecvBuffer: data };
-  });
+  if (lockedByOther(h)) return SCARD.E_SHARING_VIOLATION;
+  if (readerUnavailable(reader)) return SCARD.E_READER_UNAVAILABLE;
+  const ev = pendingEventRv(h);
+  if (ev !== SCARD.S_SUCCESS) return ev;
+  if (sendProtocol !== SCARD_PROTOCOL.RAW && !cardPresent(reader.readerState)) return SCARD.E_NO_SMARTCARD;
+  if (sendProtocol !== SCARD_PROTOCOL.RAW && sendProtocol !== SCARD_PROTOCOL.ANY_OLD && sendProtocol !== reader.protocol) {
+    return SCARD.E_PROTO_MISMATCH;
+  }
+  return SCARD.S_SUCCESS;
+}
+
+/**
+ * The APDU hot path: no closure or promise beyond the reader mutex and the IRP itself, so the per-call cost
+ * stays with the driver and the card.
+ */
+export function transmit(_core: RmCore, h: CardHandle, sendProtocol: number, apdu: Uint8Array, cbRecvLength: number): Promise<TransmitResult> {
+  if (apdu.length > MAX_BUFFER_SIZE_EXTENDED) return Promise.resolve(transmitFailure(SCARD.E_INSUFFICIENT_BUFFER));
+  if (cbRecvLength < 2) return Promise.resolve(transmitFailure(SCARD.E_INSUFFICIENT_BUFFER));
+  const early = transmitGuard(h, sendProtocol);
+  if (early !== SCARD.S_SUCCESS) return Promise.resolve(transmitFailure(early));
+  return h.reader.ops.run(() => transmitLocked(h, sendProtocol, apdu, cbRecvLength));
+}
+
+async function transmitLocked(h: CardHandle, sendProtocol: number, apdu: Uint8Array, cbRecvLength: number): Promise<TransmitResult> {
+  const reader = h.reader;
+  // The state may have moved while queued behind another operation.
+  const rv = h.closed ? SCARD.E_INVALID_HANDLE : transmitGuard(h, sendProtocol);
+  if (rv !== SCARD.S_SUCCESS || !reader.io) return transmitFailure(rv || SCARD.E_READER_UNAVAILABLE);
+  const headerProtocol = sendProtocol === SCARD_PROTOCOL.RAW ? WIN_PROTOCOL.RAW : sendProtocol === SCARD_PROTOCOL.ANY_OLD ? reader.protocol : sendProtocol;
+  // The output buffer is the caller's receive buffer plus the SCARD_IO_REQUEST header, as pcscd hands the
+  // client's pcbRecvLength to the driver: a response that does not fit comes back as STATUS_BUFFER_TOO_SMALL,
+  // which maps to the same SCARD_E_INSUFFICIENT_BUFFER the length check below gives.
+  const r = await reader.io.transmit(headerProtocol, apdu, Math.min(cbRecvLength, MAX_BUFFER_SIZE_EXTENDED));
+  if (r.status !== NTSTATUS.STATUS_SUCCESS) return transmitFailure(ntStatusToScard(r.status, 'transmit'));
+  if (r.information < 8) return transmitFailure(SCARD.E_NOT_TRANSACTED);
+  const replyProtocol = readDword(r.output) ?? headerProtocol;
+  // A copy, not a view: a short reply lives in V8's heap, and a view would force its buffer out of it (measured
+  // several times dearer than copying a few bytes).
+  const data = r.output.slice(8, r.information);
+  if (data.length > cbRecvLength) return transmitFailure(SCARD.E_INSUFFICIENT_BUFFER);
+  return { rv: SCARD.S_SUCCESS, ioRecvPciProtocol: replyProtocol === WIN_PROTOCOL.RAW ? SCARD_PROTOCOL.RAW : replyProtocol, pbRecvBuffer: data };
 }
 
 export async function control(

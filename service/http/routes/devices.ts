@@ -23,6 +23,17 @@ const rawOrJsonBody = {
   },
 } as const;
 
+/** A 200 answered as JSON `{ <field>: <hex> }`, or as the raw bytes when the client asks for them. */
+function jsonOrBytesResponse(description: string, field: string, fieldDescription: string) {
+  return {
+    description,
+    content: {
+      'application/json': { schema: { type: 'object', required: [field], properties: { [field]: { type: 'string', description: fieldDescription } } } },
+      [OCTET_STREAM]: { schema: binary },
+    },
+  } as const;
+}
+
 export async function deviceRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
   const { ctx } = opts;
   // Only JSON and raw bytes here: fastify's default text/plain parser would hand the routes a string.
@@ -105,13 +116,7 @@ export async function deviceRoutes(app: FastifyInstance, opts: { ctx: AppContext
       params: deviceParamsSchema,
       body: rawOrJsonBody,
       response: {
-        200: {
-          description: 'the digest',
-          content: {
-            'application/json': { schema: { type: 'object', required: ['digest'], properties: { digest: { type: 'string', description: '64 hex digits' } } } },
-            [OCTET_STREAM]: { schema: binary },
-          },
-        },
+        200: jsonOrBytesResponse('the digest', 'digest', '64 hex digits'),
         ...errorResponses,
       },
     },
@@ -141,13 +146,7 @@ export async function deviceRoutes(app: FastifyInstance, opts: { ctx: AppContext
         params: deviceParamsSchema,
         body: rawOrJsonBody,
         response: {
-          200: {
-            description: `the ${direction}ed bytes (roundup16(input) long)`,
-            content: {
-              'application/json': { schema: { type: 'object', required: ['data'], properties: { data: { type: 'string', description: 'hex' } } } },
-              [OCTET_STREAM]: { schema: binary },
-            },
-          },
+          200: jsonOrBytesResponse(`the ${direction}ed bytes (roundup16(input) long)`, 'data', 'hex'),
           ...errorResponses,
         },
       },

@@ -92,7 +92,10 @@ export class JsonRpcConnection {
     this.inFlight++;
     try {
       const result = await METHODS[method](this.session, new ParamReader(params), this.closed.signal);
-      if (typeof result.rv === 'number' && result.rv !== 0) this.log.debug({ method, rv: scardName(result.rv) }, 'PC/SC call failed');
+      // Guarded: the log object and the name lookup are not built on every call when debug is off.
+      if (typeof result.rv === 'number' && result.rv !== 0 && this.log.isLevelEnabled('debug')) {
+        this.log.debug({ method, rv: scardName(result.rv) }, 'PC/SC call failed');
+      }
       return respond(resultResponse(id ?? null, result));
     } catch (err) {
       if (err instanceof InvalidParamsError) {

@@ -2,7 +2,7 @@
 // Uses the app's @fastify/websocket when one is registered, registers its own (encapsulated) otherwise.
 
 import fastifyWebsocket from '@fastify/websocket';
-import type { FastifyInstance, FastifyRequest, FastifySchema, RouteHandlerMethod } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, FastifySchema, RouteHandlerMethod } from 'fastify';
 import type { WebSocket } from 'ws';
 import pino, { type Logger } from 'pino';
 import type { ResourceManagerApi } from '../../rm/contract.js';
@@ -29,9 +29,14 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
 let connectionSeq = 0;
 
+/** The app's logger when it is pino; fastify built with `logger: false` has a no-op stand-in without pino's API. */
+function pinoLogger(log: FastifyBaseLogger): Logger | null {
+  return typeof (log as Partial<Logger>).isLevelEnabled === 'function' ? (log as Logger) : null;
+}
+
 export async function jsonRpcPcscPlugin(app: FastifyInstance, opts: JsonRpcPcscOptions): Promise<void> {
   const maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  const log = (opts.logger ?? (app.log as Logger) ?? pino({ level: 'silent' })).child({ component: 'json-rpc' });
+  const log = (opts.logger ?? pinoLogger(app.log) ?? pino({ level: 'silent' })).child({ component: 'json-rpc' });
   if (!app.hasDecorator('websocketServer')) {
     // ws must accept more than our limit, or it would drop an oversize frame before we can answer it.
     await app.register(fastifyWebsocket, { options: { maxPayload: maxMessageBytes * 4 } });
