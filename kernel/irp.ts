@@ -2,6 +2,7 @@
 // an exchange-arbitrated cancel routine, exactly-once completion and an owning file object (smclib.md §3.3).
 
 import { NTSTATUS, formatNtStatus } from './ntstatus.js';
+import { acquireSystemBuffer, releaseSystemBuffer } from './system-buffer-pool.js';
 
 export const IRP_MJ_CREATE = 0x00;
 export const IRP_MJ_CLOSE = 0x02;
@@ -60,7 +61,14 @@ export interface IrpInit {
   input?: Uint8Array;
   outputBufferLength?: number;
   fileObject?: FileObject | null;
+  /**
+   * Take the system buffer from a shared free list. The creator then owns its return: once it has read the
+   * output it calls releaseSystemBuffer(), after which the buffer belongs to the next IRP.
+   */
+  pooledBuffer?: boolean;
 }
+
+const RELEASED = new Uint8Array(0);
 
 let nextIrpId = 1;
 
@@ -70,11 +78,8 @@ export class Irp {
   readonly ioControlCode: number;
   readonly inputBufferLength: number;
   readonly outputBufferLength: number;
-  /**
-   * METHOD_BUFFERED: a single buffer of max(in, out) bytes, holding the input on arrival and the output on
-   * completion. Request and reply alias it (smclib.md §2).
-   */
-  readonly systemBuffer: Uint8Array;
+  private buffer: Uint8Array;
+  private readonly pooled: boolean;
   readonly fileObject: FileObject | null;
   readonly ioStatus: IoStatusBlock = { Status: NTSTATUS.STATUS_PENDING, Information: 0 };
   /** Per-driver scratch space (Tail.Overlay.DriverContext): the reader device keeps its trace entry here. */
@@ -97,13 +102,36 @@ export class Irp {
     this.ioControlCode = (init.ioControlCode ?? 0) >>> 0;
     this.inputBufferLength = input.length;
     this.outputBufferLength = outLen;
-    this.systemBuffer = new Uint8Array(Math.max(input.length, outLen));
-    this.systemBuffer.set(input);
+    this.pooled = init.pooledBuffer === true;
+    const size = Math.max(input.length, outLen);
+    this.buffer = this.pooled ? acquireSystemBuffer(size) : new Uint8Array(size);
+    this.buffer.set(input);
     this.fileObject = init.fileObject ?? null;
     this.fileObject?.track(this);
     this.completion = new Promise((resolve) => {
       this.resolveCompletion = resolve;
     });
+  }
+
+  /**
+   * METHOD_BUFFERED: a single buffer of max(in, out) bytes, holding the input on arrival and the output on
+   * completion. Request and reply alias it (smclib.md §2).
+   */
+  get systemBuffer(): Uint8Array {
+    if (this.buffer === RELEASED) throw new IrpLifecycleError(`IRP ${this.id}: system buffer used after it was released`);
+    return this.buffer;
+  }
+
+  /**
+   * Returns a pooled system buffer after completion (the I/O manager's copy-back is done). A no-op for IRPs
+   * built without `pooledBuffer`, and when called again.
+   */
+  releaseSystemBuffer(): void {
+    if (!this.completedFlag) throw new IrpLifecycleError(`IRP ${this.id}: system buffer released before completion`);
+    if (!this.pooled || this.buffer === RELEASED) return;
+    const buffer = this.buffer;
+    this.buffer = RELEASED;
+    releaseSystemBuffer(buffer);
   }
 
   get completed(): boolean {
@@ -176,8 +204,9 @@ export class Irp {
 
   /** The first DWORD of the input (little-endian), or undefined if the input is shorter than 4 bytes. */
   inputDword(offset = 0): number | undefined {
-    if (this.inputBufferLength < offset + 4) return undefined;
-    return new DataView(this.systemBuffer.buffer, this.systemBuffer.byteOffset).getUint32(offset, true);
+    if (offset < 0 || this.inputBufferLength < offset + 4) return undefined;
+    const b = this.systemBuffer;
+    return (b[offset] | (b[offset + 1] << 8) | (b[offset + 2] << 16) | (b[offset + 3] << 24)) >>> 0;
   }
 
   /** The valid output as a copy: min(Information, OutputBufferLength) bytes of the system buffer. */

@@ -132,6 +132,41 @@ export function withPayload(struct: Uint8Array, rv: number, data: Uint8Array): U
   return out;
 }
 
+/** The transmit_struct fields the daemon reads (offsets of `transmitStruct`), without building the full record. */
+export interface TransmitRequestFields {
+  hCard: number;
+  ioSendPciProtocol: number;
+  pcbRecvLength: number;
+}
+
+/** Reads what a TRANSMIT needs from its 32-byte struct: the hot path's cheaper twin of `transmitStruct.decode`. */
+export function readTransmitRequest(body: Uint8Array): TransmitRequestFields {
+  if (body.length < transmitStruct.size) throw new RangeError(`transmit_struct: need ${transmitStruct.size} bytes, got ${body.length}`);
+  return { hCard: readLe32(body, 0) | 0, ioSendPciProtocol: readLe32(body, 4), pcbRecvLength: readLe32(body, 24) };
+}
+
+/**
+ * The TRANSMIT reply in one buffer: the client's struct echoed with ioRecvPciProtocol, pcbRecvLength and rv set,
+ * followed by `data` when rv == 0 — the same bytes as `withPayload(transmitStruct.encode({...req, ...}, body), …)`.
+ */
+export function encodeTransmitReply(body: Uint8Array, ioRecvPciProtocol: number, pcbRecvLength: number, rv: number, data: Uint8Array): Buffer {
+  const payload = rv === 0 ? data : EMPTY;
+  const out = Buffer.allocUnsafe(transmitStruct.size + payload.length);
+  out.set(body.subarray(0, transmitStruct.size), 0);
+  out.writeUInt32LE(ioRecvPciProtocol >>> 0, 16);
+  out.writeUInt32LE(pcbRecvLength >>> 0, 24);
+  out.writeUInt32LE(rv >>> 0, 28);
+  if (payload.length > 0) out.set(payload, transmitStruct.size);
+  return out;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** A little-endian uint32 at `offset` (caller checked the length). */
+export function readLe32(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)) >>> 0;
+}
+
 /** The 8-byte message a registered waiter receives: rv 0 = "something changed", E_CANCELLED after CANCEL. */
 export function encodeSignal(rv: number): Uint8Array {
   return waitReaderStateChange.encode({ timeOut: 0, rv });

@@ -1,6 +1,6 @@
 // Splits the client byte stream into complete request frames, validating sizes before buffering (§1.3, §1.4, §10).
 
-import { rxHeader } from './codec.js';
+import { readLe32 } from './codec.js';
 import {
   BODY_SIZE,
   type Command,
@@ -85,7 +85,10 @@ export class FrameDecoder {
       const stage = this.stage;
       if (stage.kind === 'header') {
         if (this.length < HEADER_SIZE) return null;
-        const { size, command } = rxHeader.decode(this.take(HEADER_SIZE));
+        // Two little-endian uint32s (rxHeader: size, command), read directly: this runs for every request.
+        const header = this.take(HEADER_SIZE);
+        const size = readLe32(header, 0);
+        const command = readLe32(header, 4);
         if (!isCommand(command)) {
           throw new FramingError('unknown-command', `${commandName(command)} is not a 1.9.9 client command`);
         }
@@ -108,7 +111,7 @@ export class FrameDecoder {
           this.consumed = 0;
           return { command: stage.command, body, payload: new Uint8Array(0) };
         }
-        const length = new DataView(body.buffer, body.byteOffset, body.length).getUint32(lengthOffset, true);
+        const length = readLe32(body, lengthOffset);
         if (length > MAX_BUFFER_SIZE_EXTENDED) {
           throw new FramingError(
             'oversize-payload',

@@ -16,7 +16,9 @@ import {
   reconnectStruct,
   releaseStruct,
   statusStruct,
-  transmitStruct,
+  encodeTransmitReply,
+  readLe32,
+  readTransmitRequest,
   versionStruct,
   withPayload,
 } from './codec.js';
@@ -166,32 +168,21 @@ const end: Handler = async (ctx, { body }) => {
 };
 
 const transmit: Handler = async (ctx, { body, payload }) => {
-  const req = transmitStruct.decode(body);
+  // The hot path: read three fields and write the reply in one buffer (byte-identical to transmitStruct's codec).
+  const req = readTransmitRequest(body);
   const foreign = foreignCard(ctx, req.hCard);
   if (foreign) return foreign;
   // Like pcscd, exchange with a full-size buffer and compare with the client's afterwards, so the reply can tell
   // the client how much it would have needed.
   const r = await ctx.session.transmit(rmHandle(req.hCard), req.ioSendPciProtocol, payload, MAX_BUFFER_SIZE_EXTENDED);
-  let rv = r.rv;
-  let data = rv === SCARD.S_SUCCESS ? r.pbRecvBuffer : NO_DATA;
-  let length = data.length;
-  if (rv === SCARD.S_SUCCESS && length > req.pcbRecvLength) {
+  // On failure ioRecvPciProtocol (offset 16) is echoed as the client sent it.
+  if (r.rv !== SCARD.S_SUCCESS) return encodeTransmitReply(body, readLe32(body, 16), 0, r.rv, NO_DATA);
+  const data = r.pbRecvBuffer;
+  if (data.length > req.pcbRecvLength) {
     // Sending rv 0 with more bytes than the client's buffer would desynchronise its stream (§4 transmit_struct).
-    rv = SCARD.E_INSUFFICIENT_BUFFER;
-    data = NO_DATA;
-  } else if (rv !== SCARD.S_SUCCESS) {
-    length = 0;
+    return encodeTransmitReply(body, readLe32(body, 16), data.length, SCARD.E_INSUFFICIENT_BUFFER, NO_DATA);
   }
-  const reply = transmitStruct.encode(
-    {
-      ...req,
-      ioRecvPciProtocol: rv === SCARD.S_SUCCESS ? r.ioRecvPciProtocol : req.ioRecvPciProtocol,
-      pcbRecvLength: length,
-      rv,
-    },
-    body,
-  );
-  return withPayload(reply, rv, data);
+  return encodeTransmitReply(body, r.ioRecvPciProtocol, data.length, SCARD.S_SUCCESS, data);
 };
 
 const control: Handler = async (ctx, { body, payload }) => {

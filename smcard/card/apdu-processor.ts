@@ -86,7 +86,8 @@ export class ApduProcessor {
       }
     }
     const data = swCarriesData(result.sw) ? result.data : EMPTY;
-    ctx.logger.debug({ ins: apdu.ins, sw: formatSw(result.sw), nr: data.length, ne: apdu.ne, t0 }, 'apdu');
+    // Guarded: building the record (and the SW text) for a disabled level costs more than the command itself.
+    if (ctx.logger.isLevelEnabled('debug')) ctx.logger.debug({ ins: apdu.ins, sw: formatSw(result.sw), nr: data.length, ne: apdu.ne, t0 }, 'apdu');
     return this.deliver(data, result.sw, apdu, t0);
   }
 

@@ -15,38 +15,43 @@ export interface CommandApdu {
   readonly extended: boolean;
 }
 
+const NO_DATA = new Uint8Array(0);
+
+/** Every parse result has this one shape (same keys, same order), which keeps the hot path monomorphic. */
+function command(bytes: Uint8Array, data: Uint8Array, ne: number, kind: 1 | 2 | 3 | 4, extended: boolean): CommandApdu {
+  return { cla: bytes[0], ins: bytes[1], p1: bytes[2], p2: bytes[3], data, ne, case: kind, extended };
+}
+
 /**
  * Parses a command APDU. Throws SwError(6700) when the length bytes do not add up, the same answer a card
- * gives to a malformed body (the header is readable, the lengths are not).
+ * gives to a malformed body (the header is readable, the lengths are not). `data` is a copy.
  */
 export function parseCommandApdu(bytes: Uint8Array): CommandApdu {
   const n = bytes.length;
   if (n < 4) throw new SwError(SW.WRONG_LENGTH, `APDU of ${n} bytes has no complete header`);
-  const header = { cla: bytes[0], ins: bytes[1], p1: bytes[2], p2: bytes[3] };
-  const empty = new Uint8Array(0);
-  if (n === 4) return { ...header, data: empty, ne: 0, case: 1, extended: false };
+  if (n === 4) return command(bytes, NO_DATA, 0, 1, false);
   const b4 = bytes[4];
-  if (n === 5) return { ...header, data: empty, ne: b4 === 0 ? 256 : b4, case: 2, extended: false };
+  if (n === 5) return command(bytes, NO_DATA, b4 === 0 ? 256 : b4, 2, false);
   if (b4 !== 0) {
     // Short case 3 or 4: Lc = b4 (1..255).
     const lc = b4;
-    if (n === 5 + lc) return { ...header, data: bytes.slice(5, 5 + lc), ne: 0, case: 3, extended: false };
+    if (n === 5 + lc) return command(bytes, bytes.slice(5, 5 + lc), 0, 3, false);
     if (n === 6 + lc) {
       const le = bytes[5 + lc];
-      return { ...header, data: bytes.slice(5, 5 + lc), ne: le === 0 ? 256 : le, case: 4, extended: false };
+      return command(bytes, bytes.slice(5, 5 + lc), le === 0 ? 256 : le, 4, false);
     }
     throw new SwError(SW.WRONG_LENGTH, `short Lc ${lc} does not match APDU length ${n}`);
   }
   // b4 = 00 and more than 5 bytes: extended form.
   if (n < 7) throw new SwError(SW.WRONG_LENGTH, `extended APDU of ${n} bytes is truncated`);
   const v = (bytes[5] << 8) | bytes[6];
-  if (n === 7) return { ...header, data: empty, ne: v === 0 ? 65536 : v, case: 2, extended: true };
+  if (n === 7) return command(bytes, NO_DATA, v === 0 ? 65536 : v, 2, true);
   const lc = v;
   if (lc === 0) throw new SwError(SW.WRONG_LENGTH, 'extended Lc of 0 is not allowed');
-  if (n === 7 + lc) return { ...header, data: bytes.slice(7, 7 + lc), ne: 0, case: 3, extended: true };
+  if (n === 7 + lc) return command(bytes, bytes.slice(7, 7 + lc), 0, 3, true);
   if (n === 9 + lc) {
     const le = (bytes[7 + lc] << 8) | bytes[8 + lc];
-    return { ...header, data: bytes.slice(7, 7 + lc), ne: le === 0 ? 65536 : le, case: 4, extended: true };
+    return command(bytes, bytes.slice(7, 7 + lc), le === 0 ? 65536 : le, 4, true);
   }
   throw new SwError(SW.WRONG_LENGTH, `extended Lc ${lc} does not match APDU length ${n}`);
 }

@@ -1,11 +1,10 @@
 // The virtual card: contacts (ATR, resets, power) around the APDU processor, with its state kept in memory
 // and, when a data directory is given, in <dataDir>/cards/<cardId>.json.
 
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { responseApdu } from './apdu.js';
-import { ApduProcessor } from './apdu-processor.js';
+import { ApduProcessor, type ProcessHooks } from './apdu-processor.js';
 import { atrProtocolMask, parseAtr } from './atr.js';
 import type { Applet, CardContext, CardCrypto } from './card-context.js';
 import { applyState, serializeState } from './card-state.js';
@@ -14,6 +13,7 @@ import { createCryptoApplet } from './crypto-applet.js';
 import { CardOptionsError } from './errors.js';
 import { CardFileSystem } from './file-system.js';
 import { parseHex } from './hex.js';
+import { createRandomSource } from './random-pool.js';
 import { Secret, type PinState } from './pin.js';
 import { validateProfile, type CardProfile } from './profile.js';
 import { DEFAULT_PROFILE, loadProfile } from './profile-registry.js';
@@ -60,6 +60,12 @@ class VirtualCardImpl implements VirtualCard {
   private changes = 0;
   /** Last text written (or loaded), so unchanged state is not rewritten. */
   private savedText: string | null = null;
+  /** Built once rather than per command (the processor only calls them). */
+  private readonly hooks: ProcessHooks = {
+    isDirty: () => this.dirty,
+    changeCount: () => this.changes,
+    save: () => this.save(),
+  };
   /** One command or flush at a time, in arrival order, as a card's single I/O line allows. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -89,7 +95,7 @@ class VirtualCardImpl implements VirtualCard {
       pins,
       applets,
       crypto,
-      random: (n) => Uint8Array.from(randomBytes(n)),
+      random: createRandomSource(),
       logger,
       currentDf: fs.mf,
       currentEf: null,
@@ -141,11 +147,7 @@ class VirtualCardImpl implements VirtualCard {
         this.logger.debug('transmit to an unpowered card; answering 6F00');
         return responseApdu(new Uint8Array(0), SW.NO_PRECISE_DIAGNOSIS);
       }
-      return this.processor.process(this.ctx, Uint8Array.from(apdu), protocol, {
-        isDirty: () => this.dirty,
-        changeCount: () => this.changes,
-        save: () => this.save(),
-      });
+      return this.processor.process(this.ctx, new Uint8Array(apdu), protocol, this.hooks);
     });
   }
 

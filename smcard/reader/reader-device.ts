@@ -24,6 +24,18 @@ export interface DriverFault {
  */
 export const MAX_SYSTEM_BUFFER = 0x100000;
 
+/** What DeviceIoControl hands back for an IRP: its completion and CancelIo (a method, not a closure per IRP). */
+class IssuedIrp implements PendingIo {
+  constructor(
+    readonly result: Promise<IoResult>,
+    private readonly irp: Irp,
+  ) {}
+
+  cancel(): void {
+    this.irp.cancel();
+  }
+}
+
 function completedIo(status: number): PendingIo {
   return { result: Promise.resolve({ status, information: 0, output: new Uint8Array(0) }), cancel: () => undefined };
 }
@@ -58,6 +70,11 @@ export class ReaderDevice implements ReaderDeviceInterface {
     return [...this.outstanding];
   }
 
+  /** Completion routine shared by every IRP (one closure per device instead of one per IRP). */
+  private readonly forget = (irp: Irp): void => {
+    this.outstanding.delete(irp);
+  };
+
   /** IRP_MJ_CREATE. */
   open(): ReaderFileHandle {
     if (this.removedFlag) throw new NtStatusError(NTSTATUS.STATUS_NO_SUCH_DEVICE, `${this.symbolicLink}: device removed`);
@@ -77,17 +94,29 @@ export class ReaderDevice implements ReaderDeviceInterface {
     // The I/O manager fails these before any IRP exists, so the driver (and its trace) never sees them.
     if (!Number.isSafeInteger(outputLength) || outputLength < 0) return completedIo(NTSTATUS.STATUS_INVALID_PARAMETER);
     if (outputLength > MAX_SYSTEM_BUFFER || input.length > MAX_SYSTEM_BUFFER) return completedIo(NTSTATUS.STATUS_INSUFFICIENT_RESOURCES);
-    const irp = new Irp({ majorFunction: IRP_MJ_DEVICE_CONTROL, ioControlCode: code >>> 0, input, outputBufferLength: outputLength, fileObject: file });
+    const irp = new Irp({
+      majorFunction: IRP_MJ_DEVICE_CONTROL,
+      ioControlCode: code >>> 0,
+      input,
+      outputBufferLength: outputLength,
+      fileObject: file,
+      // Only this method hands the IRP out, and only as a copy of its output: the buffer can go back at once.
+      pooledBuffer: true,
+    });
     this.outstanding.add(irp);
-    irp.onCompletion(() => this.outstanding.delete(irp));
+    irp.onCompletion(this.forget);
     this.trace.begin(irp);
-    const result: Promise<IoResult> = irp.completion.then((io) => ({ status: io.Status, information: io.Information, output: irp.output() }));
+    const result: Promise<IoResult> = irp.completion.then((io) => {
+      const output = irp.output();
+      irp.releaseSystemBuffer();
+      return { status: io.Status, information: io.Information, output };
+    });
     if (this.removedFlag) {
       irp.complete(this.config.removedDeviceStatus, 0);
     } else {
       void this.dispatch(irp);
     }
-    return { result, cancel: () => void irp.cancel() };
+    return new IssuedIrp(result, irp);
   }
 
   /** EvtIoDeviceControl: every IOCTL goes to the library at once (§3.1.1). */

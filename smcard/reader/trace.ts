@@ -28,12 +28,72 @@ function minorName(code: number, minor: number): string | undefined {
 
 const MINOR_IOCTLS = new Set<number>([IOCTL_SMARTCARD.GET_ATTRIBUTE, IOCTL_SMARTCARD.SET_ATTRIBUTE, IOCTL_SMARTCARD.POWER, IOCTL_SMARTCARD.SET_PROTOCOL]);
 
+/** The ring's own record: every field always present (one object shape), optional ones undefined until known. */
 interface LiveEntry extends IoctlTraceEntry {
   startedAt: number;
+  callbacks: string[];
+}
+
+function blankEntry(): LiveEntry {
+  return {
+    seq: 0,
+    time: 0,
+    startedAt: 0,
+    ioControlCode: 0,
+    ioControlName: '',
+    inputLength: 0,
+    outputLength: 0,
+    status: undefined,
+    statusName: undefined,
+    information: undefined,
+    pending: false,
+    durationMs: undefined,
+    minorCode: undefined,
+    minorName: undefined,
+    requestId: undefined,
+    callbacks: [],
+    pendedAtSomePoint: false,
+  };
+}
+
+/** The public copy: optional fields still undefined are left out, as if never set. */
+function publicEntry(e: LiveEntry): IoctlTraceEntry {
+  const out: IoctlTraceEntry = {
+    seq: e.seq,
+    time: e.time,
+    ioControlCode: e.ioControlCode,
+    ioControlName: e.ioControlName,
+    inputLength: e.inputLength,
+    outputLength: e.outputLength,
+    pending: e.pending,
+    callbacks: [...e.callbacks],
+    pendedAtSomePoint: e.pendedAtSomePoint,
+  };
+  if (e.status !== undefined) out.status = e.status;
+  if (e.statusName !== undefined) out.statusName = e.statusName;
+  if (e.information !== undefined) out.information = e.information;
+  if (e.durationMs !== undefined) out.durationMs = e.durationMs;
+  if (e.minorCode !== undefined) out.minorCode = e.minorCode;
+  if (e.minorName !== undefined) out.minorName = e.minorName;
+  if (e.requestId !== undefined) out.requestId = e.requestId;
+  return out;
+}
+
+/** Completes an IRP's entry; one shared routine (the entry rides on the IRP) rather than a closure per IRP. */
+function finishEntry(irp: Irp): void {
+  const entry = irp.driverContext[TRACE_KEY] as LiveEntry | undefined;
+  if (!entry) return;
+  entry.pending = false;
+  entry.status = irp.ioStatus.Status;
+  entry.statusName = ntStatusName(irp.ioStatus.Status);
+  entry.information = irp.ioStatus.Information;
+  entry.durationMs = Math.round((performance.now() - entry.startedAt) * 1000) / 1000;
 }
 
 export class IoctlTrace {
-  private readonly ring: LiveEntry[] = [];
+  /** A ring: `start` is the oldest entry once it has filled up (no shifting per IRP). */
+  private ring: LiveEntry[] = [];
+  private start = 0;
   private seq = 0;
 
   constructor(
@@ -44,36 +104,43 @@ export class IoctlTrace {
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`trace capacity must be a positive integer, got ${capacity}`);
   }
 
-  /** Records an arriving IRP; its entry is finished by the IRP's own completion. */
+  /**
+   * Records an arriving IRP; its entry is finished by the IRP's own completion. Once the ring is full the oldest
+   * entry is rewritten in place (unless its IRP is still pending): a busy reader then allocates nothing here,
+   * where one new entry per IRP lived just long enough to be copied by every scavenge and promoted.
+   */
   begin(irp: Irp): void {
-    const minor = MINOR_IOCTLS.has(irp.ioControlCode) ? irp.inputDword() : undefined;
-    const entry: LiveEntry = {
-      seq: ++this.seq,
-      time: Date.now(),
-      startedAt: performance.now(),
-      ioControlCode: irp.ioControlCode,
-      ioControlName: ioctlName(irp.ioControlCode),
-      inputLength: irp.inputBufferLength,
-      outputLength: irp.outputBufferLength,
-      pending: true,
-      requestId: irp.id,
-      callbacks: [],
-      pendedAtSomePoint: false,
-    };
-    if (minor !== undefined) {
-      entry.minorCode = minor;
-      entry.minorName = minorName(irp.ioControlCode, minor);
+    let entry: LiveEntry;
+    if (this.ring.length < this.capacity) {
+      entry = blankEntry();
+      this.ring.push(entry);
+    } else {
+      const oldest = this.ring[this.start];
+      entry = oldest.pending ? blankEntry() : oldest;
+      this.ring[this.start] = entry;
+      this.start = (this.start + 1) % this.capacity;
     }
+    const code = irp.ioControlCode;
+    const minor = MINOR_IOCTLS.has(code) ? irp.inputDword() : undefined;
+    entry.seq = ++this.seq;
+    entry.time = Date.now();
+    entry.startedAt = performance.now();
+    entry.ioControlCode = code;
+    entry.ioControlName = ioctlName(code);
+    entry.inputLength = irp.inputBufferLength;
+    entry.outputLength = irp.outputBufferLength;
+    entry.status = undefined;
+    entry.statusName = undefined;
+    entry.information = undefined;
+    entry.pending = true;
+    entry.durationMs = undefined;
+    entry.minorCode = minor;
+    entry.minorName = minor === undefined ? undefined : minorName(code, minor);
+    entry.requestId = irp.id;
+    entry.callbacks.length = 0;
+    entry.pendedAtSomePoint = false;
     irp.driverContext[TRACE_KEY] = entry;
-    this.ring.push(entry);
-    if (this.ring.length > this.capacity) this.ring.shift();
-    irp.onCompletion((done) => {
-      entry.pending = false;
-      entry.status = done.ioStatus.Status;
-      entry.statusName = ntStatusName(done.ioStatus.Status);
-      entry.information = done.ioStatus.Information;
-      entry.durationMs = Math.round((performance.now() - entry.startedAt) * 1000) / 1000;
-    });
+    irp.onCompletion(finishEntry);
   }
 
   /** The dispatch routine saw SmartcardDeviceControl return STATUS_PENDING. */
@@ -85,15 +152,21 @@ export class IoctlTrace {
   /** A driver callback was entered for this IRP (`CBCardTracking: Entry` in the forum log). */
   noteCallback(irp: Irp | null, name: string): void {
     const entry = irp?.driverContext[TRACE_KEY] as LiveEntry | undefined;
-    entry?.callbacks?.push(name);
+    entry?.callbacks.push(name);
   }
 
   entries(): IoctlTraceEntry[] {
-    return this.ring.map(({ startedAt: _startedAt, ...rest }) => ({ ...rest, callbacks: rest.callbacks ? [...rest.callbacks] : undefined }));
+    return this.ordered().map(publicEntry);
   }
 
   clear(): void {
-    this.ring.length = 0;
+    this.ring = [];
+    this.start = 0;
+  }
+
+  /** The entries oldest first. */
+  private ordered(): LiveEntry[] {
+    return this.start === 0 ? this.ring : [...this.ring.slice(this.start), ...this.ring.slice(0, this.start)];
   }
 
   /**
@@ -107,7 +180,7 @@ export class IoctlTrace {
   text(): string {
     const d = this.driverName;
     const lines: string[] = [];
-    for (const e of this.ring) {
+    for (const e of this.ordered()) {
       const id = (e.requestId ?? e.seq).toString(16).toUpperCase().padStart(16, '0');
       let line = `${d}!EvtIoDeviceControl Request 0x${id} OutputBufferLength ${e.outputLength} InputBufferLength ${e.inputLength} IoControlCode ${e.ioControlCode} (${e.ioControlName})`;
       if (e.minorCode !== undefined) line += ` Minor 0x${e.minorCode.toString(16).toUpperCase().padStart(8, '0')} (${e.minorName})`;

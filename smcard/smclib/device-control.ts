@@ -35,7 +35,7 @@ import {
 import { SmartcardUpdateCardCapabilities } from './atr.js';
 import { dword, readAttribute, writeAttribute } from './attributes.js';
 import { SmartcardInitializeCardCapabilities, type SmartcardExtension } from './extension.js';
-import { checkTransmit } from './transmit.js';
+import { transmitCheckStatus } from './transmit.js';
 
 const S = NTSTATUS;
 
@@ -84,15 +84,22 @@ async function callDriver(ext: SmartcardExtension, irp: Irp, index: number, mino
 }
 
 /** A throwing callback is a driver fault: the IRP fails with STATUS_UNSUCCESSFUL; IRP life-cycle bugs stay loud. */
-async function invoke(ext: SmartcardExtension, irp: Irp, callback: (e: SmartcardExtension) => Promise<number>): Promise<number> {
+function invoke(ext: SmartcardExtension, irp: Irp, callback: (e: SmartcardExtension) => Promise<number>): Promise<number> {
+  // Promise chaining rather than an async wrapper: this runs for every callback IRP.
+  let pending: Promise<number>;
   try {
-    return await callback(ext);
+    pending = Promise.resolve(callback(ext));
   } catch (err) {
-    if (err instanceof IrpLifecycleError) throw err;
-    if (irp.completed) return S.STATUS_PENDING; // the driver completed it itself before throwing
-    ext.IoRequest.Information.value = 0;
-    return S.STATUS_UNSUCCESSFUL;
+    return Promise.resolve(callbackFailed(ext, irp, err));
   }
+  return pending.catch((err: unknown) => callbackFailed(ext, irp, err));
+}
+
+function callbackFailed(ext: SmartcardExtension, irp: Irp, err: unknown): number {
+  if (err instanceof IrpLifecycleError) throw err;
+  if (irp.completed) return S.STATUS_PENDING; // the driver completed it itself before throwing
+  ext.IoRequest.Information.value = 0;
+  return S.STATUS_UNSUCCESSFUL;
 }
 
 /**
@@ -109,7 +116,18 @@ function isVendor(ext: SmartcardExtension, code: number): boolean {
  * is pending, or — without completing the IRP — an error for driver-parameter mistakes (§3.1.2), which the
  * driver must complete itself.
  */
-export async function SmartcardDeviceControl(ext: SmartcardExtension, irp: Irp): Promise<number> {
+export function SmartcardDeviceControl(ext: SmartcardExtension, irp: Irp): Promise<number> {
+  // Not async: the TRANSMIT path hands back the mutex's promise itself instead of wrapping it in another one
+  // (an async function returning a promise costs an extra promise and two turns per IRP). A throw still
+  // becomes a rejection, as it would from an async function.
+  try {
+    return Promise.resolve(route(ext, irp));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function route(ext: SmartcardExtension, irp: Irp): Promise<number> | number {
   if (!(ext.Version >= SMCLIB_VERSION_REQUIRED)) return ext.Options.driverParameterErrorStatus >>> 0;
   if (irp.completed) throw new IrpLifecycleError(`IRP ${irp.id} handed to SmartcardDeviceControl after completion`);
   if (ext.OsData.BlockedByPending) return finish(irp, S.STATUS_DEVICE_BUSY);
@@ -155,8 +173,10 @@ export async function SmartcardDeviceControl(ext: SmartcardExtension, irp: Irp):
  * Runs a callback-bearing IOCTL under OsData.Mutex. The blocked and cancelled checks are repeated inside,
  * because the IRP may have waited behind a callback that pended, or been cancelled by CLEANUP meanwhile.
  */
-function serialised(ext: SmartcardExtension, irp: Irp, body: () => Promise<number>): Promise<number> {
-  return ext.OsData.Mutex.run(async () => {
+function serialised(ext: SmartcardExtension, irp: Irp, body: () => Promise<number> | number): Promise<number> {
+  // Not an async arrow: the mutex calls it inside a then(), which already turns a throw into a rejection, and
+  // returning body()'s promise directly saves the extra turns an async wrapper costs on every TRANSMIT.
+  return ext.OsData.Mutex.run(() => {
     if (ext.OsData.BlockedByPending) return finish(irp, S.STATUS_DEVICE_BUSY);
     if (irp.cancelled) return finish(irp, S.STATUS_CANCELLED);
     return body();
@@ -279,8 +299,8 @@ async function setProtocol(ext: SmartcardExtension, irp: Irp): Promise<number> {
 }
 
 /** §3.6 TRANSMIT: library checks, then RDF_TRANSMIT (which writes the header via writeTransmitReply). */
-async function transmit(ext: SmartcardExtension, irp: Irp): Promise<number> {
-  const check = checkTransmit(ext, irp.systemBuffer.subarray(0, irp.inputBufferLength), irp.outputBufferLength);
-  if (check.status !== S.STATUS_SUCCESS) return finish(irp, check.status);
+function transmit(ext: SmartcardExtension, irp: Irp): Promise<number> | number {
+  const status = transmitCheckStatus(ext, irp.systemBuffer, irp.inputBufferLength, irp.outputBufferLength);
+  if (status !== S.STATUS_SUCCESS) return finish(irp, status);
   return callDriver(ext, irp, RDF_TRANSMIT, 0);
 }

@@ -10,20 +10,26 @@ export class AsyncMutex {
   }
 
   /** Runs `fn` once every earlier holder has released; releases even if `fn` throws. */
-  async run<T>(fn: () => Promise<T>): Promise<T> {
+  run<T>(fn: () => Promise<T> | T): Promise<T> {
     const previous = this.tail;
     let release!: () => void;
     this.tail = new Promise<void>((resolve) => {
       release = resolve;
     });
     this.holders++;
-    try {
-      await previous;
-      return await fn();
-    } finally {
-      this.holders--;
-      release();
-    }
+    // Plain promise chaining rather than async/await: this runs for every callback IRP, and the release
+    // handlers are registered before the caller's, so the next holder is let in before the caller resumes.
+    const result = previous.then(fn);
+    result.then(
+      () => this.unlock(release),
+      () => this.unlock(release),
+    );
+    return result;
+  }
+
+  private unlock(release: () => void): void {
+    this.holders--;
+    release();
   }
 }
 

@@ -19,33 +19,50 @@ export type TransmitCheck = { status: typeof NTSTATUS.STATUS_SUCCESS; request: T
 
 /** Library-side TRANSMIT checks in §3.6 order: state, input length, dwProtocol, cbPciLength, APDU length, output. */
 export function checkTransmit(ext: SmartcardExtension, input: Uint8Array, outputLength: number): TransmitCheck {
+  const status = transmitCheckStatus(ext, input, input.length, outputLength);
+  if (status !== NTSTATUS.STATUS_SUCCESS) return { status };
+  const protocol = readLe32(input, 0);
+  const pciLength = readLe32(input, 4);
+  const start = ext.Options.honourPciLength ? pciLength : SCARD_IO_REQUEST_LENGTH;
+  return { status: NTSTATUS.STATUS_SUCCESS, request: { protocol, pciLength, apdu: input.slice(start) } };
+}
+
+/**
+ * The status checkTransmit would give for the first `inputLength` bytes of `input`, without copying the APDU out
+ * or making a view of it (the library's own TRANSMIT path).
+ */
+export function transmitCheckStatus(ext: SmartcardExtension, input: Uint8Array, inputLength: number, outputLength: number): number {
   const o = ext.Options;
-  const selected = ext.OsData.SpinLock.run(() => (ext.ReaderCapabilities.CurrentState === SCARD_SPECIFIC ? ext.CardCapabilities.Protocol.Selected : -1));
-  if (selected < 0) return { status: NTSTATUS.STATUS_INVALID_DEVICE_STATE };
-  if (input.length < SCARD_IO_REQUEST_LENGTH) return { status: NTSTATUS.STATUS_INVALID_PARAMETER };
-  const view = new DataView(input.buffer, input.byteOffset, input.length);
-  const protocol = view.getUint32(0, true);
-  const pciLength = view.getUint32(4, true);
-  if (protocol !== selected >>> 0) return { status: NTSTATUS.STATUS_INVALID_DEVICE_STATE };
+  // A plain read: JavaScript runs one turn at a time, so the SpinLock section would only add a closure per IRP.
+  const selected = ext.ReaderCapabilities.CurrentState === SCARD_SPECIFIC ? ext.CardCapabilities.Protocol.Selected : -1;
+  if (selected < 0) return NTSTATUS.STATUS_INVALID_DEVICE_STATE;
+  if (inputLength < SCARD_IO_REQUEST_LENGTH) return NTSTATUS.STATUS_INVALID_PARAMETER;
+  const protocol = readLe32(input, 0);
+  const pciLength = readLe32(input, 4);
+  if (protocol !== selected >>> 0) return NTSTATUS.STATUS_INVALID_DEVICE_STATE;
   let start = SCARD_IO_REQUEST_LENGTH;
   if (o.honourPciLength) {
-    if (pciLength < SCARD_IO_REQUEST_LENGTH || pciLength > input.length) return { status: NTSTATUS.STATUS_INVALID_PARAMETER };
+    if (pciLength < SCARD_IO_REQUEST_LENGTH || pciLength > inputLength) return NTSTATUS.STATUS_INVALID_PARAMETER;
     start = pciLength;
   }
-  const apdu = input.subarray(start);
   const min = protocol === SCARD_PROTOCOL_T0 ? o.minApduLengthT0 : o.minApduLengthT1;
-  if (apdu.length < min) return { status: NTSTATUS.STATUS_INVALID_PARAMETER };
-  if (outputLength < MIN_TRANSMIT_OUTPUT) return { status: NTSTATUS.STATUS_BUFFER_TOO_SMALL };
-  return { status: NTSTATUS.STATUS_SUCCESS, request: { protocol, pciLength, apdu: apdu.slice() } };
+  if (inputLength - start < min) return NTSTATUS.STATUS_INVALID_PARAMETER;
+  if (outputLength < MIN_TRANSMIT_OUTPUT) return NTSTATUS.STATUS_BUFFER_TOO_SMALL;
+  return NTSTATUS.STATUS_SUCCESS;
+}
+
+function readLe32(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)) >>> 0;
 }
 
 /** The APDU of the current TRANSMIT request (after cbPciLength), copied so the reply may reuse the buffer. */
 export function requestApdu(ext: SmartcardExtension): Uint8Array {
-  const req = ext.IoRequest.RequestBuffer.subarray(0, ext.IoRequest.RequestBufferLength);
-  if (req.length < SCARD_IO_REQUEST_LENGTH) return new Uint8Array(0);
-  const pci = new DataView(req.buffer, req.byteOffset, req.length).getUint32(4, true);
-  const start = ext.Options.honourPciLength && pci >= SCARD_IO_REQUEST_LENGTH && pci <= req.length ? pci : SCARD_IO_REQUEST_LENGTH;
-  return req.slice(start);
+  const req = ext.IoRequest.RequestBuffer;
+  const length = Math.min(ext.IoRequest.RequestBufferLength, req.length);
+  if (length < SCARD_IO_REQUEST_LENGTH) return new Uint8Array(0);
+  const pci = readLe32(req, 4);
+  const start = ext.Options.honourPciLength && pci >= SCARD_IO_REQUEST_LENGTH && pci <= length ? pci : SCARD_IO_REQUEST_LENGTH;
+  return req.slice(start, length);
 }
 
 /**
@@ -119,10 +136,17 @@ export function writeTransmitReply(ext: SmartcardExtension, response: Uint8Array
     io.Information.value = 0;
     return NTSTATUS.STATUS_BUFFER_TOO_SMALL;
   }
-  const view = new DataView(io.ReplyBuffer.buffer, io.ReplyBuffer.byteOffset, io.ReplyBuffer.length);
-  view.setUint32(0, ext.CardCapabilities.Protocol.Selected >>> 0, true);
-  view.setUint32(4, SCARD_IO_REQUEST_LENGTH, true);
-  io.ReplyBuffer.set(response, SCARD_IO_REQUEST_LENGTH);
+  const out = io.ReplyBuffer;
+  const selected = ext.CardCapabilities.Protocol.Selected >>> 0;
+  out[0] = selected & 0xff;
+  out[1] = (selected >>> 8) & 0xff;
+  out[2] = (selected >>> 16) & 0xff;
+  out[3] = selected >>> 24;
+  out[4] = SCARD_IO_REQUEST_LENGTH;
+  out[5] = 0;
+  out[6] = 0;
+  out[7] = 0;
+  out.set(response, SCARD_IO_REQUEST_LENGTH);
   io.Information.value = total;
   return NTSTATUS.STATUS_SUCCESS;
 }

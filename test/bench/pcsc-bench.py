@@ -1,5 +1,6 @@
 # Client side of test/bench/pcsc.bench.ts, run with /usr/bin/python3 (pyscard) and PCSCLITE_CSOCK_NAME:
 #   apdu <reader> <count> <apdu-hex> [setup-apdu-hex...]   APDU round trips per second through SCardTransmit
+#   apdu-rounds <reader> <count> <apdu-hex> [setup...]      the same, warmed up once, one round per "go" on stdin
 #   notify <reader> <count>                                GetStatusChange wake-ups; the Node side inserts/removes
 #   vicc <port>                                            a stand-in card for vsmartcard's vpcd (TCP_QUICKACK/NODELAY)
 #   vicc-notify <reader> <count> <port>                    attach/detach that stand-in card and time the wake-ups
@@ -26,9 +27,7 @@ def pcsc():
     return scard
 
 
-def apdu_rate(reader, count, apdu_hex, setup):
-    s = pcsc()
-    hr, ctx = s.SCardEstablishContext(s.SCARD_SCOPE_USER)
+def connect(s, ctx, reader):
     deadline = time.monotonic() + 10
     while True:
         # A vpcd card shows up only after pcscd's next 400 ms poll: retry "no card" for a while.
@@ -39,13 +38,11 @@ def apdu_rate(reader, count, apdu_hex, setup):
     if hr != 0:
         emit(error="connect", rv=hr)
         sys.exit(1)
-    pci = s.SCARD_PCI_T1 if proto == s.SCARD_PROTOCOL_T1 else s.SCARD_PCI_T0
-    for h in setup:
-        s.SCardTransmit(card, pci, list(bytes.fromhex(h)))
-    apdu = list(bytes.fromhex(apdu_hex))
-    # Warm up both ends first: a JIT-compiled server (vscr) is several times slower for its first few thousand calls.
-    for _ in range(max(3000, count // 4)):
-        hr, resp = s.SCardTransmit(card, pci, apdu)
+    return card, (s.SCARD_PCI_T1 if proto == s.SCARD_PROTOCOL_T1 else s.SCARD_PCI_T0)
+
+
+def timed_round(s, card, pci, apdu, count):
+    resp = []
     t0 = time.perf_counter()
     for _ in range(count):
         hr, resp = s.SCardTransmit(card, pci, apdu)
@@ -54,6 +51,26 @@ def apdu_rate(reader, count, apdu_hex, setup):
             sys.exit(1)
     dt = time.perf_counter() - t0
     emit(mode="apdu", count=count, seconds=dt, rate=count / dt, sw=bytes(resp[-2:]).hex())
+
+
+def apdu_rate(reader, count, apdu_hex, setup, rounds_on_stdin=False):
+    """One timed round, or (rounds_on_stdin) one round per "go" line until stdin closes, on one connection."""
+    s = pcsc()
+    hr, ctx = s.SCardEstablishContext(s.SCARD_SCOPE_USER)
+    card, pci = connect(s, ctx, reader)
+    for h in setup:
+        s.SCardTransmit(card, pci, list(bytes.fromhex(h)))
+    apdu = list(bytes.fromhex(apdu_hex))
+    # Warm up both ends first: a JIT-compiled server (vscr) is several times slower for its first few thousand calls.
+    for _ in range(max(3000, count // 4)):
+        hr, resp = s.SCardTransmit(card, pci, apdu)
+    if rounds_on_stdin:
+        emit(ready=True)
+        for line in sys.stdin:
+            if line.strip() == "go":
+                timed_round(s, card, pci, apdu, count)
+    else:
+        timed_round(s, card, pci, apdu, count)
     s.SCardDisconnect(card, s.SCARD_LEAVE_CARD)
     s.SCardReleaseContext(ctx)
 
@@ -169,6 +186,8 @@ if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "apdu":
         apdu_rate(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:])
+    elif mode == "apdu-rounds":
+        apdu_rate(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:], rounds_on_stdin=True)
     elif mode == "notify":
         notify(sys.argv[2], int(sys.argv[3]))
     elif mode == "vicc":
