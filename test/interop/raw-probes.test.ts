@@ -1,5 +1,5 @@
 // The spec's raw protocol probes (pcsclite-protocol.md §9.3) replayed against the real service: same answers as pcscd.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   cancelStruct,
   Command,
@@ -11,29 +11,15 @@ import {
   waitReaderStateChange,
 } from '../../service/pcsclite/index.js';
 import { SCARD } from '../../service/rm/pcsc-constants.js';
-import { WireClient } from '../service/pcsclite/wire-client.js';
-import { type InteropService, rest, startInteropService } from './support.js';
+import { rest } from './support.js';
+import { useWireSession } from './wire-session.js';
 
 const R0 = 'vscr Virtual Reader 00 00';
 const R1 = 'vscr Virtual Reader 01 00';
 
 describe('raw probes against the service (§9.3)', () => {
-  let svc: InteropService;
-  const open: WireClient[] = [];
-  const client = async (): Promise<WireClient> => {
-    const c = await WireClient.open(svc.socketPath);
-    open.push(c);
-    return c;
-  };
-
-  beforeAll(async () => {
-    svc = await startInteropService();
-  });
-
-  afterAll(async () => {
-    for (const c of open) c.destroy();
-    await svc?.close();
-  });
+  const session = useWireSession();
+  const client = session.client.bind(session);
 
   it('version, scope, release and connect-after-release answers', async () => {
     const c = await client();
@@ -100,7 +86,7 @@ describe('raw probes against the service (§9.3)', () => {
 
     w.request(Command.CMD_WAIT_READER_STATE_CHANGE);
     const before = decodeReaderStates(await w.read(2944))[1];
-    expect((await rest(svc.url, 'POST', '/v1/readers/1/card', {})).status).toBe(201);
+    expect((await rest(session.service().url, 'POST', '/v1/readers/1/card', {})).status).toBe(201);
     expect(waitReaderStateChange.decode(await w.read(8))).toEqual({ timeOut: 0, rv: 0 });
     const after = decodeReaderStates(await w.readerStates())[1];
     expect(after.readerName).toBe(R1);

@@ -1,29 +1,14 @@
 // Blocking BEGIN/CONNECT behind another client's transaction, over the real service's socket (§7).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { beginStruct, Command, connectStruct, endStruct, statusStruct } from '../../service/pcsclite/index.js';
 import { SCARD } from '../../service/rm/pcsc-constants.js';
-import { WireClient } from '../service/pcsclite/wire-client.js';
-import { type InteropService, startInteropService } from './support.js';
+import { useWireSession } from './wire-session.js';
 
 const R0 = 'vscr Virtual Reader 00 00';
 
 describe('transactions across connections', () => {
-  let svc: InteropService;
-  const open: WireClient[] = [];
-  const client = async (): Promise<WireClient> => {
-    const c = await WireClient.open(svc.socketPath);
-    open.push(c);
-    return c;
-  };
-
-  beforeAll(async () => {
-    svc = await startInteropService();
-  });
-
-  afterAll(async () => {
-    for (const c of open) c.destroy();
-    await svc?.close();
-  });
+  const session = useWireSession();
+  const client = session.client.bind(session);
 
   it('BEGIN and CONNECT wait for the holder to END, other connections are served meanwhile', async () => {
     const a = await client();
