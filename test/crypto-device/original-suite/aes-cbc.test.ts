@@ -1,12 +1,12 @@
 // Counterparts of the original CryptoDevice_AesCbc tests (15): argument checks, round trips, in place, bad
 // output length, bad address and page alignments with guard pages, compared with node:crypto.
 
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useOriginalFixture } from './fixture.js';
 import type { NtStatusName } from '../../../kernel/ntstatus.js';
-import { DEVICE_ERROR, DEVICE_STATE, aesOutputSize } from '../../../crypto-device/lib/contract.js';
+import { DEVICE_ERROR, aesOutputSize } from '../../../crypto-device/lib/contract.js';
 import {
   PAGE,
-  createRig,
   deviceStatus,
   expectNtStatus,
   expectSameBytes,
@@ -20,18 +20,7 @@ type Direction = 'encrypt' | 'decrypt';
 
 describe('CryptoDevice_AesCbc (original suite)', () => {
   let rig: TestRig;
-  beforeAll(async () => {
-    rig = await createRig();
-  });
-  afterAll(async () => {
-    await rig?.dispose();
-  });
-  beforeEach(async () => {
-    await rig.ctrl.reset();
-  });
-  afterEach(async () => {
-    expect(await deviceStatus(rig.ctrl)).toEqual({ state: DEVICE_STATE.READY, errorCode: DEVICE_ERROR.NONE });
-  });
+  useOriginalFixture((r) => (rig = r));
 
   function run(direction: Direction, inAddress: bigint, inSize: number, outAddress: bigint, outSize: number): Promise<void> {
     return direction === 'encrypt'

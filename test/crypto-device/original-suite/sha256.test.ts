@@ -1,25 +1,14 @@
 // Counterparts of the original CryptoDevice_Sha256 tests (11), through the control library's pointer and
 // Uint8Array forms, compared with node:crypto (crypto-device.md "The original test suite").
 
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEVICE_ERROR, DEVICE_STATE } from '../../../crypto-device/lib/contract.js';
-import { PAGE, SHA256_123, SHA256_EMPTY, createRig, deviceStatus, expectNtStatus, expectSameBytes, hex, pattern, refSha256, type TestRig } from '../driver/harness.js';
+import { describe, expect, it } from 'vitest';
+import { useOriginalFixture } from './fixture.js';
+import { DEVICE_ERROR } from '../../../crypto-device/lib/contract.js';
+import { PAGE, SHA256_123, SHA256_EMPTY, deviceStatus, expectNtStatus, expectSameBytes, hex, pattern, refSha256, type TestRig } from '../driver/harness.js';
 
 describe('CryptoDevice_Sha256 (original suite)', () => {
   let rig: TestRig;
-  beforeAll(async () => {
-    rig = await createRig();
-  });
-  afterAll(async () => {
-    await rig?.dispose();
-  });
-  // The original fixture resets in SetUp and expects a ready, error-free device in TearDown.
-  beforeEach(async () => {
-    await rig.ctrl.reset();
-  });
-  afterEach(async () => {
-    expect(await deviceStatus(rig.ctrl)).toEqual({ state: DEVICE_STATE.READY, errorCode: DEVICE_ERROR.NONE });
-  });
+  useOriginalFixture((r) => (rig = r));
 
   /** TestHash(sizeOfBuffer, offset, length, initVal): hash part of a filled buffer, compare with an independent hash. */
   async function testHash(bufferSize: number, offset: number, length: number, initVal: number): Promise<void> {
