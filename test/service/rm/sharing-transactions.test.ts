@@ -13,9 +13,23 @@ afterEach(async () => {
   stack = null;
 });
 
-async function client(st: Stack, label: string): Promise<{ s: RmSession; ctx: number }> {
+interface Client {
+  s: RmSession;
+  ctx: number;
+}
+
+async function client(st: Stack, label: string): Promise<Client> {
   const s = st.rm.openSession(label);
   return { s, ctx: s.establishContext(0).hContext };
+}
+
+/** Two sessions, each with a SHARED connection to reader 0 (the usual start of a transaction test). */
+async function twoSharedConnections(st: Stack): Promise<{ a: Client; b: Client; ha: number; hb: number }> {
+  const a = await client(st, 'a');
+  const b = await client(st, 'b');
+  const ha = (await a.s.connect(a.ctx, R0, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY)).hCard;
+  const hb = (await b.s.connect(b.ctx, R0, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY)).hCard;
+  return { a, b, ha, hb };
 }
 
 describe('share modes', () => {
@@ -55,10 +69,7 @@ describe('share modes', () => {
 describe('transactions', () => {
   it('a second BEGIN blocks until END; meanwhile the other gets SHARING_VIOLATION on transmit', async () => {
     stack = await makeStack({ readers: [{}], cardsIn: [0] });
-    const a = await client(stack, 'a');
-    const b = await client(stack, 'b');
-    const ha = (await a.s.connect(a.ctx, R0, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY)).hCard;
-    const hb = (await b.s.connect(b.ctx, R0, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY)).hCard;
+    const { a, b, ha, hb } = await twoSharedConnections(stack);
     expect(await a.s.beginTransaction(ha)).toBe(SCARD.S_SUCCESS);
     expect(await a.s.beginTransaction(ha)).toBe(SCARD.S_SUCCESS); // nested
     const pending = b.s.beginTransaction(hb);
@@ -81,10 +92,7 @@ describe('transactions', () => {
 
   it('END with RESET resets the card and flags every handle, the caller included (pcsclite §7 0x08)', async () => {
     stack = await makeStack({ readers: [{}], cardsIn: [0] });
-    const a = await client(stack, 'a');
-    const b = await client(stack, 'b');
-    const ha = (await a.s.connect(a.ctx, R0, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY)).hCard;
-    const hb = (await b.s.connect(b.ctx, R0, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY)).hCard;
+    const { a, b, ha, hb } = await twoSharedConnections(stack);
     expect(await a.s.beginTransaction(ha)).toBe(SCARD.S_SUCCESS);
     expect(await a.s.endTransaction(ha, SCARD_DISPOSITION.RESET_CARD)).toBe(SCARD.S_SUCCESS);
     expect(stack.rm.readerStates()[0]).toMatchObject({ readerState: 0x34, protocol: 0 });
@@ -114,10 +122,7 @@ describe('transactions', () => {
 
   it('a session closed while holding a transaction releases it (resetting the card, as pcscd does)', async () => {
     stack = await makeStack({ readers: [{}], cardsIn: [0] });
-    const a = await client(stack, 'a');
-    const b = await client(stack, 'b');
-    const ha = (await a.s.connect(a.ctx, R0, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY)).hCard;
-    const hb = (await b.s.connect(b.ctx, R0, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY)).hCard;
+    const { a, b, ha, hb } = await twoSharedConnections(stack);
     expect(await a.s.beginTransaction(ha)).toBe(SCARD.S_SUCCESS);
     const pending = b.s.beginTransaction(hb);
     expect(await isBlocked(pending)).toBe(true);
@@ -150,10 +155,7 @@ describe('transactions', () => {
 
   it('a card removed mid-transaction gives W_REMOVED_CARD to the holder and to the waiter', async () => {
     stack = await makeStack({ readers: [{}], cardsIn: [0] });
-    const a = await client(stack, 'a');
-    const b = await client(stack, 'b');
-    const ha = (await a.s.connect(a.ctx, R0, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY)).hCard;
-    const hb = (await b.s.connect(b.ctx, R0, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY)).hCard;
+    const { a, b, ha, hb } = await twoSharedConnections(stack);
     expect(await a.s.beginTransaction(ha)).toBe(SCARD.S_SUCCESS);
     const pending = b.s.beginTransaction(hb);
     expect(await isBlocked(pending)).toBe(true);
@@ -170,10 +172,7 @@ describe('transactions', () => {
 describe('shutdown', () => {
   it('ends waits and leaves sessions closable', async () => {
     const st = await makeStack({ readers: [{}], cardsIn: [0] });
-    const a = await client(st, 'a');
-    const b = await client(st, 'b');
-    const ha = (await a.s.connect(a.ctx, R0, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY)).hCard;
-    const hb = (await b.s.connect(b.ctx, R0, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY)).hCard;
+    const { a, b, ha, hb } = await twoSharedConnections(st);
     expect(await a.s.beginTransaction(ha)).toBe(SCARD.S_SUCCESS);
     const begin = b.s.beginTransaction(hb);
     const gsc = b.s.getStatusChange(b.ctx, 0xffffffff, [{ szReader: R0, dwCurrentState: S.PRESENT | S.INUSE }]);
