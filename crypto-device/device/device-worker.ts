@@ -14,6 +14,7 @@ export interface DeviceWorkerData {
   engine: EngineName;
   keyString: string | undefined;
   chunkBytes: number;
+  doorbellPollMicros: number;
   debug: boolean;
 }
 
@@ -56,6 +57,8 @@ function main(port: NonNullable<typeof parentPort>, data: DeviceWorkerData): voi
     // message already carried that doorbell when it ended the last command, and the host treats it as the idle
     // notice too: one message per request instead of two, which matters on a loaded machine, where every
     // cross-thread wake-up can cost a context switch.
+    // Poll before the idle notice: a host that rings again within the poll window never learns we were idle.
+    if (regs.pollDoorbell(seen, data.doorbellPollMicros)) continue;
     if (signalledAt !== seen) post({ type: 'idle', doorbell: seen });
     regs.waitDoorbell(seen);
   }

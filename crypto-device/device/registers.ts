@@ -183,6 +183,16 @@ export class RegisterFile {
   waitDoorbell(seen: number, timeoutMs?: number): void {
     Atomics.wait(this.ctl, CTL.DOORBELL, seen, timeoutMs);
   }
+  /** Polls the doorbell for up to `micros`; true as soon as it moves past `seen`. */
+  pollDoorbell(seen: number, micros: number): boolean {
+    if (micros <= 0) return false;
+    const end = performance.now() + micros / 1000;
+    for (;;) {
+      // Check the clock only every few hundred loads: performance.now() costs far more than Atomics.load.
+      for (let i = 0; i < 256; i++) if (Atomics.load(this.ctl, CTL.DOORBELL) !== seen) return true;
+      if (performance.now() >= end) return false;
+    }
+  }
   requestStop(): void {
     Atomics.store(this.ctl, CTL.STOP, 1);
     this.ringDoorbell();
