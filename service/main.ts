@@ -23,6 +23,7 @@ interface CliOptions {
   logLevel?: LogLevel;
   pcscSocket?: string;
   pcsc?: boolean;
+  pcscBusyPoll?: number;
   readers?: number;
   card?: string | false;
   devices?: number;
@@ -46,6 +47,7 @@ export function buildCommand(): Command {
     .addOption(new Option('--log-level <level>', 'pino log level (VSCR_LOG_LEVEL)').choices(LOG_LEVELS))
     .option('--pcsc-socket <path>', 'pcsc-lite socket path, default <data-dir>/pcscd.comm (VSCR_PCSC_SOCKET)')
     .option('--no-pcsc', 'do not serve the pcsc-lite socket (VSCR_PCSC=0)')
+    .option('--pcsc-busy-poll <us>', 'keep polling this long after pcsc-lite traffic, 0 = off (VSCR_PCSC_BUSY_POLL_US)', integer('--pcsc-busy-poll', 0, 10_000))
     .option('--readers <n>', 'virtual readers at start-up (VSCR_READERS)', integer('--readers', 0, 16))
     .option('--card <profile>', 'card profile inserted in reader 0 at start-up (VSCR_CARD, "none" for no card)')
     .option('--no-card', 'start with every reader empty')
@@ -72,6 +74,7 @@ function layerFromFlags(cmd: Command, o: CliOptions): ConfigLayer {
   if (given('logLevel')) layer.logLevel = o.logLevel;
   if (given('pcscSocket')) layer.pcscSocket = o.pcscSocket;
   if (given('pcsc')) layer.pcsc = o.pcsc;
+  if (given('pcscBusyPoll')) layer.pcscBusyPollMicros = o.pcscBusyPoll;
   if (given('readers')) layer.readers = o.readers;
   if (given('card')) layer.defaultCard = o.card === false || o.card === 'none' ? null : (o.card as string);
   if (given('devices')) layer.deviceCount = o.devices;

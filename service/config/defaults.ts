@@ -16,6 +16,7 @@ export function defaultConfig(): ServiceConfig {
     dataDir: './.vscr-data',
     pcscSocket: null,
     pcsc: true,
+    pcscBusyPollMicros: 500,
     token: null,
     logLevel: 'info',
     devices: [defaultDeviceConfig()],

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { MAX_BUSY_POLL_MICROS } from '../pcsclite/busy-poll.js';
 import { defaultConfig, defaultDeviceConfig } from './defaults.js';
 import { ENGINES, INTERRUPT_MODES, LOG_LEVELS, type DeviceConfig, type LogLevel, type ServiceConfig } from './types.js';
 
@@ -13,6 +14,7 @@ export interface ConfigLayer {
   dataDir?: string;
   pcscSocket?: string | null;
   pcsc?: boolean;
+  pcscBusyPollMicros?: number;
   token?: string | null;
   logLevel?: LogLevel;
   readers?: number;
@@ -35,7 +37,7 @@ export class ConfigError extends Error {
 }
 
 const LAYER_KEYS = new Set([
-  'host', 'port', 'dataDir', 'pcscSocket', 'pcsc', 'token', 'logLevel', 'readers', 'defaultCard',
+  'host', 'port', 'dataDir', 'pcscSocket', 'pcsc', 'pcscBusyPollMicros', 'token', 'logLevel', 'readers', 'defaultCard',
   'jsonBodyLimit', 'badRequestLogIntervalMs', 'devices', 'device', 'deviceCount',
 ]);
 const DEVICE_KEYS = new Set(['keyString', 'engine', 'guestMemoryMiB', 'interruptMode', 'maxRequestMiB']);
@@ -104,6 +106,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigLayer {
   assign(layer, 'dataDir', str('VSCR_DATA_DIR'));
   assign(layer, 'pcscSocket', str('VSCR_PCSC_SOCKET'));
   assign(layer, 'pcsc', bool('VSCR_PCSC'));
+  assign(layer, 'pcscBusyPollMicros', num('VSCR_PCSC_BUSY_POLL_US'));
   assign(layer, 'token', str('VSCR_TOKEN'));
   assign(layer, 'logLevel', str('VSCR_LOG_LEVEL') as LogLevel | undefined);
   assign(layer, 'readers', num('VSCR_READERS'));
@@ -176,6 +179,7 @@ export function validateConfig(config: ServiceConfig): ServiceConfig {
   if (typeof config.dataDir !== 'string' || config.dataDir === '') p.push('dataDir must be a non-empty path');
   if (config.pcscSocket !== null && (typeof config.pcscSocket !== 'string' || config.pcscSocket === '')) p.push('pcscSocket must be a path or null');
   if (typeof config.pcsc !== 'boolean') p.push('pcsc must be true or false');
+  int('pcscBusyPollMicros', config.pcscBusyPollMicros, 0, MAX_BUSY_POLL_MICROS);
   if (config.token !== null && (typeof config.token !== 'string' || config.token.length < 8 || /\s/.test(config.token))) {
     p.push('token must be at least 8 characters without spaces (or null for none)');
   }

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ResourceManagerApi, RmSession } from '../rm/contract.js';
 import { encodeSignal } from './codec.js';
+import type { BusyPoll } from './busy-poll.js';
 import type { EventHub } from './event-hub.js';
 import { type Frame, FrameDecoder, type FramingError } from './framing.js';
 import { CloseConnection, type ConnectionContext, HANDLERS, type HandlerResult } from './handlers.js';
@@ -20,6 +21,8 @@ export interface ConnectionOptions {
   log: Logger;
   /** A client that stays mid-frame this long is closed (pcscd would wait forever). */
   frameTimeoutMs: number;
+  /** Shared by the server's connections: extended on every request and reply. */
+  busyPoll: BusyPoll;
   onClosed(connection: PcscConnection): void;
 }
 
@@ -40,6 +43,7 @@ export class PcscConnection implements ConnectionContext {
   private readonly decoder = new FrameDecoder();
   private readonly queue: Frame[] = [];
   private readonly frameTimeoutMs: number;
+  private readonly busyPoll: BusyPoll;
   private readonly onClosed: (connection: PcscConnection) => void;
   private busy = false;
   private closed = false;
@@ -60,6 +64,7 @@ export class PcscConnection implements ConnectionContext {
     this.hub = opts.hub;
     this.log = opts.log;
     this.frameTimeoutMs = opts.frameTimeoutMs;
+    this.busyPoll = opts.busyPoll;
     this.onClosed = opts.onClosed;
     let markReleased = (): void => undefined;
     this.released = new Promise<void>((resolve) => (markReleased = resolve));
@@ -97,6 +102,7 @@ export class PcscConnection implements ConnectionContext {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
+    this.busyPoll.extend();
     if (this.decoder.error) return; // already condemned; waiting for the queue to drain
     const frames = this.decoder.push(chunk);
     // Re-read after push (the guard above narrowed it to null).
@@ -178,6 +184,7 @@ export class PcscConnection implements ConnectionContext {
 
   private write(bytes: Uint8Array): void {
     if (this.closed || this.socket.destroyed) return;
+    this.busyPoll.extend(); // the client's next request usually follows within microseconds
     if (!this.socket.write(bytes) && !this.pausedForWrites) {
       this.pausedForWrites = true;
       this.updateFlow();

@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { ResourceManagerApi } from '../rm/contract.js';
 import { PcscConnection } from './connection.js';
+import { BusyPoll, DEFAULT_BUSY_POLL_MICROS } from './busy-poll.js';
 import { EventHub } from './event-hub.js';
 
 export interface PcscLiteServerOptions {
@@ -15,6 +16,8 @@ export interface PcscLiteServerOptions {
   logger?: Logger;
   /** Close a client that stays mid-frame this long (default 30 s). */
   frameTimeoutMs?: number;
+  /** Busy-poll window after client traffic in µs (default 500, 0 = off); see busy-poll.ts. */
+  busyPollMicros?: number;
 }
 
 export interface PcscLiteServer {
@@ -34,6 +37,7 @@ export async function startPcscLiteServer(opts: PcscLiteServerOptions): Promise<
   const log = base.bindings().component === undefined ? base.child({ component: 'pcsclite' }) : base;
   const { rm, socketPath } = opts;
   const frameTimeoutMs = opts.frameTimeoutMs ?? 30_000;
+  const busyPoll = new BusyPoll(opts.busyPollMicros ?? DEFAULT_BUSY_POLL_MICROS);
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
     throw new Error(`pcsc-lite socket path is longer than ${MAX_SOCKET_PATH_BYTES} bytes: ${socketPath}`);
   }
@@ -51,6 +55,7 @@ export async function startPcscLiteServer(opts: PcscLiteServerOptions): Promise<
       hub,
       log: log.child({ conn: id }),
       frameTimeoutMs,
+      busyPoll,
       onClosed: (c) => connections.delete(c),
     });
     connections.add(connection);
@@ -79,6 +84,7 @@ export async function startPcscLiteServer(opts: PcscLiteServerOptions): Promise<
     close() {
       closing ??= (async () => {
         unsubscribe();
+        busyPoll.stop();
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         const open = [...connections];
         for (const c of open) c.close('server shutting down', true);

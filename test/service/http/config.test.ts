@@ -18,7 +18,7 @@ afterAll(async () => {
 describe('defaults', () => {
   it('match the brief', () => {
     const c = resolveConfig();
-    expect(c).toMatchObject({ host: '127.0.0.1', port: 8790, dataDir: './.vscr-data', pcsc: true, token: null, logLevel: 'info', readers: 2, defaultCard: 'default' });
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 8790, dataDir: './.vscr-data', pcsc: true, pcscBusyPollMicros: 500, token: null, logLevel: 'info', readers: 2, defaultCard: 'default' });
     expect(c.devices).toEqual([{ keyString: 'secret', engine: 'native', guestMemoryMiB: 1024, interruptMode: 'msi-multi' }]);
     expect(pcscSocketPath(c)).toBe(path.resolve('.vscr-data/pcscd.comm'));
   });
@@ -45,6 +45,14 @@ describe('precedence', () => {
     const c = resolveConfig({ deviceCount: 3, device: { engine: 'noble' } });
     expect(c.devices).toHaveLength(3);
     expect(c.devices.every((d) => d.engine === 'noble')).toBe(true);
+  });
+
+  it('the pcsc-lite busy-poll window comes from the file, VSCR_PCSC_BUSY_POLL_US or --pcsc-busy-poll, and is bounded', async () => {
+    expect(resolveConfig({ pcscBusyPollMicros: 0 }).pcscBusyPollMicros).toBe(0);
+    expect(resolveConfig(configFromEnv({ VSCR_PCSC_BUSY_POLL_US: '1200' })).pcscBusyPollMicros).toBe(1200);
+    expect(() => resolveConfig({ pcscBusyPollMicros: 10_001 })).toThrow(/pcscBusyPollMicros must be an integer from 0 to 10000, got 10001/);
+    await expect(runServiceCli(['--pcsc-busy-poll', '-1'], {})).rejects.toThrow(/--pcsc-busy-poll/);
+    expect(buildCommand().helpInformation()).toContain('--pcsc-busy-poll');
   });
 
   it('VSCR_CARD=none means no default card', () => {

@@ -1,0 +1,42 @@
+// BusyPoll keeps the loop turning for a bounded window after traffic, never when off, and never after stop().
+
+import { describe, expect, it } from 'vitest';
+import { BusyPoll, MAX_BUSY_POLL_MICROS } from '../../../service/pcsclite/busy-poll.js';
+
+const immediates = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Immediate').length;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('BusyPoll', () => {
+  it('rejects windows outside [0, 10000] µs', () => {
+    expect(MAX_BUSY_POLL_MICROS).toBe(10_000);
+    expect(() => new BusyPoll(-1)).toThrow(RangeError);
+    expect(() => new BusyPoll(10_001)).toThrow(/busy-poll window must be in \[0, 10000\] µs \(got 10001\)/);
+    expect(() => new BusyPoll(Number.NaN)).toThrow(RangeError);
+  });
+
+  it('polls for the window after each extend(), then lets the loop sleep', async () => {
+    const poll = new BusyPoll(10_000);
+    const before = immediates();
+    poll.extend();
+    expect(immediates()).toBe(before + 1);
+    await sleep(3);
+    expect(immediates()).toBe(before + 1); // still inside the 10 ms window
+    poll.extend(); // renews the window without starting a second chain
+    expect(immediates()).toBe(before + 1);
+    await sleep(30);
+    expect(immediates()).toBe(before);
+  });
+
+  it('does nothing when off, and stops for good on stop()', async () => {
+    const before = immediates();
+    new BusyPoll(0).extend();
+    expect(immediates()).toBe(before);
+    const poll = new BusyPoll(10_000);
+    poll.extend();
+    poll.stop();
+    await sleep(2);
+    expect(immediates()).toBe(before);
+    poll.extend();
+    expect(immediates()).toBe(before);
+  });
+});
