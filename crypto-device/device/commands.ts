@@ -3,6 +3,7 @@
 // (crypto-device.md "Worker", "Reset", "SHA-256", "AES-256-CBC"). Synchronous, so tests can drive it directly.
 
 import type { CryptoEngine } from '../engines/index.js';
+import { copyBytes } from './byte-copy.js';
 import { DmaCursor, type DmaError, type DmaSegment } from './dma.js';
 import { COMMAND, ERROR, IRQ_BIT, STATE, type RegisterFile } from './registers.js';
 
@@ -40,6 +41,8 @@ export interface DeviceCore {
 interface Job {
   command: number;
   generation: number;
+  /** The doorbell when the command started: every accepted Command write (a reset included) moves it. */
+  doorbell: number;
   inPfn: number;
   inSize: number;
   outPfn: number;
@@ -83,6 +86,7 @@ export function runPendingCommand(core: DeviceCore): boolean {
     return {
       command,
       generation: regs.generation(),
+      doorbell: regs.doorbell(),
       inPfn: regs.get('DMA_IN_ADDRESS'),
       inSize: regs.get('DMA_IN_SIZE'),
       outPfn: regs.get('DMA_OUT_ADDRESS'),
@@ -131,10 +135,18 @@ function finish(core: DeviceCore, job: Job, outcome: Outcome): void {
  */
 function checkStop(core: DeviceCore, job: Job): Outcome | undefined {
   const { regs } = core;
+  // Three atomic loads instead of the lock, once per chunk: while none of them moved, no reset, bus reset or stop
+  // has been accepted since the command started. A reset whose doorbell is still ringing is seen one chunk later,
+  // as if written a moment later; finish() re-reads Command under the lock, so none is ever lost.
+  if (regs.doorbell() === job.doorbell && regs.generation() === job.generation && !regs.stopRequested()) return undefined;
   let irqs: number[] = [];
   const outcome = regs.locked((): Outcome | undefined => {
     if (regs.generation() !== job.generation || regs.stopRequested()) return { kind: 'aborted' };
-    if (regs.get('COMMAND') !== COMMAND.RESET) return undefined;
+    if (regs.get('COMMAND') !== COMMAND.RESET) {
+      // Nothing to stop: re-arm the fast path (a doorbell read here cannot hide a reset from the check above).
+      job.doorbell = regs.doorbell();
+      return undefined;
+    }
     irqs = regs.deviceReset();
     return { kind: 'reset' };
   });
@@ -149,7 +161,7 @@ function writeOut(core: DeviceCore, out: DmaCursor, data: Uint8Array): DmaError 
   out.take(data.length, segs);
   let pos = 0;
   for (const s of segs) {
-    core.mem.set(data.subarray(pos, pos + s.length), s.start);
+    copyBytes(core.mem, s.start, data.subarray(pos, pos + s.length));
     pos += s.length;
   }
   if (out.fault) return out.fault;
@@ -222,7 +234,7 @@ function gather(core: DeviceCore, segs: readonly DmaSegment[], n: number): Uint8
   }
   let pos = 0;
   for (const s of segs) {
-    buf.set(core.mem.subarray(s.start, s.start + s.length), pos);
+    copyBytes(buf, pos, core.mem.subarray(s.start, s.start + s.length));
     pos += s.length;
   }
   return buf.subarray(0, n);

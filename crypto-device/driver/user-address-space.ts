@@ -5,6 +5,7 @@ import { NTSTATUS, type NtStatus } from '../../kernel/ntstatus.js';
 import { ntError } from './nt-error.js';
 import type { GuestMemory } from '../device/contract.js';
 import type { UserBuffer } from '../lib/contract.js';
+import { copyBytes } from '../device/byte-copy.js';
 import { PAGE_SIZE } from './registers.js';
 
 /** MmHighestUserAddress on x64 Windows: the last byte a user buffer may touch. */
@@ -173,13 +174,13 @@ export class UserAddressSpace {
 
   /** Copies user memory out; throws NtStatusError(STATUS_ACCESS_VIOLATION) on an unmapped byte. */
   read(address: bigint, length: number, target: Uint8Array = new Uint8Array(length)): Uint8Array {
-    this.forEachRun(address, length, (phys, pos, n) => target.set(this.memory.bytes.subarray(phys, phys + n), pos));
+    this.forEachRun(address, length, (phys, pos, n) => copyBytes(target, pos, this.memory.bytes.subarray(phys, phys + n)));
     return target;
   }
 
   /** Copies into user memory; throws NtStatusError(STATUS_ACCESS_VIOLATION) on an unmapped byte. */
   write(address: bigint, data: Uint8Array): void {
-    this.forEachRun(address, data.length, (phys, pos, n) => this.memory.bytes.set(data.subarray(pos, pos + n), phys));
+    this.forEachRun(address, data.length, (phys, pos, n) => copyBytes(this.memory.bytes, phys, data.subarray(pos, pos + n)));
   }
 
   fill(address: bigint, length: number, value: number): void {
