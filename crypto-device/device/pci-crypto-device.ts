@@ -162,6 +162,11 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
       this.log?.debug({ offset, size }, 'guest MMIO write outside BAR0 or of a bad size: dropped');
       return;
     }
+    if (size !== 8 && typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff) {
+      // The common case, a driver's u8/u16/u32 store, without BigInt arithmetic (same truncation as below).
+      this.writeField(offset, size === 4 ? value : value & (size === 1 ? 0xff : 0xffff));
+      return;
+    }
     const v = toBigInt(value);
     if (size === 8) {
       this.writeField(offset, Number(v & 0xffff_ffffn));

@@ -92,16 +92,28 @@ export class RegisterFile {
     this.view = new DataView(sab, REGS_AT, REG_FILE_SIZE);
   }
 
-  /** Runs `fn` holding the register lock. Critical sections are a few loads and stores, never engine work. */
+  /**
+   * Runs `fn` holding the register lock. Critical sections are a few loads and stores, never engine work.
+   * A three-state futex mutex (Drepper, "Futexes Are Tricky", mutex 2): 0 free, 1 held, 2 held with possible
+   * waiters. An uncontended lock and unlock is then two atomic operations and no Atomics.notify; a request makes
+   * about fifteen register accesses.
+   */
   locked<T>(fn: () => T): T {
-    while (Atomics.compareExchange(this.ctl, CTL.LOCK, 0, 1) !== 0) {
-      Atomics.wait(this.ctl, CTL.LOCK, 1, 1);
+    let c = Atomics.compareExchange(this.ctl, CTL.LOCK, 0, 1);
+    if (c !== 0) {
+      if (c !== 2) c = Atomics.exchange(this.ctl, CTL.LOCK, 2);
+      while (c !== 0) {
+        Atomics.wait(this.ctl, CTL.LOCK, 2, 1); // 1 ms bound: belt and braces, the algorithm loses no wake-up
+        c = Atomics.exchange(this.ctl, CTL.LOCK, 2);
+      }
     }
     try {
       return fn();
     } finally {
-      Atomics.store(this.ctl, CTL.LOCK, 0);
-      Atomics.notify(this.ctl, CTL.LOCK, 1);
+      if (Atomics.sub(this.ctl, CTL.LOCK, 1) !== 1) {
+        Atomics.store(this.ctl, CTL.LOCK, 0);
+        Atomics.notify(this.ctl, CTL.LOCK, 1);
+      }
     }
   }
 

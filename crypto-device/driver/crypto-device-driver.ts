@@ -116,7 +116,8 @@ export class CryptoDeviceDriver {
   /** EvtIoDeviceControl for a handle that is open. */
   async ioControl(code: number, input: Uint8Array, outputLength: number): Promise<IoCompletion> {
     const completion = await dispatchDeviceControl(this.logic, code, input, outputLength);
-    this.log.debug({ ioctl: ioctlName(code), status: formatNtStatus(completion.status) }, 'ioctl');
+    // Guarded: building the fields costs more than a small request's hashing when debug is off.
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ ioctl: ioctlName(code), status: formatNtStatus(completion.status) }, 'ioctl');
     return completion;
   }
 }

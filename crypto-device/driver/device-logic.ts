@@ -22,6 +22,21 @@ export const RESET_TIMEOUT_MS = 1000;
  */
 const SETTLE_LIMIT_MS = 250;
 
+/** One ref'd timer while any request of any device is pending, instead of a timer per request. */
+let pendingRequests = 0;
+let keepAlive: NodeJS.Timeout | undefined;
+
+function holdEventLoop(): void {
+  if (pendingRequests++ === 0) keepAlive = setInterval(() => undefined, 1 << 30);
+}
+
+function releaseEventLoop(): void {
+  if (--pendingRequests === 0) {
+    clearInterval(keepAlive);
+    keepAlive = undefined;
+  }
+}
+
 export interface DeviceRegisters {
   state: number;
   errorCode: number;
@@ -124,7 +139,7 @@ export class CryptoDeviceLogic {
     if (refusal !== null) return refusal;
     // A pending request keeps the process alive, as a pending IRP keeps its thread waiting: the device may
     // unreference its idle worker, and the completion interrupt must not be lost to an empty event loop.
-    const keepAlive = setInterval(() => undefined, 1 << 30);
+    holdEventLoop();
     try {
       const which = await waitForAny([this.interrupts.readyEvent, this.interrupts.errorEvent, this.cancelEvent]);
       const status =
@@ -133,7 +148,7 @@ export class CryptoDeviceLogic {
       if (which !== 2) await this.settle();
       return status;
     } finally {
-      clearInterval(keepAlive);
+      releaseEventLoop();
       this.commandInFlight = false;
     }
   }

@@ -4,7 +4,7 @@
 import { NTSTATUS, type NtStatus } from '../../kernel/ntstatus.js';
 import type { GuestMemory } from '../device/contract.js';
 import { MAX_PHYSICAL_ADDRESS, PAGE_SIZE } from './registers.js';
-import type { UserAddressSpace } from './user-address-space.js';
+import type { LockedPages, UserAddressSpace } from './user-address-space.js';
 import type { UserBufferDescriptor } from './ioctl-codes.js';
 
 /** What the driver programs into the three DMA registers of one direction. */
@@ -57,16 +57,23 @@ export function createDmaForUserBuffer(
     return { status: NTSTATUS.STATUS_INSUFFICIENT_RESOURCES };
   }
   writePageList(memory, listAddress, pages, Number(buffer.address % BigInt(PAGE_SIZE)));
-  return {
-    status: NTSTATUS.STATUS_SUCCESS,
-    dma: {
-      program: { listPfn: Math.floor(listAddress / PAGE_SIZE), pagesCount: pages.length, sizeBytes: buffer.size },
-      free: () => {
-        memory.freePages(listPages);
-        locked.unlock();
-      },
-    },
-  };
+  const program = { listPfn: Math.floor(listAddress / PAGE_SIZE), pagesCount: pages.length, sizeBytes: buffer.size };
+  return { status: NTSTATUS.STATUS_SUCCESS, dma: new ListedUserBuffer(program, memory, listPages, locked) };
+}
+
+/** A locked user buffer with its page list. A class rather than a closure: two are made per device request. */
+class ListedUserBuffer implements DmaUserMemory {
+  constructor(
+    readonly program: DmaProgram,
+    private readonly memory: GuestMemory,
+    private readonly listPages: number[],
+    private readonly locked: LockedPages,
+  ) {}
+
+  free(): void {
+    this.memory.freePages(this.listPages);
+    this.locked.unlock();
+  }
 }
 
 /** One little-endian u64 per page; the first carries the buffer's offset within its page. */

@@ -40,15 +40,29 @@ export class KernelEvent {
 export function waitForAny(events: readonly KernelEvent[], timeoutMs?: number): Promise<number> {
   const ready = events.findIndex((e) => e.isSet);
   if (ready >= 0) return Promise.resolve(ready);
-  return new Promise((resolve) => {
-    const withdraw: Array<() => void> = [];
-    let timer: NodeJS.Timeout | undefined;
-    const finish = (index: number): void => {
-      for (const w of withdraw) w();
-      if (timer !== undefined) clearTimeout(timer);
-      resolve(index);
-    };
-    events.forEach((event, index) => withdraw.push(event.onSet(() => finish(index))));
-    if (timeoutMs !== undefined) timer = setTimeout(() => finish(-1), timeoutMs);
-  });
+  return new Promise((resolve) => new AnyWait(events, timeoutMs, resolve));
+}
+
+/** One waitForAny in progress. A class rather than closures: every device request makes one. */
+class AnyWait {
+  private readonly withdraw: Array<() => void> = [];
+  private readonly timer: NodeJS.Timeout | undefined;
+  private done = false;
+
+  constructor(
+    events: readonly KernelEvent[],
+    timeoutMs: number | undefined,
+    private readonly resolve: (index: number) => void,
+  ) {
+    for (let index = 0; index < events.length; index++) this.withdraw.push(events[index].onSet(() => this.finish(index)));
+    this.timer = timeoutMs === undefined ? undefined : setTimeout(() => this.finish(-1), timeoutMs);
+  }
+
+  private finish(index: number): void {
+    if (this.done) return;
+    this.done = true;
+    for (const w of this.withdraw) w();
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.resolve(index);
+  }
 }
