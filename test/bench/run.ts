@@ -1,6 +1,9 @@
-// Benchmark runner (`npm run bench [-- --json] [-- --quick]`): imports every test/bench/*.bench.ts in name order
-// and calls its runBench; progress and timing go to stderr so stdout stays parseable with --json.
+// Benchmark runner (`npm run bench [-- --json] [-- --quick]`): runs every test/bench/*.bench.ts in name order and
+// calls its runBench; progress and timing go to stderr so stdout stays parseable with --json. With more than one
+// file, each runs in a process of its own: the crypto bench leaves a large heap and a warm allocator behind, and
+// the pcsc bench measured a sixth slower after it in the same process.
 
+import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -42,6 +45,13 @@ async function main(): Promise<void> {
   let failures = 0;
   const started = performance.now();
   for (const file of files) {
+    if (files.length > 1) {
+      const name = file.replace(/\.bench\.ts$/, '');
+      const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--only', name, ...(opts.json ? ['--json'] : []), ...(opts.quick ? ['--quick'] : [])];
+      const code = await new Promise<number | null>((resolve) => spawn(process.execPath, args, { stdio: 'inherit' }).on('close', resolve));
+      if (code !== 0) failures++;
+      continue;
+    }
     process.stderr.write(`[bench] ${file}: running${opts.quick ? ' (quick)' : ''}…\n`);
     const t0 = performance.now();
     try {
