@@ -47,7 +47,7 @@ export function buildCommand(): Command {
     .addOption(new Option('--log-level <level>', 'pino log level (VSCR_LOG_LEVEL)').choices(LOG_LEVELS))
     .option('--pcsc-socket <path>', 'pcsc-lite socket path, default <data-dir>/pcscd.comm (VSCR_PCSC_SOCKET)')
     .option('--no-pcsc', 'do not serve the pcsc-lite socket (VSCR_PCSC=0)')
-    .option('--pcsc-busy-poll <us>', 'keep polling this long after pcsc-lite traffic, 0 = off (VSCR_PCSC_BUSY_POLL_US)', integer('--pcsc-busy-poll', 0, 10_000))
+    .option('--pcsc-busy-poll <us>', 'keep polling this long after PC/SC traffic (pcsc-lite, JSON-RPC), 0 = off (VSCR_PCSC_BUSY_POLL_US)', integer('--pcsc-busy-poll', 0, 10_000))
     .option('--readers <n>', 'virtual readers at start-up (VSCR_READERS)', integer('--readers', 0, 16))
     .option('--card <profile>', 'card profile inserted in reader 0 at start-up (VSCR_CARD, "none" for no card)')
     .option('--no-card', 'start with every reader empty')

@@ -28,7 +28,7 @@ export interface ServiceConfig {
   pcscSocket: string | null;
   /** Serve the pcsc-lite wire protocol on `pcscSocket`. */
   pcsc: boolean;
-  /** How long the pcsc-lite server keeps polling after client traffic, in µs (0 = off). */
+  /** How long the PC/SC transports (pcsc-lite socket, JSON-RPC) keep polling after client traffic, in µs (0 = off). */
   pcscBusyPollMicros: number;
   /** Bearer token; null = no authentication (loopback only). */
   token: string | null;

@@ -19,6 +19,7 @@ export async function pcscRpcRoutes(app: FastifyInstance, opts: { ctx: AppContex
   await app.register(jsonRpcPcscPlugin, {
     rm: opts.ctx.rm,
     logger: opts.ctx.logger,
+    busyPollMicros: opts.ctx.config.pcscBusyPollMicros,
     schema,
     plainHttpHandler: async (request) => {
       throw new errors.VSCR_ERR_UPGRADE_REQUIRED(request.url.split('?')[0]);

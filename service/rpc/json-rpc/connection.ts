@@ -5,6 +5,7 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import type { RmSession } from '../../rm/contract.js';
+import type { BusyPoll } from '../busy-poll.js';
 import { scardName } from '../../rm/pcsc-constants.js';
 import { InvalidParamsError, JSONRPC_ERROR, ParamReader, errorResponse, parseFrame, resultResponse, type JsonRpcResponse, type ParsedItem } from './codec.js';
 import { METHODS, hasMethod } from './methods.js';
@@ -36,6 +37,7 @@ export class JsonRpcConnection {
     private readonly session: RmSession,
     private readonly log: Logger,
     private readonly maxMessageBytes: number,
+    private readonly busyPoll?: BusyPoll,
   ) {
     // Every blocked call (GetStatusChange, a waiting BEGIN) listens on this signal, up to MAX_IN_FLIGHT at once:
     // legitimate, so node's default of 10 listeners must not warn about a leak.
@@ -50,6 +52,7 @@ export class JsonRpcConnection {
 
   private onMessage(data: RawData): void {
     if (this.closed.signal.aborted) return;
+    this.busyPoll?.extend();
     if (rawLength(data) > this.maxMessageBytes) {
       // Protocol-level abuse: answer once, then close (the only case that ends the connection).
       this.log.info({ bytes: rawLength(data) }, 'oversize JSON-RPC message: closing');
@@ -120,6 +123,7 @@ export class JsonRpcConnection {
 
   private send(payload: JsonRpcResponse | JsonRpcResponse[]): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
+    this.busyPoll?.extend(); // the client's next request usually follows within microseconds
     this.socket.send(JSON.stringify(payload));
   }
 

@@ -6,6 +6,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, FastifySchema,
 import type { WebSocket } from 'ws';
 import pino, { type Logger } from 'pino';
 import type { ResourceManagerApi } from '../../rm/contract.js';
+import { BusyPoll, DEFAULT_BUSY_POLL_MICROS } from '../busy-poll.js';
 import { JsonRpcConnection } from './connection.js';
 
 export interface JsonRpcPcscOptions {
@@ -23,6 +24,8 @@ export interface JsonRpcPcscOptions {
    * plain GET gets @fastify/websocket's bare 404.
    */
   plainHttpHandler?: RouteHandlerMethod;
+  /** Busy-poll window after client traffic in µs (default 500, 0 = off); see busy-poll.ts. */
+  busyPollMicros?: number;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -41,12 +44,14 @@ export async function jsonRpcPcscPlugin(app: FastifyInstance, opts: JsonRpcPcscO
     // ws must accept more than our limit, or it would drop an oversize frame before we can answer it.
     await app.register(fastifyWebsocket, { options: { maxPayload: maxMessageBytes * 4 } });
   }
+  const busyPoll = new BusyPoll(opts.busyPollMicros ?? DEFAULT_BUSY_POLL_MICROS);
+  app.addHook('onClose', async () => busyPoll.stop());
   const wsHandler = (socket: WebSocket, req: FastifyRequest): void => {
     const id = ++connectionSeq;
     const session = opts.rm.openSession(`json-rpc:${req.ip}:${id}`);
     const clog = log.child({ conn: id, session: session.id });
     clog.debug('client connected');
-    new JsonRpcConnection(socket, session, clog, maxMessageBytes);
+    new JsonRpcConnection(socket, session, clog, maxMessageBytes, busyPoll);
   };
   const path = opts.path ?? '/v1/pcsc';
   if (opts.plainHttpHandler) app.route({ method: 'GET', url: path, schema: opts.schema, handler: opts.plainHttpHandler, wsHandler });

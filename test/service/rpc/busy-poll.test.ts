@@ -1,7 +1,7 @@
 // BusyPoll keeps the loop turning for a bounded window after traffic, never when off, and never after stop().
 
 import { describe, expect, it } from 'vitest';
-import { BusyPoll, MAX_BUSY_POLL_MICROS } from '../../../service/pcsclite/busy-poll.js';
+import { BusyPoll, MAX_BUSY_POLL_MICROS } from '../../../service/rpc/busy-poll.js';
 
 const immediates = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Immediate').length;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

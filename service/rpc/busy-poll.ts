@@ -1,9 +1,10 @@
-// Busy polling for the daemon's sockets (the SO_BUSY_POLL idea, done in the event loop): after traffic, keep the
-// loop turning with setImmediate for a short window so the client's next request is read without a wake-up.
+// Busy polling for the PC/SC transports' sockets (the SO_BUSY_POLL idea, done in the event loop): after traffic,
+// keep the loop turning with setImmediate for a short window so the client's next request is read without a
+// wake-up. One per server (the pcsc-lite socket, JSON-RPC over WebSocket), shared by its connections.
 
 /**
  * A thread asleep in epoll takes about 60-70 µs to wake on a VM, about as long as a whole SCardTransmit takes
- * in here. libpcsclite clients send their next request within microseconds of a reply, so polling for a short
+ * in here. PC/SC clients send their next request within microseconds of a reply, so polling for a short
  * while after each one saves that wake-up on almost every round trip. Each turn polls I/O without blocking, and
  * timers and other sockets are served as usual. The price is CPU: at most `micros` of one core after the last
  * message. Nothing runs while no client is talking.
