@@ -216,6 +216,22 @@ async function transportCeiling(dir: string, count: number, n: number): Promise<
   }
 }
 
+/** The same resource manager behind a second socket with busy polling off: what the default 500 µs poll buys. */
+async function withoutBusyPoll(svc: RunningService, dir: string, count: number, n: number): Promise<number[]> {
+  const socketPath = path.join(dir, 'nopoll.comm');
+  const server = await startPcscLiteServer({ rm: svc.rm, socketPath, busyPollMicros: 0 });
+  try {
+    const client = await RoundClient.start({ ...process.env, PCSCLITE_CSOCK_NAME: socketPath }, VSCR_READER, count, GET_CHALLENGE);
+    try {
+      return await rounds(client, n);
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await server.close();
+  }
+}
+
 /** Through vscr: python waits in GetStatusChange; we insert/remove in-process and time with the same clock. */
 async function vscrNotify(svc: RunningService, env: NodeJS.ProcessEnv, count: number): Promise<{ insert: number[]; remove: number[]; raced: number }> {
   const reader = svc.bus.readers()[1];
@@ -402,6 +418,8 @@ export async function runBench(opts: Opts): Promise<void> {
     report(opts, 'vscr: same APDU in-process, no socket (RM+stack)', inProc.median, 'APDU/s', { count, spread: inProc.spread });
     const ceiling = spread(await transportCeiling(dataDir, count, opts.quick ? 2 : 3));
     report(opts, 'vscr: transport ceiling (trivial in-memory RM)', ceiling.median, 'APDU/s', { count, spread: ceiling.spread });
+    const noPoll = spread(await withoutBusyPoll(svc, dataDir, count, opts.quick ? 2 : 3));
+    report(opts, 'vscr: same, busy poll off (pcscBusyPollMicros 0)', noPoll.median, 'APDU/s', { count, spread: noPoll.spread });
     const hashClient = await RoundClient.start(env, VSCR_READER, Math.floor(count / 4), PSO_HASH_ABC, [SELECT_CRYPTO]);
     clients.push(hashClient);
     const hash = spread(await rounds(hashClient, opts.quick ? 2 : 3));
