@@ -343,12 +343,13 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
     this.pollUntil = performance.now() + this.completionPollMicros / 1000;
     if (this.polling) return;
     this.polling = true;
-    const turn = (): void => {
-      if (this.workerRefed && !this.destroyed && performance.now() < this.pollUntil) setImmediate(turn);
-      else this.polling = false;
-    };
-    setImmediate(turn);
+    setImmediate(this.pollTurn);
   }
+
+  private readonly pollTurn = (): void => {
+    if (this.workerRefed && !this.destroyed && performance.now() < this.pollUntil) setImmediate(this.pollTurn);
+    else this.polling = false;
+  };
 
   private holdProcess(hold: boolean): void {
     if (!this.worker || hold === this.workerRefed) return;
