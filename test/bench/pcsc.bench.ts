@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startService, type RunningService } from '../../service/service.js';
 import { startPcscLiteServer } from '../../service/pcsclite/index.js';
+import type { ResourceManagerApi } from '../../service/rm/contract.js';
 import { createVirtualCard } from '../../smcard/card/index.js';
 import { FakeRm } from '../service/pcsclite/fake-rm.js';
 
@@ -198,14 +199,18 @@ async function inProcessRates(svc: RunningService, count: number, n: number): Pr
   }
 }
 
-/** The socket transport over a trivial in-memory resource manager: what libpcsclite + our daemon code can do. */
-async function transportCeiling(dir: string, count: number, n: number): Promise<number[]> {
-  const fake = new FakeRm(['Fake Reader 00 00']);
-  fake.insert(0);
-  const socketPath = path.join(dir, 'fake.comm');
-  const server = await startPcscLiteServer({ rm: fake, socketPath });
+/** GET CHALLENGE rounds through a second pcsc-lite server of our own at `socketPath`, over `resourceManager`. */
+async function roundsThroughOwnServer(
+  resourceManager: ResourceManagerApi,
+  socketPath: string,
+  reader: string,
+  count: number,
+  n: number,
+  busyPollMicros?: number,
+): Promise<number[]> {
+  const server = await startPcscLiteServer({ rm: resourceManager, socketPath, busyPollMicros });
   try {
-    const client = await RoundClient.start({ ...process.env, PCSCLITE_CSOCK_NAME: socketPath }, 'Fake Reader 00 00', count, GET_CHALLENGE);
+    const client = await RoundClient.start({ ...process.env, PCSCLITE_CSOCK_NAME: socketPath }, reader, count, GET_CHALLENGE);
     try {
       return await rounds(client, n);
     } finally {
@@ -216,20 +221,16 @@ async function transportCeiling(dir: string, count: number, n: number): Promise<
   }
 }
 
+/** The socket transport over a trivial in-memory resource manager: what libpcsclite + our daemon code can do. */
+function transportCeiling(dir: string, count: number, n: number): Promise<number[]> {
+  const fake = new FakeRm(['Fake Reader 00 00']);
+  fake.insert(0);
+  return roundsThroughOwnServer(fake, path.join(dir, 'fake.comm'), 'Fake Reader 00 00', count, n);
+}
+
 /** The same resource manager behind a second socket with busy polling off: what the default 500 µs poll buys. */
-async function withoutBusyPoll(svc: RunningService, dir: string, count: number, n: number): Promise<number[]> {
-  const socketPath = path.join(dir, 'nopoll.comm');
-  const server = await startPcscLiteServer({ rm: svc.rm, socketPath, busyPollMicros: 0 });
-  try {
-    const client = await RoundClient.start({ ...process.env, PCSCLITE_CSOCK_NAME: socketPath }, VSCR_READER, count, GET_CHALLENGE);
-    try {
-      return await rounds(client, n);
-    } finally {
-      await client.close();
-    }
-  } finally {
-    await server.close();
-  }
+function withoutBusyPoll(svc: RunningService, dir: string, count: number, n: number): Promise<number[]> {
+  return roundsThroughOwnServer(svc.rm, path.join(dir, 'nopoll.comm'), VSCR_READER, count, n, 0);
 }
 
 /** Through vscr: python waits in GetStatusChange; we insert/remove in-process and time with the same clock. */
