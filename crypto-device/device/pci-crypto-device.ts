@@ -397,12 +397,15 @@ function toBigInt(value: unknown): bigint {
 function workerEntry(): { script: URL | string; eval: boolean } {
   const fromTs = import.meta.url.endsWith('.ts');
   const entry = new URL(fromTs ? './device-worker.ts' : './device-worker.js', import.meta.url);
-  if (!fromTs) return { script: entry, eval: false };
+  return fromTs ? { script: tsWorkerBootstrap(entry), eval: true } : { script: entry, eval: false };
+}
+
+/** Source for `new Worker(source, { eval: true })` that registers tsx's ESM hooks, then imports the .ts `entry`. */
+export function tsWorkerBootstrap(entry: URL): string {
   // Resolved from this package rather than the cwd, so a service started elsewhere still finds tsx.
   const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
   const tsxApi = pathToFileURL(join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href; // the "./esm/api" import export
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return { script: bootstrap, eval: true };
+  return `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
 }
 
 /** Creates the device and starts its worker thread. */

@@ -1,18 +1,13 @@
 // The register lock shared by the host thread and the device worker: mutual exclusion under contention.
 
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { tsWorkerBootstrap } from '../../../crypto-device/device/pci-crypto-device.js';
 import { RegisterFile } from '../../../crypto-device/device/registers.js';
 
-/** Starts a .ts worker the way the device does under tsx (a bootstrap that registers tsx first). */
+/** Starts a .ts worker the way the device does under tsx. */
 function tsWorker(file: URL, workerData: unknown): Worker {
-  const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
-  const tsxApi = pathToFileURL(join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href;
-  const code = `import(${JSON.stringify(tsxApi)}).then((t) => { t.register(); return import(${JSON.stringify(file.href)}); });`;
-  return new Worker(code, { eval: true, workerData });
+  return new Worker(tsWorkerBootstrap(file), { eval: true, workerData });
 }
 
 describe('RegisterFile.locked', () => {
