@@ -2,6 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { BusyPoll, MAX_BUSY_POLL_MICROS } from '../../../service/rpc/busy-poll.js';
+import { RpcClient, startRpcServer } from './support/rpc-client.js';
 
 const immediates = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Immediate').length;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -38,5 +39,37 @@ describe('BusyPoll', () => {
     expect(immediates()).toBe(before);
     poll.extend();
     expect(immediates()).toBe(before);
+  });
+});
+
+describe('JSON-RPC server busy poll', () => {
+  it('polls after a reply, and the server stops it on close', async () => {
+    const server = await startRpcServer({ readers: [{}], busyPollMicros: 10_000 });
+    try {
+      const client = await RpcClient.connect(server.url);
+      const before = immediates();
+      expect(await client.call('SCardEstablishContext', { dwScope: 0 })).toMatchObject({ rv: 0 });
+      expect(immediates()).toBeGreaterThan(before); // the reply extended the poll
+      // Close while the window still has ~10 ms to run, then look one turn later: only stop() can have ended it.
+      const closed = client.close();
+      await server.app.close();
+      await new Promise((r) => setImmediate(r));
+      expect(immediates()).toBe(0);
+      await closed;
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('does not poll with busyPollMicros 0', async () => {
+    const server = await startRpcServer({ readers: [{}], busyPollMicros: 0 });
+    try {
+      const client = await RpcClient.connect(server.url);
+      expect(await client.call('SCardEstablishContext', { dwScope: 0 })).toMatchObject({ rv: 0 });
+      expect(immediates()).toBe(0);
+      await client.close();
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -13,11 +13,13 @@ export interface RpcServer {
   close(): Promise<void>;
 }
 
-export async function startRpcServer(opts: Parameters<typeof makeStack>[0] & { registerWebsocket?: boolean } = {}): Promise<RpcServer> {
+export async function startRpcServer(
+  opts: Parameters<typeof makeStack>[0] & { registerWebsocket?: boolean; busyPollMicros?: number } = {},
+): Promise<RpcServer> {
   const stack = await makeStack(opts);
   const app = Fastify({ logger: false });
   if (opts.registerWebsocket) await app.register((await import('@fastify/websocket')).default);
-  await app.register(jsonRpcPcscPlugin, { rm: stack.rm });
+  await app.register(jsonRpcPcscPlugin, { rm: stack.rm, busyPollMicros: opts.busyPollMicros });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
