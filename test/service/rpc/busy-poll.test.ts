@@ -1,7 +1,14 @@
-// BusyPoll keeps the loop turning for a bounded window after traffic, never when off, and never after stop().
+// BusyPoll keeps the loop turning for a bounded window after traffic, never when off, and never after stop();
+// both PC/SC servers extend it on traffic and stop it when they close.
 
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startPcscLiteServer } from '../../../service/pcsclite/index.js';
 import { BusyPoll, MAX_BUSY_POLL_MICROS } from '../../../service/rpc/busy-poll.js';
+import { FakeRm } from '../pcsclite/fake-rm.js';
+import { WireClient } from '../pcsclite/wire-client.js';
 import { RpcClient, startRpcServer } from './support/rpc-client.js';
 
 const immediates = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Immediate').length;
@@ -70,6 +77,26 @@ describe('JSON-RPC server busy poll', () => {
       await client.close();
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('pcsc-lite server busy poll', () => {
+  it('polls after a reply and stops on close', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vscr-bp-'));
+    const server = await startPcscLiteServer({ rm: new FakeRm(), socketPath: join(dir, 'pcscd.comm'), busyPollMicros: 10_000 });
+    try {
+      const client = await WireClient.open(server.socketPath);
+      const before = immediates();
+      expect(await client.version()).toBe(0); // SCARD_S_SUCCESS for protocol 4.4
+      expect(immediates()).toBeGreaterThan(before);
+      client.destroy();
+      await server.close();
+      await new Promise((r) => setImmediate(r));
+      expect(immediates()).toBe(0); // only stop() can end the chain this soon
+    } finally {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
