@@ -1,5 +1,5 @@
 // The crypto device host: several emulated PCI crypto devices per process, each with its driver started and
-// opened through the CryptoDeviceCtrl library (the BRIEF's CryptoDeviceHost contract). Re-exports the public types.
+// opened through the CryptoDeviceCtrl library (the CryptoDeviceHost contract, docs/architecture.md "crypto-device/"). Re-exports the public types.
 
 import pino, { type Logger } from 'pino';
 import { NTSTATUS } from '../kernel/ntstatus.js';

@@ -1,5 +1,5 @@
 // I/O request packets with the real life cycle: one system buffer (METHOD_BUFFERED), IoStatus, pending,
-// an exchange-arbitrated cancel routine, exactly-once completion and an owning file object (smclib.md §3.3).
+// an exchange-arbitrated cancel routine, exactly-once completion and an owning file object (docs/smclib.md §3.3).
 
 import { NTSTATUS, formatNtStatus } from './ntstatus.js';
 import { acquireSystemBuffer, releaseSystemBuffer } from './system-buffer-pool.js';
@@ -31,7 +31,7 @@ let nextFileObjectId = 1;
 
 /**
  * The kernel object behind one open handle. It lists its outstanding IRPs so IRP_MJ_CLEANUP can cancel them
- * ("Closing the file handle automatically unsubscribes the event", smclib.md §3.3).
+ * ("Closing the file handle automatically unsubscribes the event", docs/smclib.md §3.3).
  */
 export class FileObject {
   readonly id = nextFileObjectId++;
@@ -115,7 +115,7 @@ export class Irp {
 
   /**
    * METHOD_BUFFERED: a single buffer of max(in, out) bytes, holding the input on arrival and the output on
-   * completion. Request and reply alias it (smclib.md §2).
+   * completion. Request and reply alias it (docs/smclib.md §2).
    */
   get systemBuffer(): Uint8Array {
     if (this.buffer === RELEASED) throw new IrpLifecycleError(`IRP ${this.id}: system buffer used after it was released`);

@@ -1,5 +1,5 @@
 // NTSTATUS values shared by every emulated kernel component (crypto driver, SMCLIB, reader driver).
-// Values from ntstatus.h; see ../shared/specs/smclib.md §1.6 and crypto-device.md "The driver".
+// Values from ntstatus.h; see docs/smclib.md §1.6 and docs/crypto-device.md "The driver".
 
 export const NTSTATUS = {
   STATUS_SUCCESS: 0x00000000,

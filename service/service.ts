@@ -110,6 +110,7 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
   };
 
   try {
+    // The e-book's key string is printed in a public document (docs/background.md): say so when it is in use.
     if (config.devices.some((d) => d.keyString === PUBLISHED_KEY_STRING)) {
       log.warn('device key string is the published default "secret" from the e-book: anyone can decrypt; set --device-key or VSCR_DEVICE_KEY');
     }

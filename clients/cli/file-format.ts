@@ -1,5 +1,5 @@
-// The original console's in-place encrypted file format (crypto-device.md "The original console and autotest";
-// e-book console chapter). Pure functions; the commands do the I/O.
+// The original console's in-place encrypted file format (docs/crypto-device.md "The original console and autotest";
+// the e-book's console chapter, docs/background.md). Pure functions; the commands do the I/O.
 //
 // Layout of an encrypted file for a plaintext of N bytes:
 //   P = roundup16(N)                 plaintext, zero-padded to the AES block size (the device's own padding)

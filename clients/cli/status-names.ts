@@ -1,4 +1,4 @@
-// The original console's names for the device State and ErrorCode registers (crypto-device.md "Register file"),
+// The original console's names for the device State and ErrorCode registers (docs/crypto-device.md "Register file"),
 // printed as `State: ReadyState (0)` / `Error: no error (0)` so scripts written for the original still match.
 
 const STATE_NAMES = ['ReadyState', 'ResetState', 'AesCbcState', 'Sha2State'];

@@ -1,4 +1,4 @@
-// The typed REST client: one method per route of the vscr service (BRIEF "REST"). API layer only; the wire is
+// The typed REST client: one method per route of the vscr service (docs/service.md "Routes"). API layer only; the wire is
 // behind HttpTransport, so it runs in Node and in browsers and tests can inject a mock transport.
 
 import {
@@ -24,7 +24,7 @@ export interface VscrClientOptions {
   fetch?: typeof fetch;
 }
 
-/** Input sent as JSON instead of raw bytes; the service decodes it (BRIEF "REST"). */
+/** Input sent as JSON instead of raw bytes; the service decodes it (docs/service.md "Routes"). */
 export interface DataInput {
   data: string;
   encoding?: 'hex' | 'base64' | 'utf8';
@@ -106,7 +106,7 @@ export class VscrClient {
     return res.digest;
   }
 
-  /** AES-256-CBC encrypt on the device (zero padding to 16, fixed IV: crypto-device.md). Buffers the result. */
+  /** AES-256-CBC encrypt on the device (zero padding to 16, fixed IV: docs/crypto-device.md). Buffers the result. */
   async encrypt(device: number, data: BodySource | DataInput, opts?: CallOptions): Promise<Uint8Array> {
     if (isDataInput(data)) return this.#aesJson(device, 'encrypt', data, opts);
     return readAll(await this.encryptStream(device, data, opts));

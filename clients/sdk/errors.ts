@@ -1,5 +1,5 @@
 // Typed errors of the REST SDK: one base class with a stable `code`, branded with Symbol.for so `isVscrError`
-// works across duplicated copies of the package (the undici pattern, STYLE.md §5 and convention 14).
+// works across duplicated copies of the package (the undici pattern, docs/style.md §5 and convention 14).
 
 const BRAND = Symbol.for('vscr.error');
 
@@ -19,7 +19,7 @@ export function isVscrError(value: unknown): value is VscrError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
 }
 
-/** The body shape the service sends with every 4xx/5xx (BRIEF "REST": error shape). */
+/** The body shape the service sends with every 4xx/5xx (docs/errors.md). */
 export interface VscrErrorBody {
   error: string;
   code: string;

@@ -1,4 +1,4 @@
-// The seam between the SDK's API layer and the wire (undici's dispatch seam, STYLE.md §5): a Transport turns one
+// The seam between the SDK's API layer and the wire (undici's dispatch seam, docs/style.md §5): a Transport turns one
 // HttpRequest into one HttpResponse. FetchTransport is the default; tests inject a mock.
 
 import { VscrAbortedError, VscrUnreachableError } from './errors.js';

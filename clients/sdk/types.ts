@@ -1,4 +1,4 @@
-// Response shapes of the vscr REST API (BRIEF "REST"), as the SDK returns them.
+// Response shapes of the vscr REST API (docs/service.md "Routes"), as the SDK returns them.
 
 export interface Health {
   status: 'ok';

@@ -1,4 +1,4 @@
-// The winscard-style PC/SC API over JSON-RPC (BRIEF "JSON-RPC" method table). API layer only: it names the
+// The winscard-style PC/SC API over JSON-RPC (the method table of docs/json-rpc.md). API layer only: it names the
 // calls, converts hex and checks rv; RpcConnection matches replies, and RpcTransport carries the frames.
 //
 // Error convention (one rule, documented in docs/cli.md): every call whose rv is not SCARD_S_SUCCESS throws

@@ -1,4 +1,4 @@
-// JSON-RPC 2.0 framing for the /v1/pcsc WebSocket (BRIEF "JSON-RPC"): pure functions, no socket code.
+// JSON-RPC 2.0 framing for the /v1/pcsc WebSocket (docs/json-rpc.md): pure functions, no socket code.
 
 export type JsonRpcParams = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 // Request/response matching over an RpcTransport: ids, pending calls, and the closed state. One connection is
-// one server-side PC/SC session, so closing it releases every context and handle (BRIEF "JSON-RPC").
+// one server-side PC/SC session, so closing it releases every context and handle (docs/json-rpc.md).
 
 import { decodeReply, encodeRequest, type JsonRpcFailure, type JsonRpcParams } from './codec.js';
 import { JsonRpcError, WinscardClosedError, WinscardSocketError } from './errors.js';

@@ -1,13 +1,13 @@
 // What the device does when its worker wakes: take the pending Command, run reset, SHA-256 or AES-256-CBC over the
 // page lists in chunks with a reset check between chunks, and finish with ready/error/reset
-// (crypto-device.md "Worker", "Reset", "SHA-256", "AES-256-CBC"). Synchronous, so tests can drive it directly.
+// (docs/crypto-device.md "Worker", "Reset", "SHA-256", "AES-256-CBC"). Synchronous, so tests can drive it directly.
 
 import type { CryptoEngine } from '../engines/index.js';
 import { copyBytes } from './byte-copy.js';
 import { DmaCursor, type DmaError, type DmaSegment } from './dma.js';
 import { COMMAND, ERROR, IRQ_BIT, STATE, type RegisterFile } from './registers.js';
 
-/** The fixed IV, loaded afresh for every AES request (crypto-device.md "AES-256-CBC"). */
+/** The fixed IV, loaded afresh for every AES request (docs/crypto-device.md "AES-256-CBC"). */
 export const DEVICE_IV: Uint8Array = Uint8Array.from(Buffer.from('32ad5cdf529aae2be15c7e2ea19e5163', 'hex'));
 export const SHA256_DIGEST_BYTES = 32;
 export const MAX_CHUNK_BYTES = 65536;
@@ -60,7 +60,7 @@ const dmaError = (core: DeviceCore, why: string, fault?: DmaError): Outcome => {
 
 /**
  * Runs the pending command, if any. Returns false when Command was idle (the worker goes back to sleep).
- * The registers are copied at wake (crypto-device.md "Worker" step 1), so later driver writes to the DMA
+ * The registers are copied at wake (docs/crypto-device.md "Worker" step 1), so later driver writes to the DMA
  * registers do not disturb a running command.
  */
 export function runPendingCommand(core: DeviceCore): boolean {
@@ -170,7 +170,7 @@ function writeOut(core: DeviceCore, out: DmaCursor, data: Uint8Array): DmaError 
   return undefined;
 }
 
-/** SHA-256 (command 4), crypto-device.md "SHA-256 (command 4)". */
+/** SHA-256 (command 4), docs/crypto-device.md "SHA-256 (command 4)". */
 function doSha256(core: DeviceCore, job: Job): Outcome {
   if (job.outPfn === 0 || job.outSize < SHA256_DIGEST_BYTES) return dmaError(core, 'sha256: OUT address 0 or size < 32');
   if (job.inPfn === 0 && job.inSize !== 0) return dmaError(core, 'sha256: IN address 0 with non-zero size');
@@ -191,7 +191,7 @@ function doSha256(core: DeviceCore, job: Job): Outcome {
   return fault ? dmaError(core, 'sha256: OUT list', fault) : READY;
 }
 
-/** AES-256-CBC encrypt (2) / decrypt (3), crypto-device.md "AES-256-CBC (commands 2 and 3)". */
+/** AES-256-CBC encrypt (2) / decrypt (3), docs/crypto-device.md "AES-256-CBC (commands 2 and 3)". */
 function doAesCbc(core: DeviceCore, job: Job): Outcome {
   const outBytes = roundUp16(job.inSize);
   if (job.inPfn === 0 || job.inSize === 0 || job.outPfn === 0 || job.outSize < outBytes) {

@@ -8,7 +8,7 @@ export type EngineName = 'native' | 'noble';
 /** INTx line-based; one MSI (vector 0 for every event); four MSIs (vector = interrupt number). */
 export type InterruptMode = 'intx' | 'msi' | 'msi-multi';
 
-/** Interrupt numbers (crypto-device.md "Register file"): 0 common, 1 error, 2 ready, 3 reset. */
+/** Interrupt numbers (docs/crypto-device.md "Register file"): 0 common, 1 error, 2 ready, 3 reset. */
 export const IRQ = { COMMON: 0, ERROR: 1, READY: 2, RESET: 3 } as const;
 
 export interface CryptoDeviceOptions {
@@ -31,7 +31,7 @@ export interface CryptoDeviceOptions {
    * 70 µs to wake on a VM, a tenth of a 1 MiB request; bigger requests outlast the poll and pay that wake-up once.
    */
   completionPollMicros?: number;
-  /** Guest mistakes are logged at debug level on a child of this logger. Added by the device engineer (optional). */
+  /** Guest mistakes are logged at debug level on a child of this logger. Optional. */
   logger?: Logger;
 }
 

@@ -1,5 +1,5 @@
 // The device's scatter-gather DMA: walks an IN or OUT page list straight out of guest memory
-// (crypto-device.md "DMA page lists"), coalescing physically adjacent pages into one run.
+// (docs/crypto-device.md "DMA page lists"), coalescing physically adjacent pages into one run.
 
 import { MAX_PHYS_ADDR, PAGE_SHIFT, PAGE_SIZE } from './registers.js';
 
@@ -16,7 +16,7 @@ export interface DmaSegment {
 
 /** Why a walk failed: every one of these is a DMA error to the guest (ErrorCode 1). */
 export type DmaFault =
-  | 'zero-entry' // an entry of 0 (crypto-device.md: "An entry of 0 is a DMA error")
+  | 'zero-entry' // an entry of 0 (docs/crypto-device.md: "An entry of 0 is a DMA error")
   | 'entry-beyond-44-bits'
   | 'entry-outside-ram'
   | 'list-outside-ram';

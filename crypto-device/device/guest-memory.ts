@@ -1,5 +1,5 @@
 // Guest physical RAM: one SharedArrayBuffer the device worker reads and writes by physical address, with a
-// 4 KiB page allocator (ARCHITECTURE.md "Guest memory").
+// 4 KiB page allocator (docs/architecture.md "Guest memory").
 
 import type { GuestMemory } from './contract.js';
 import { PAGE_SIZE } from './registers.js';

@@ -1,4 +1,4 @@
-// Public entry of the device model: create a PCI crypto device (crypto-device.md) and the types around it.
+// Public entry of the device model: create a PCI crypto device (docs/crypto-device.md) and the types around it.
 
 export type {
   CryptoDeviceOptions,

@@ -1,5 +1,5 @@
 // The host side of the device's interrupts: delivers interrupt n to the connected ISRs as the granted mode says
-// (INTx level-triggered shared line, one MSI, four MSIs) — crypto-device.md "Interrupt delivery".
+// (INTx level-triggered shared line, one MSI, four MSIs) — docs/crypto-device.md "Interrupt delivery".
 
 import type { Logger } from 'pino';
 import type { InterruptMode, InterruptServiceRoutine } from './contract.js';

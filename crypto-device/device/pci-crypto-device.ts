@@ -1,4 +1,4 @@
-// The PCI crypto device model (crypto-device.md), read top to bottom like QEMU's edu.c: identity, registers,
+// The PCI crypto device model (docs/crypto-device.md), read top to bottom like QEMU's edu.c: identity, registers,
 // state, IRQ helpers, MMIO, DMA (on the worker), reset, then realize/uninit. This file is the host-thread side;
 // the command work runs in device-worker.ts.
 

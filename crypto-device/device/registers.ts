@@ -1,12 +1,12 @@
 // BAR0 of the PCI crypto device: ids, the register table with its bits, and the lock-guarded register file that the
-// host thread (MMIO) and the device worker share through one SharedArrayBuffer (crypto-device.md "Register file").
+// host thread (MMIO) and the device worker share through one SharedArrayBuffer (docs/crypto-device.md "Register file").
 //
 // Why not in pci-crypto-device.ts like edu.c keeps everything in one file: two threads need the same layout, and
 // the worker must not load the host-side model (worker_threads, pino) just to know where State lives.
 
 import { IRQ } from './contract.js';
 
-/** PCI identity (crypto-device.md "PCI identity"). */
+/** PCI identity (docs/crypto-device.md "PCI identity"). */
 export const PCI_ID = { vendorId: 0x1111, deviceId: 0x2222, revision: 0, name: 'pci-crypto' } as const;
 
 /** BAR0 size; every access must lie wholly inside it. */
@@ -15,7 +15,7 @@ export const BAR0_SIZE = 4096;
 export const REG_FILE_SIZE = 0x20;
 export const PAGE_SIZE = 4096;
 export const PAGE_SHIFT = 12;
-/** The device addresses 44 bits of physical memory (crypto-device.md "Register file", Addresses). */
+/** The device addresses 44 bits of physical memory (docs/crypto-device.md "Register file", Addresses). */
 export const MAX_PHYS_ADDR = 0xfff_ffff_ffff;
 
 /** ErrorCode values. */
@@ -47,7 +47,7 @@ export const REG = {
 } as const;
 export type RegName = keyof typeof REG;
 
-/** The DMA registers a reset clears (crypto-device.md "Reset"). */
+/** The DMA registers a reset clears (docs/crypto-device.md "Reset"). */
 export const DMA_REGS = [
   'DMA_IN_ADDRESS',
   'DMA_IN_PAGES_COUNT',
@@ -151,7 +151,7 @@ export class RegisterFile {
 
   /**
    * raise(bits): sets each interrupt's flag first, whether or not it is enabled, then returns the interrupt numbers
-   * InterruptFlag lets through; the caller signals them after dropping the lock (crypto-device.md "Interrupt
+   * InterruptFlag lets through; the caller signals them after dropping the lock (docs/crypto-device.md "Interrupt
    * delivery"). Caller holds the lock.
    */
   raise(bits: number): number[] {
@@ -172,7 +172,7 @@ export class RegisterFile {
   }
 
   /**
-   * The reset of crypto-device.md "Reset": clears ErrorCode, State, Command and the DMA registers, leaves
+   * The reset of docs/crypto-device.md "Reset": clears ErrorCode, State, Command and the DMA registers, leaves
    * InterruptFlag and the flags, then sets MsiResetFlag and raises interrupt 3. Caller holds the lock.
    */
   deviceReset(): number[] {

@@ -1,5 +1,5 @@
 // The driver's request logic (the original CryptoDeviceLogic role): IoLock, ResetLock, the cancel event, the
-// reset/status/command requests and the statuses crypto-device.md "The driver" lists.
+// reset/status/command requests and the statuses docs/crypto-device.md "The driver" lists.
 
 import type { Logger } from 'pino';
 import { NTSTATUS, formatNtStatus, type NtStatus } from '../../kernel/ntstatus.js';
@@ -16,7 +16,7 @@ import { WaitLock } from './wait-lock.js';
 /** How long a reset may take before the request gives up with STATUS_DEVICE_BUSY (the original's 1000 ms). */
 export const RESET_TIMEOUT_MS = 1000;
 /**
- * The device raises "ready"/"error" a moment before it writes State back to 0 (crypto-device.md "Worker",
+ * The device raises "ready"/"error" a moment before it writes State back to 0 (docs/crypto-device.md "Worker",
  * steps 2-4). A request keeps the device reserved until State reads 0 again, so the next caller is not
  * refused with a spurious STATUS_DEVICE_BUSY. Bounded so a wedged device cannot hold a request forever.
  */

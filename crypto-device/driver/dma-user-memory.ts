@@ -1,5 +1,5 @@
 // DMA descriptions of user buffers (the original's MemCreateDmaForUserBuffer role): probe, lock, and build the
-// u64 page list the device walks (crypto-device.md "DMA page lists").
+// u64 page list the device walks (docs/crypto-device.md "DMA page lists").
 
 import { NTSTATUS, type NtStatus } from '../../kernel/ntstatus.js';
 import type { GuestMemory } from '../device/contract.js';
@@ -25,7 +25,7 @@ const EMPTY: DmaUserMemory = { program: { listPfn: 0, pagesCount: 0, sizeBytes: 
 
 /**
  * Probes and locks one user buffer and writes its page list into guest memory. A zero-size buffer is
- * programmed as address 0 / count 0 / size 0 whatever its address (crypto-device.md "The driver").
+ * programmed as address 0 / count 0 / size 0 whatever its address (docs/crypto-device.md "The driver").
  */
 export function createDmaForUserBuffer(
   space: UserAddressSpace,

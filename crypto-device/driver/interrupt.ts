@@ -1,4 +1,4 @@
-// ISR and DPC (crypto-device.md "Interrupt delivery"): the ISR only collects which events fired, the DPC turns
+// ISR and DPC (docs/crypto-device.md "Interrupt delivery"): the ISR only collects which events fired, the DPC turns
 // them into the driver's ready/error/reset events.
 
 import { IRQ, type InterruptMode, type PciCryptoDevice } from '../device/contract.js';

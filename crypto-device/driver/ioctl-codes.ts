@@ -2,7 +2,7 @@
 
 import { ctlCode, FILE_DEVICE_UNKNOWN, METHOD_BUFFERED, FILE_ANY_ACCESS } from '../../kernel/ctl-code.js';
 
-/** CTL_CODE(FILE_DEVICE_UNKNOWN, 0x320 + n, METHOD_BUFFERED, FILE_ANY_ACCESS), crypto-device.md "The driver". */
+/** CTL_CODE(FILE_DEVICE_UNKNOWN, 0x320 + n, METHOD_BUFFERED, FILE_ANY_ACCESS), docs/crypto-device.md "The driver". */
 export const IOCTL_CRYPTO_DEVICE_RESET = ctlCode(FILE_DEVICE_UNKNOWN, 0x320, METHOD_BUFFERED, FILE_ANY_ACCESS);
 export const IOCTL_CRYPTO_DEVICE_GET_STATUS = ctlCode(FILE_DEVICE_UNKNOWN, 0x321, METHOD_BUFFERED, FILE_ANY_ACCESS);
 export const IOCTL_CRYPTO_DEVICE_AES_CBC_ENCRYPT = ctlCode(FILE_DEVICE_UNKNOWN, 0x322, METHOD_BUFFERED, FILE_ANY_ACCESS);
@@ -22,7 +22,7 @@ export function ioctlName(code: number): string {
   return IOCTL_NAMES.get(code >>> 0) ?? `0x${(code >>> 0).toString(16).toUpperCase()}`;
 }
 
-/** GET_STATUS output: State then ErrorCode (the spec warns about the order). */
+/** GET_STATUS output: State then ErrorCode (mind the order: docs/crypto-device.md "The driver (WDF) and its I/O controls"). */
 export const DEVICE_STATUS_SIZE = 2;
 /** `Buffer {u64 Address; u32 Size}` at natural alignment: 12 bytes of fields padded to 16. */
 export const BUFFER_STRUCT_SIZE = 16;

@@ -1,4 +1,4 @@
-// The driver's view of the BAR0 register file (crypto-device.md "Register file"), like the original's common header.
+// The driver's view of the BAR0 register file (docs/crypto-device.md "Register file"), like the original's common header.
 
 /** Byte offsets into BAR0 with the width the driver uses for each field. */
 export const REG = {

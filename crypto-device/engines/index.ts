@@ -1,4 +1,4 @@
-// Engine registry: picks the crypto back end a device uses (crypto-device.md; ARCHITECTURE.md "Engines").
+// Engine registry: picks the crypto back end a device uses (docs/crypto-device.md; docs/architecture.md "Engines").
 
 import type { EngineName } from '../device/contract.js';
 import { nativeEngine } from './native.js';

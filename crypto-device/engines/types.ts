@@ -11,7 +11,7 @@ export interface HashStream {
 /**
  * One CBC pass (SP 800-38A §6.2) fed in pieces of any length; chaining carries across `update` calls.
  * `update` returns the whole blocks it could finish (possibly none). `final` zero-pads a trailing partial block
- * (the device's rule, crypto-device.md "AES-256-CBC"), returns its output and ends the stream.
+ * (the device's rule, docs/crypto-device.md "AES-256-CBC"), returns its output and ends the stream.
  */
 export interface CipherStream {
   update(data: Uint8Array): Uint8Array;

@@ -1,5 +1,5 @@
 // The CryptoDeviceCtrl-style user library: Uint8Array and UserBuffer calls over the driver's I/O controls,
-// FIFO-queued, with failures thrown as NtStatusError (crypto-device.md "The driver (WDF) and its I/O controls").
+// FIFO-queued, with failures thrown as NtStatusError (docs/crypto-device.md "The driver (WDF) and its I/O controls").
 
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { NTSTATUS, type NtStatus } from '../../kernel/ntstatus.js';

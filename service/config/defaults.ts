@@ -2,7 +2,7 @@
 
 import type { DeviceConfig, ServiceConfig } from './types.js';
 
-/** The key string of the e-book's QEMU command line (`aes_cbc_256=secret`): published, so never a secret. */
+/** The key string of the e-book's QEMU command line (`aes_cbc_256=secret`, docs/background.md): published, so never a secret. */
 export const PUBLISHED_KEY_STRING = 'secret';
 
 export function defaultDeviceConfig(): DeviceConfig {

@@ -1,5 +1,5 @@
 // Crypto devices for the service: adds each configured device to one CryptoDeviceHost and opens it once.
-// The driver opens exclusively (crypto-device.md "The driver"), so REST and every card applet share the handle.
+// The driver opens exclusively (docs/crypto-device.md "The driver"), so REST and every card applet share the handle.
 
 import type { Logger } from 'pino';
 import { CryptoDeviceHost } from '../../crypto-device/index.js';

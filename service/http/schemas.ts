@@ -1,4 +1,4 @@
-// JSON schemas shared by the route plugins (the REST contract of BRIEF "REST"), registered once with addSchema.
+// JSON schemas shared by the route plugins (the REST contract of docs/service.md "Routes"), registered once with addSchema.
 
 export const ERROR_SCHEMA_ID = 'VscrError';
 

@@ -1,4 +1,4 @@
-// Pure codecs for every pcsc-lite 1.9.9 message (pcsclite-protocol.md §4–§5), shared by the daemon and clients.
+// Pure codecs for every pcsc-lite 1.9.9 message (docs/pcsclite-protocol.md §4–§5), shared by the daemon and clients.
 
 import { Command, HEADER_SIZE, MAX_ATR_SIZE, MAX_BUFFER_SIZE, MAX_READERNAME } from './protocol.js';
 import { bytes, cstring, defineStruct, i32, u32 } from './struct.js';

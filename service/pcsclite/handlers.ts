@@ -1,4 +1,4 @@
-// One handler per command: decode → ownership check → resource-manager call → encode (pcsclite-protocol.md §7).
+// One handler per command: decode → ownership check → resource-manager call → encode (docs/pcsclite-protocol.md §7).
 
 import type { Logger } from 'pino';
 import type { ResourceManagerApi, RmSession } from '../rm/contract.js';

@@ -1,4 +1,4 @@
-// The pcsc-lite 1.9.9 wire contract: protocol version, command numbers and fixed body sizes (pcsclite-protocol.md §2–§3).
+// The pcsc-lite 1.9.9 wire contract: protocol version, command numbers and fixed body sizes (docs/pcsclite-protocol.md §2–§3).
 
 /** libpcsclite 1.9.9 speaks 4.4 and pcscd requires exact equality (§4 version_struct). */
 export const PROTOCOL_VERSION_MAJOR = 4;

@@ -1,6 +1,6 @@
 // One reader's card-state monitor: an endless chain of pended IS_PRESENT / IS_ABSENT IRPs, no polling
-// (smclib.md §5.2). A completed IS_PRESENT is an insertion, a completed IS_ABSENT a removal; an error
-// such as the forum's STATUS_DEVICE_BUSY fails the reader; CANCELLED on shutdown ends the loop.
+// (docs/smclib.md §5.2). A completed IS_PRESENT is an insertion, a completed IS_ABSENT a removal; an error
+// such as the forum thread's STATUS_DEVICE_BUSY (docs/background.md) fails the reader; CANCELLED on shutdown ends the loop.
 
 import type { Logger } from 'pino';
 import { NTSTATUS, formatNtStatus } from '../../kernel/ntstatus.js';
@@ -29,7 +29,7 @@ const DEVICE_GONE = new Set<number>([
 
 /**
  * Tracking IRPs completed in a row without ever pending. A driver whose RDF_CARD_TRACKING returns SUCCESS
- * under a library that clears NotificationIrp would otherwise spin the monitor forever (smclib.md §3.3).
+ * under a library that clears NotificationIrp would otherwise spin the monitor forever (docs/smclib.md §3.3).
  */
 export const MAX_UNPENDED_TRACKING = 32;
 

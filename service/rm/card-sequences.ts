@@ -1,4 +1,4 @@
-// Reader-level IOCTL sequences of the RM: the Connect power loop and protocol selection (smclib.md §5.3),
+// Reader-level IOCTL sequences of the RM: the Connect power loop and protocol selection (docs/smclib.md §5.3),
 // and the dispositions (§5.5). Callers hold the reader's ops mutex and own the SCARD_* checks around them.
 
 import { NTSTATUS } from '../../kernel/ntstatus.js';
@@ -68,8 +68,8 @@ function fromWindowsProtocol(p: number): number {
 }
 
 /**
- * Protocol selection as pcscd does it (pcsclite §7 0x04): RAW if asked; an already negotiated protocol must be
- * among the preferences; otherwise T=1 first, then T=0, via SET_PROTOCOL (smclib.md §3.5, §5.3).
+ * Protocol selection as pcscd does it (docs/pcsclite-protocol.md §7 0x04): RAW if asked; an already negotiated protocol must be
+ * among the preferences; otherwise T=1 first, then T=0, via SET_PROTOCOL (docs/smclib.md §3.5, §5.3).
  */
 export async function negotiateProtocol(reader: RmReader, preferred: number, smclibState: number): Promise<number> {
   const io = reader.io;
@@ -94,7 +94,7 @@ export async function negotiateProtocol(reader: RmReader, preferred: number, smc
     if (r.status === NTSTATUS.STATUS_SUCCESS) {
       let selected = readDword(r.output.subarray(0, r.information));
       if (selected === null) {
-        // BIX-style drivers complete SET_PROTOCOL with Information 0 (smclib.md §5.3): ask for the attribute.
+        // BIX-style drivers complete SET_PROTOCOL with Information 0 (docs/smclib.md §5.3): ask for the attribute.
         const a = await io.getAttribute(SCARD_ATTR.CURRENT_PROTOCOL_TYPE, 4);
         selected = a.status === NTSTATUS.STATUS_SUCCESS ? readDword(a.output) : null;
       }
@@ -115,14 +115,14 @@ async function powerReset(reader: RmReader, io: ReaderIo, minor: number): Promis
   return SCARD.S_SUCCESS;
 }
 
-/** SCARD_RESET_CARD: warm reset (smclib.md §5.5). */
+/** SCARD_RESET_CARD: warm reset (docs/smclib.md §5.5). */
 export async function resetCard(reader: RmReader): Promise<number> {
   const io = reader.io;
   if (!io) return SCARD.E_READER_UNAVAILABLE;
   return powerReset(reader, io, SCARD_POWER.WARM_RESET);
 }
 
-/** SCARD_UNPOWER_CARD: power down; the reader shows 0x0004 (pcsclite §5.2). */
+/** SCARD_UNPOWER_CARD: power down; the reader shows 0x0004 (docs/pcsclite-protocol.md §5.2). */
 export async function unpowerCard(reader: RmReader): Promise<number> {
   const io = reader.io;
   if (!io) return SCARD.E_READER_UNAVAILABLE;
@@ -133,7 +133,7 @@ export async function unpowerCard(reader: RmReader): Promise<number> {
   return SCARD.S_SUCCESS;
 }
 
-/** Reconnect's UNPOWER: power down then cold reset (pcsclite §7 0x05). */
+/** Reconnect's UNPOWER: power down then cold reset (docs/pcsclite-protocol.md §7 0x05). */
 export async function cyclePower(reader: RmReader): Promise<number> {
   const io = reader.io;
   if (!io) return SCARD.E_READER_UNAVAILABLE;
@@ -141,7 +141,7 @@ export async function cyclePower(reader: RmReader): Promise<number> {
   return powerReset(reader, io, SCARD_POWER.COLD_RESET);
 }
 
-/** SCARD_EJECT_CARD: IOCTL_SMARTCARD_EJECT; NOT_SUPPORTED → E_CANT_DISPOSE (smclib.md §5.5). */
+/** SCARD_EJECT_CARD: IOCTL_SMARTCARD_EJECT; NOT_SUPPORTED → E_CANT_DISPOSE (docs/smclib.md §5.5). */
 export async function ejectCard(reader: RmReader): Promise<number> {
   const io = reader.io;
   if (!io) return SCARD.E_READER_UNAVAILABLE;

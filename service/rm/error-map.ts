@@ -1,4 +1,4 @@
-// The one boundary where driver NTSTATUS becomes a PC/SC result (smclib.md §5.6, pcsclite-protocol.md §7
+// The one boundary where driver NTSTATUS becomes a PC/SC result (docs/smclib.md §5.6, docs/pcsclite-protocol.md §7
 // driver-error rows), plus pcsc_stringify_error-style text for SCARD_* values.
 
 import { NTSTATUS, formatNtStatus } from '../../kernel/ntstatus.js';

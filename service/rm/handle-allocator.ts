@@ -1,4 +1,4 @@
-// Context and card handles: random non-zero 31-bit values, unique across the process (pcsclite §7 0x01/0x04).
+// Context and card handles: random non-zero 31-bit values, unique across the process (docs/pcsclite-protocol.md §7 0x01/0x04).
 
 import { randomInt } from 'node:crypto';
 

@@ -1,5 +1,5 @@
 // createResourceManager: wires the reader registry, card monitors and sessions into the ResourceManagerApi
-// (the SCardSvr/pcscd role; ARCHITECTURE.md "service/", STYLE.md convention 4).
+// (the SCardSvr/pcscd role; docs/architecture.md "service/", docs/style.md convention 4).
 
 import pino, { type Logger } from 'pino';
 import type { ReaderBus } from '../../smcard/reader/contract.js';

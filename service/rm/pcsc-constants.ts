@@ -1,5 +1,5 @@
 // PC/SC constants with pcsc-lite's numeric values (pcsclite.h, 1.9.9), shared by the resource manager,
-// its transports and the clients. See ../shared/specs/pcsclite-protocol.md §2, §5.2, §8.
+// its transports and the clients. See docs/pcsclite-protocol.md §2, §5.2, §8.
 
 export const SCARD = {
   S_SUCCESS: 0x00000000,

@@ -1,5 +1,5 @@
 // The RM's only door to a reader: DeviceIoControl on the opened interface, serialised per reader like
-// pcsc-lite's ifdwrapper mutex. Codes and buffer layouts follow smclib.md §1.1, §3.2 and §5.8.
+// pcsc-lite's ifdwrapper mutex. Codes and buffer layouts follow docs/smclib.md §1.1, §3.2 and §5.8.
 
 import { NTSTATUS, NtStatusError } from '../../kernel/ntstatus.js';
 import { IOCTL_SMARTCARD } from '../../smcard/constants/ioctl.js';
@@ -15,10 +15,10 @@ import {
 import { MAXIMUM_ATR_LENGTH } from '../../smcard/constants/smclib.js';
 import type { IoResult, PendingIo, ReaderFileHandle } from '../../smcard/reader/contract.js';
 
-// The codes are the reader stack's own table (smclib.md §1.1): one definition for both sides of the IOCTL.
+// The codes are the reader stack's own table (docs/smclib.md §1.1): one definition for both sides of the IOCTL.
 export { IOCTL_SMARTCARD, scardCtlCode } from '../../smcard/constants/ioctl.js';
 
-/** SMCLIB CurrentState values returned by GET_STATE (smclib.md §1.2), under short names. */
+/** SMCLIB CurrentState values returned by GET_STATE (docs/smclib.md §1.2), under short names. */
 export const SMCLIB_STATE = {
   UNKNOWN: SCARD_STATE.SCARD_UNKNOWN,
   ABSENT: SCARD_STATE.SCARD_ABSENT,
@@ -28,11 +28,11 @@ export const SMCLIB_STATE = {
   NEGOTIABLE: SCARD_STATE.SCARD_NEGOTIABLE,
   SPECIFIC: SCARD_STATE.SCARD_SPECIFIC,
 } as const;
-/** POWER minor codes (smclib.md §1.3). */
+/** POWER minor codes (docs/smclib.md §1.3). */
 export const SCARD_POWER = { POWER_DOWN: SCARD_POWER_DOWN, COLD_RESET: SCARD_COLD_RESET, WARM_RESET: SCARD_WARM_RESET } as const;
 /** Windows protocol bits where they differ from pcsc-lite's (RAW is 4 in pcsc-lite, 0x10000 in winsmcrd.h). */
 export const WIN_PROTOCOL = { T0: SCARD_PROTOCOL_T0, T1: SCARD_PROTOCOL_T1, RAW: SCARD_PROTOCOL_RAW } as const;
-/** POWER needs at least MAXIMUM_ATR_LENGTH bytes of output (smclib.md §3.4). */
+/** POWER needs at least MAXIMUM_ATR_LENGTH bytes of output (docs/smclib.md §3.4). */
 export const ATR_BUFFER = MAXIMUM_ATR_LENGTH;
 
 /** Little-endian DWORD, written byte by byte: a DataView per call costs more than the IOCTL's own checks. */
@@ -103,7 +103,7 @@ export class ReaderIo {
 
   /**
    * IS_PRESENT / IS_ABSENT. Not serialised: the IRP stays pending for the card's lifetime and SMCLIB lets
-   * other IOCTLs through meanwhile (smclib.md §3.3).
+   * other IOCTLs through meanwhile (docs/smclib.md §3.3).
    */
   track(wantPresent: boolean): PendingIo {
     const code = wantPresent ? IOCTL_SMARTCARD.IS_PRESENT : IOCTL_SMARTCARD.IS_ABSENT;
@@ -143,7 +143,7 @@ export class ReaderIo {
     return this.call(IOCTL_SMARTCARD.SET_PROTOCOL, dword(mask), 4);
   }
 
-  /** TRANSMIT with the 8-byte SCARD_IO_REQUEST header in front (smclib.md §3.6, §5.4). */
+  /** TRANSMIT with the 8-byte SCARD_IO_REQUEST header in front (docs/smclib.md §3.6, §5.4). */
   transmit(protocol: number, apdu: Uint8Array, maxResponse: number): Promise<IoResult> {
     const input = new Uint8Array(8 + apdu.length);
     writeDword(input, 0, protocol);

@@ -1,5 +1,5 @@
 // The reader list (pcsc-lite's readerfactory role): arrival by attribute queries, pcsc-lite naming, slots,
-// publication once the card monitor runs, failure diagnosis, removal. smclib.md §5.1, §5.7.
+// publication once the card monitor runs, failure diagnosis, removal. docs/smclib.md §5.1, §5.7.
 
 import type { Logger } from 'pino';
 import { NTSTATUS, NtStatusError, formatNtStatus } from '../../kernel/ntstatus.js';
@@ -22,7 +22,7 @@ const ATTR_NAMES: Record<number, string> = {
 
 class ArrivalError extends Error {}
 
-/** ANSI attribute bytes up to the first NUL: drivers disagree on whether they send one (smclib.md §5.1). */
+/** ANSI attribute bytes up to the first NUL: drivers disagree on whether they send one (docs/smclib.md §5.1). */
 function attrString(bytes: Uint8Array): string {
   const nul = bytes.indexOf(0);
   return Buffer.from(nul < 0 ? bytes : bytes.subarray(0, nul)).toString('latin1');
@@ -216,7 +216,7 @@ export class ReaderRegistry {
     await rec.ops.run(async () => {
       const io = rec.io;
       if (!io || rec.gone) return;
-      // pcscd powers a new card at once to learn its ATR (pcsclite §5.2: 0x34 right after insertion).
+      // pcscd powers a new card at once to learn its ATR (docs/pcsclite-protocol.md §5.2: 0x34 right after insertion).
       const r = await io.power(SCARD_POWER.COLD_RESET);
       if (r.status === NTSTATUS.STATUS_SUCCESS && r.information > 0) {
         rec.atr = r.output.slice(0, r.information);
@@ -238,7 +238,7 @@ export class ReaderRegistry {
     rec.atr = new Uint8Array(0);
     rec.protocol = 0;
     if (!initial) rec.eventCounter = (rec.eventCounter + 1) & 0xffff;
-    // pcsclite §7: every handle is flagged removed and the transaction lock is cleared.
+    // docs/pcsclite-protocol.md §7: every handle is flagged removed and the transaction lock is cleared.
     for (const h of rec.handles) h.event = 'removed';
     rec.lockOwner = 0;
     rec.lockCount = 0;
@@ -249,7 +249,7 @@ export class ReaderRegistry {
   /**
    * A reader that never got published is dropped (diagnosis only). One that fails after publication stays
    * listed in state SCARD_UNKNOWN (0x0001) until PnP removal, as pcscd keeps a reader whose driver returned an
-   * error (pcsclite §5.2): clients see SCARD_STATE_UNAVAILABLE and SCARD_E_READER_UNAVAILABLE instead of the
+   * error (docs/pcsclite-protocol.md §5.2): clients see SCARD_STATE_UNAVAILABLE and SCARD_E_READER_UNAVAILABLE instead of the
    * name vanishing under them, and the slot keeps its place in the wire snapshot.
    */
   private fail(rec: RmReader, reason: string): void {

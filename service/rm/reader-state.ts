@@ -1,4 +1,4 @@
-// The composite readerState values pcscd 1.9.9 actually produces (pcsclite-protocol.md §5.2).
+// The composite readerState values pcscd 1.9.9 actually produces (docs/pcsclite-protocol.md §5.2).
 
 import { READER_STATE } from './pcsc-constants.js';
 

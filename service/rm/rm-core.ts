@@ -43,7 +43,7 @@ export function holdsTransaction(h: CardHandle): boolean {
   return h.shareMode === 1 ? r.lockCount > 1 : r.lockCount > 0;
 }
 
-/** Flag handles of a reader after a reset by one of them (pcsclite §7). */
+/** Flag handles of a reader after a reset by one of them (docs/pcsclite-protocol.md §7). */
 export function flagReset(reader: RmReader, except?: CardHandle): void {
   for (const h of reader.handles) if (h !== except) h.event = 'reset';
 }

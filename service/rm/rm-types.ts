@@ -5,7 +5,7 @@ import type { ReaderDeviceInterface } from '../../smcard/reader/contract.js';
 import type { AsyncMutex } from './async-util.js';
 import type { ReaderIo } from './reader-ioctl.js';
 
-/** Pending-event flag of a handle (pcsclite §7 RFSetReaderEventState). */
+/** Pending-event flag of a handle (docs/pcsclite-protocol.md §7 RFSetReaderEventState). */
 export type HandleEvent = 'none' | 'reset' | 'removed';
 
 export interface RmReader {

@@ -77,7 +77,7 @@ export class Session implements RmSession {
     return SCARD.S_SUCCESS;
   }
 
-  /** pcscd's context release: handles disconnected, a transaction holder's card reset (pcsclite §7 0x02). */
+  /** pcscd's context release: handles disconnected, a transaction holder's card reset (docs/pcsclite-protocol.md §7 0x02). */
   private async release(c: ContextRecord, waitRv: number): Promise<void> {
     if (c.released) return;
     c.released = true;
@@ -185,7 +185,7 @@ export class Session implements RmSession {
   }
 
   cancel(hContext: number): number {
-    // Any session may cancel a context's wait, as pcscd accepts CANCEL on a fresh connection (pcsclite §5.4).
+    // Any session may cancel a context's wait, as pcscd accepts CANCEL on a fresh connection (docs/pcsclite-protocol.md §5.4).
     const c = this.core.contexts.get(hContext >>> 0);
     if (!c || c.released) return SCARD.E_INVALID_HANDLE;
     for (const settle of [...c.statusWaits]) settle(SCARD.E_CANCELLED);

@@ -1,5 +1,5 @@
 // SCardGetStatusChange's per-pass evaluation, as libpcsclite 1.9.9 computes it client-side
-// (pcsclite-protocol.md §6.3): current → event state bits, CHANGED, the event counter in the high word,
+// (docs/pcsclite-protocol.md §6.3): current → event state bits, CHANGED, the event counter in the high word,
 // UNAWARE, IGNORE, unknown readers and the `\\?PnP?\Notification` pseudo-reader. Pure: no I/O, no time.
 
 import type { ReaderStateOut } from './contract.js';

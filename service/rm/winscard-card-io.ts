@@ -1,5 +1,5 @@
 // SCardTransmit / SCardControl / SCardGetAttrib / SCardSetAttrib / SCardStatus: pcscd's guard order
-// (pcsclite-protocol.md §7 rows 0x09–0x10, 0x0B) in front of the IOCTLs of smclib.md §5.4 and §3.7.
+// (docs/pcsclite-protocol.md §7 rows 0x09–0x10, 0x0B) in front of the IOCTLs of docs/smclib.md §5.4 and §3.7.
 
 import { NTSTATUS } from '../../kernel/ntstatus.js';
 import { ntStatusToScard } from './error-map.js';
@@ -91,7 +91,7 @@ export async function control(
   if (readerUnavailable(reader)) return fail(SCARD.E_READER_UNAVAILABLE);
   const code = toWindowsControlCode(controlCode);
   if (code === null) return fail(SCARD.E_UNSUPPORTED_FEATURE);
-  // Card tracking IRPs belong to the card monitor; a client pending one would break it (smclib.md §3.3).
+  // Card tracking IRPs belong to the card monitor; a client pending one would break it (docs/smclib.md §3.3).
   if (code === IOCTL_SMARTCARD.IS_PRESENT || code === IOCTL_SMARTCARD.IS_ABSENT) return fail(SCARD.E_UNSUPPORTED_FEATURE);
   return reader.ops.run(async () => {
     if (!reader.io || readerUnavailable(reader)) return fail(SCARD.E_READER_UNAVAILABLE);
@@ -101,14 +101,14 @@ export async function control(
       return { rv: SCARD.S_SUCCESS, pbRecvBuffer: r.output.slice(0, r.information) };
     }
     if (code === IOCTL_SMARTCARD.GET_FEATURE_REQUEST && (r.status === NTSTATUS.STATUS_NOT_SUPPORTED || r.status === NTSTATUS.STATUS_INVALID_DEVICE_REQUEST)) {
-      // PC/SC part 10: an empty TLV list means "no features"; SMCLIB readers usually refuse 3400 (smclib.md §3.2).
+      // PC/SC part 10: an empty TLV list means "no features"; SMCLIB readers usually refuse 3400 (docs/smclib.md §3.2).
       return { rv: SCARD.S_SUCCESS, pbRecvBuffer: EMPTY };
     }
     return fail(ntStatusToScard(r.status, 'control'));
   });
 }
 
-/** Attributes the RM answers itself (smclib.md §1.5: "answered by the RM, not the driver"). */
+/** Attributes the RM answers itself (docs/smclib.md §1.5: "answered by the RM, not the driver"). */
 function rmAttribute(h: CardHandle, attrId: number): Uint8Array | null {
   const ansi = (s: string): Uint8Array => new Uint8Array(Buffer.from(`${s}\0`, 'latin1'));
   const wide = (s: string): Uint8Array => new Uint8Array(Buffer.from(`${s}\0`, 'utf16le'));

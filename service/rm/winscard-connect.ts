@@ -1,5 +1,5 @@
-// SCardConnect / SCardReconnect / SCardDisconnect with pcscd 1.9.9's order of checks (pcsclite-protocol.md §7
-// rows 0x04–0x06) over the IOCTL sequences of smclib.md §5.3/§5.5.
+// SCardConnect / SCardReconnect / SCardDisconnect with pcscd 1.9.9's order of checks (docs/pcsclite-protocol.md §7
+// rows 0x04–0x06) over the IOCTL sequences of docs/smclib.md §5.3/§5.5.
 
 import { waitOnce } from './async-util.js';
 import { cyclePower, ejectCard, negotiateProtocol, powerUpCard, resetCard, unpowerCard } from './card-sequences.js';
@@ -33,7 +33,7 @@ export async function connect(core: RmCore, ctx: ContextRecord | null, szReader:
   if (!reader) return fail(SCARD.E_UNKNOWN_READER);
   if (readerUnavailable(reader)) return fail(SCARD.E_READER_UNAVAILABLE);
   if (readerSharing(reader) === -1) return fail(SCARD.E_SHARING_VIOLATION);
-  // pcscd checks the context last (MSGAddHandle after SCardConnect, pcsclite §7 0x04), so an empty reader says
+  // pcscd checks the context last (MSGAddHandle after SCardConnect, docs/pcsclite-protocol.md §7 0x04), so an empty reader says
   // E_NO_SMARTCARD before a dead context says E_INVALID_HANDLE. The side-effect-free checks keep that order; a
   // dead context never powers a card or negotiates a protocol (pcscd would, then drop the handle).
   if (!ctx || ctx.released) {

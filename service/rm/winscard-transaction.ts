@@ -1,5 +1,5 @@
 // SCardBeginTransaction / SCardEndTransaction: the reader lock with pcscd's LockCount and dispositions
-// (pcsclite-protocol.md §7 rows 0x07/0x08). BEGIN blocks until the lock is free instead of pcscd's
+// (docs/pcsclite-protocol.md §7 rows 0x07/0x08). BEGIN blocks until the lock is free instead of pcscd's
 // SHARING_VIOLATION-and-retry, which is what a libpcsclite caller observes anyway.
 
 import { waitOnce, wakeAll } from './async-util.js';

@@ -27,7 +27,7 @@ export interface VpcdBridge {
 const SW_NO_PRECISE_DIAGNOSIS = Uint8Array.of(0x6f, 0x00);
 
 /**
- * The card side of vpcd-protocol.md §2: answer GET ATR with the card's ATR, map OFF/ON/RESET to power calls, and
+ * The card side of docs/vpcd-protocol.md §2: answer GET ATR with the card's ATR, map OFF/ON/RESET to power calls, and
  * everything longer than one byte is a C-APDU answered with the card's R-APDU. Messages are handled strictly in
  * order (vpcd waits for each answer anyway).
  */
@@ -37,7 +37,7 @@ export function startVpcdBridge(opts: VpcdBridgeOptions): VpcdBridge {
   const reconnectMs = opts.reconnectMs ?? 1000;
   const log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'vpcd-bridge', vpcd: `${host}:${port}` });
   const { card } = opts;
-  // pcscd picks T=1 first and vpcd ignores PPS (vpcd-protocol.md §1), so run the card in T=1 when it offers it.
+  // pcscd picks T=1 first and vpcd ignores PPS (docs/vpcd-protocol.md §1), so run the card in T=1 when it offers it.
   const protocol = card.supportedProtocols & 2 ? 2 : 1;
 
   let socket: Socket | null = null;
@@ -71,7 +71,7 @@ export function startVpcdBridge(opts: VpcdBridgeOptions): VpcdBridge {
       return await card.transmit(msg, protocol);
     } catch (err) {
       // The card contract never throws for card errors; anything else must still answer vpcd, or its
-      // reader thread would block in recv() forever (vpcd-protocol.md §2).
+      // reader thread would block in recv() forever (docs/vpcd-protocol.md §2).
       log.error({ err }, 'card transmit failed');
       return SW_NO_PRECISE_DIAGNOSIS;
     }

@@ -1,4 +1,4 @@
-// vsmartcard vpcd wire format (vpcd-protocol.md §2): 2-byte big-endian length + payload; 1-byte payloads are controls.
+// vsmartcard vpcd wire format (docs/vpcd-protocol.md §2): 2-byte big-endian length + payload; 1-byte payloads are controls.
 
 /** Control messages vpcd sends as 1-byte payloads. Only GET_ATR is answered. */
 export const VPCD_CTRL = { OFF: 0x00, ON: 0x01, RESET: 0x02, ATR: 0x04 } as const;

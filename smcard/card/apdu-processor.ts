@@ -1,6 +1,6 @@
 // The card's command loop: parse the APDU, check CLA, dispatch INS through the applet's then the card's
 // table, turn SwError into a status word, and shape the answer for T=0 or T=1 (61xx/GET RESPONSE, 6Cxx).
-// Rules: smclib.md §8.2–8.4; the exact T=0/T=1 choices are listed in APDUS.md "Transport rules".
+// Rules: docs/smclib.md §8.2–8.4; the exact T=0/T=1 choices are listed in APDUS.md "Transport rules".
 
 import { parseCommandApdu, responseApdu, type CommandApdu } from './apdu.js';
 import { PROTOCOL_T0 } from './atr.js';
@@ -147,7 +147,7 @@ function checkClass(cla: number): void {
 
 function swOf(ctx: CardContext, err: unknown): number {
   if (err instanceof SwError) return err.sw;
-  // Anything else is a bug in a handler; the host still gets a status word (smclib.md §8.3), never a throw.
+  // Anything else is a bug in a handler; the host still gets a status word (docs/smclib.md §8.3), never a throw.
   ctx.logger.error({ err }, 'card command failed unexpectedly; answering 6F00');
   return SW.NO_PRECISE_DIAGNOSIS;
 }

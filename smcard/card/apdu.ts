@@ -1,4 +1,4 @@
-// Command APDU codec: the four ISO 7816-4 cases in short and extended form (smclib.md §8.2). Pure functions.
+// Command APDU codec: the four ISO 7816-4 cases in short and extended form (docs/smclib.md §8.2). Pure functions.
 
 import { SW, SwError } from './status-words.js';
 

@@ -1,11 +1,11 @@
 // Answer-to-Reset: build and validate an ATR (TS, T0, TAi/TBi/TCi/TDi, historical bytes, TCK), and derive
-// the protocols it offers. Rules: smclib.md §8.1 (ISO/IEC 7816-3 §8.2).
+// the protocols it offers. Rules: docs/smclib.md §8.1 (ISO/IEC 7816-3 §8.2).
 
-/** SCARD_PROTOCOL_T0 / SCARD_PROTOCOL_T1 (smclib.md §1.3); kept local so the card depends on no reader code. */
+/** SCARD_PROTOCOL_T0 / SCARD_PROTOCOL_T1 (docs/smclib.md §1.3); kept local so the card depends on no reader code. */
 export const PROTOCOL_T0 = 1;
 export const PROTOCOL_T1 = 2;
 
-/** TS + 32 bytes (smclib.md §8.1). */
+/** TS + 32 bytes (docs/smclib.md §8.1). */
 export const MAX_ATR_LENGTH = 33;
 
 export interface InterfaceBytes {

@@ -8,7 +8,7 @@ import type { CardFileSystem, DfNode, EfNode } from './file-system.js';
 import type { PinState } from './pin.js';
 import type { CardResponse } from './status-words.js';
 
-/** The part of the crypto device's control library the card uses (brief: cross-layer facts). */
+/** The part of the crypto device's control library the card uses (docs/architecture.md "Three flows to keep straight", flow 3). */
 export type CardCrypto = Pick<CryptoDeviceControl, 'sha256' | 'aesCbcEncrypt' | 'aesCbcDecrypt'>;
 
 export type CommandHandler = (ctx: CardContext, apdu: CommandApdu) => CardResponse | Promise<CardResponse>;

@@ -1,5 +1,5 @@
 // The crypto applet (selected by AID): PSO HASH / ENCIPHER / DECIPHER and INTERNAL AUTHENTICATE, each run on
-// the crypto device through its control library (crypto-device.md "SHA-256", "AES-256-CBC"; ISO 7816-8 §5.2).
+// the crypto device through its control library (docs/crypto-device.md "SHA-256", "AES-256-CBC"; ISO 7816-8 §5.2).
 
 import type { CommandApdu } from './apdu.js';
 import type { Applet, CardContext, CardCrypto } from './card-context.js';

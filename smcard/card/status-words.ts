@@ -1,5 +1,5 @@
 // ISO 7816-4 status words the card answers with, and the typed error handlers throw to produce one.
-// Values: smclib.md §8.3 (and ISO/IEC 7816-4 §5.6 for the few it does not list).
+// Values: docs/smclib.md §8.3 (and ISO/IEC 7816-4 §5.6 for the few it does not list).
 
 export const SW = {
   OK: 0x9000,

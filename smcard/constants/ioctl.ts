@@ -1,4 +1,4 @@
-// IOCTL_SMARTCARD_* control codes (SCARD_CTL_CODE over CTL_CODE) and their display names (smclib.md §1.1).
+// IOCTL_SMARTCARD_* control codes (SCARD_CTL_CODE over CTL_CODE) and their display names (docs/smclib.md §1.1).
 
 import { ctlCode, ctlDeviceType, ctlFunction, FILE_DEVICE_SMARTCARD } from '../../kernel/ctl-code.js';
 
@@ -27,7 +27,7 @@ export const IOCTL_SMARTCARD = {
 
 export type IoctlSmartcardName = keyof typeof IOCTL_SMARTCARD;
 
-/** First and last function numbers of the vendor range (smclib.md §1.1). */
+/** First and last function numbers of the vendor range (docs/smclib.md §1.1). */
 export const SCARD_VENDOR_FN_FIRST = 2048;
 export const SCARD_VENDOR_FN_LAST = 4095;
 

@@ -1,6 +1,6 @@
-// SCARD_ATTR_* identifiers, the same numbers under Windows and pcsc-lite. See ../shared/specs/smclib.md §1.5.
+// SCARD_ATTR_* identifiers, the same numbers under Windows and pcsc-lite. See docs/smclib.md §1.5.
 
-/** SCARD_ATTR_VALUE(class, tag) attribute identifiers (smclib.md §1.5). */
+/** SCARD_ATTR_VALUE(class, tag) attribute identifiers (docs/smclib.md §1.5). */
 export const SCARD_ATTR = {
   VENDOR_NAME: 0x00010100,
   VENDOR_IFD_TYPE: 0x00010101,

@@ -1,5 +1,5 @@
 // Reader/card states, protocols, power codes, dispositions, share modes, reader types and mechanical
-// properties with their Windows values (smclib.md §1.2, §1.3, §1.4).
+// properties with their Windows values (docs/smclib.md §1.2, §1.3, §1.4).
 
 /** ReaderCapabilities.CurrentState / GET_STATE output (winsmcrd.h). */
 export const SCARD_STATE = {

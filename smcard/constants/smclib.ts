@@ -1,5 +1,5 @@
 // SMCLIB constants from smclib.h: versions, buffer sizes, ReaderFunction indices, T=1 and PTS values and the
-// ISO 7816-3 Fi/Di tables (smclib.md §1.4).
+// ISO 7816-3 Fi/Di tables (docs/smclib.md §1.4).
 
 export const SMCLIB_VERSION = 0x150;
 export const SMCLIB_VERSION_REQUIRED = 0x100;

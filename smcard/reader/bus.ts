@@ -28,7 +28,7 @@ export class VirtualReaderBus implements ReaderBus {
     if (!Number.isSafeInteger(unitNo) || unitNo < 0) throw new RangeError(`unitNo must be a non-negative integer, got ${unitNo}`);
     if (this.list.some((r) => r.unitNo === unitNo)) throw new Error(`unit number ${unitNo} is already in use`);
     const instance = String(this.instanceCounter++).padStart(4, '0');
-    // One interface per device, reference string DEV<unit> as BIX does (smclib.md §4.1).
+    // One interface per device, reference string DEV<unit> as BIX does (docs/smclib.md §4.1).
     const symbolicLink = `\\\\?\\ROOT#SMARTCARDREADER#${instance}#${SMARTCARD_READER_GUID.toLowerCase()}\\DEV${unitNo}`;
     const reader = new VirtualReaderImpl({
       options,
@@ -83,7 +83,7 @@ export class VirtualReaderBus implements ReaderBus {
   }
 }
 
-/** The reader stack's entry point (BRIEF: `createReaderBus(opts?: { logger?: pino.Logger }): ReaderBus`). */
+/** The reader stack's entry point: one bus per process, holding every virtual reader. */
 export function createReaderBus(opts: ReaderBusOptions = {}): ReaderBus {
   return new VirtualReaderBus(opts);
 }

@@ -1,5 +1,5 @@
-// The virtual reader driver's RDF_* callbacks over a VirtualCard, and its card-state updates (smclib.md §3.3–§3.6,
-// §4): card tracking kept pending with a cancel routine, or — in the `forum-broken` variant — the forum's bug.
+// The virtual reader driver's RDF_* callbacks over a VirtualCard, and its card-state updates (docs/smclib.md §3.3–§3.6,
+// §4): card tracking kept pending with a cancel routine, or — in the `forum-broken` variant — the forum thread's bug (docs/background.md).
 
 import type { Logger } from 'pino';
 import type { CancelRoutine, Irp } from '../../kernel/irp.js';

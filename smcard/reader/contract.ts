@@ -38,9 +38,9 @@ export interface ReaderDeviceInterface {
 }
 
 export type ReaderDriverVariant =
-  /** Card tracking keeps the notification IRP pending with a cancel routine (smclib.md §3.3). */
+  /** Card tracking keeps the notification IRP pending with a cancel routine (docs/smclib.md §3.3). */
   | 'correct'
-  /** The forum thread's driver: the tracking callback returns STATUS_SUCCESS and leaves NotificationIrp set. */
+  /** The forum thread's driver (docs/background.md): the tracking callback returns STATUS_SUCCESS and leaves NotificationIrp set. */
   | 'forum-broken';
 
 export interface VirtualReaderOptions {
@@ -50,9 +50,9 @@ export interface VirtualReaderOptions {
   variant?: ReaderDriverVariant;
   /** Capacity of the IOCTL trace ring buffer. Default 1024. */
   traceCapacity?: number;
-  /** SMCLIB [I] configuration points (smcard/smclib/options.ts). Optional; added by the reader engineer. */
+  /** SMCLIB [I] configuration points (smcard/smclib/options.ts). Optional. */
   smclib?: Partial<import('../smclib/options.js').SmclibOptions>;
-  /** Reader-driver configuration points (smcard/reader/driver-config.ts). Optional; added by the reader engineer. */
+  /** Reader-driver configuration points (smcard/reader/driver-config.ts). Optional. */
   driver?: Partial<import('./driver-config.js').ReaderDriverConfig>;
 }
 
@@ -73,7 +73,7 @@ export interface IoctlTraceEntry {
   durationMs?: number;
   /** The first input DWORD for POWER, SET_PROTOCOL, GET/SET_ATTRIBUTE (the minor code), when present. */
   minorCode?: number;
-  /** Optional (added by the reader engineer): the IRP id, shown as `Request 0x…` in traceText(). */
+  /** Optional: the IRP id, shown as `Request 0x…` in traceText(). */
   requestId?: number;
   /** Optional: display name of the minor code (`SCARD_ATTR_VENDOR_NAME`, `SCARD_COLD_RESET`, ...). */
   minorName?: string;

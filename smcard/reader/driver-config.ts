@@ -1,4 +1,4 @@
-// Named configuration points of the virtual reader driver (the L2 choices smclib.md marks [I] or leaves open).
+// Named configuration points of the virtual reader driver (the L2 choices docs/smclib.md marks [I] or leaves open).
 
 import { NTSTATUS } from '../../kernel/ntstatus.js';
 import { SCARD_PRESENT, SCARD_PROTOCOL_T0, SCARD_PROTOCOL_T1 } from '../constants/scard.js';

@@ -1,5 +1,5 @@
 // The reader's device object: exclusive CREATE, IRP_MJ_DEVICE_CONTROL handed straight to SmartcardDeviceControl
-// (smclib.md §3.1.1, §4.4), CLEANUP cancelling a handle's pending IRPs, CLOSE, and surprise removal.
+// (docs/smclib.md §3.1.1, §4.4), CLEANUP cancelling a handle's pending IRPs, CLOSE, and surprise removal.
 
 import type { Logger } from 'pino';
 import { FileObject, Irp, IRP_MJ_DEVICE_CONTROL } from '../../kernel/irp.js';

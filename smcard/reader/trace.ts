@@ -1,5 +1,5 @@
-// The per-reader IOCTL trace: a bounded ring buffer of IRPs, rendered like the forum's debugger log
-// (seeds/000: `EvtIoDeviceControl ... IoControlCode 3211308` / `LibComplete called: status 80000011`).
+// The per-reader IOCTL trace: a bounded ring buffer of IRPs, rendered like the forum thread's debugger log
+// (docs/background.md: `EvtIoDeviceControl ... IoControlCode 3211308` / `LibComplete called: status 80000011`).
 
 import { performance } from 'node:perf_hooks';
 import type { Irp } from '../../kernel/irp.js';
@@ -11,7 +11,7 @@ import type { IoctlTraceEntry } from './contract.js';
 
 const TRACE_KEY = 'vscr.trace';
 
-/** The minor code's display name, for the IOCTLs whose first input DWORD is one (smclib.md §3.1.3). */
+/** The minor code's display name, for the IOCTLs whose first input DWORD is one (docs/smclib.md §3.1.3). */
 function minorName(code: number, minor: number): string | undefined {
   switch (code) {
     case IOCTL_SMARTCARD.GET_ATTRIBUTE:
@@ -170,7 +170,7 @@ export class IoctlTrace {
   }
 
   /**
-   * One block per IRP, oldest first, in the forum log's shape (seeds/000), with names added after the numbers:
+   * One block per IRP, oldest first, in the forum log's shape (docs/background.md), with names added after the numbers:
    *   VscrReader!EvtIoDeviceControl Request 0x… OutputBufferLength 0 InputBufferLength 0 IoControlCode 3211308 (IOCTL_SMARTCARD_IS_ABSENT)
    *   VscrReader!CBCardTracking: Entry                      (one line per driver callback entered)
    *   VscrReader!EvtIoDeviceControl Request 0x… pending: status 103 (STATUS_PENDING)   (only if it pended)

@@ -66,7 +66,7 @@ export class VirtualReaderImpl implements VirtualReader {
     installReaderCallbacks(this.extension, context);
     const status = SmartcardInitialize(this.extension);
     if (status !== NTSTATUS.STATUS_SUCCESS) {
-      // AddDevice fails: the PnP manager would not start the device (smclib.md §4.1).
+      // AddDevice fails: the PnP manager would not start the device (docs/smclib.md §4.1).
       throw new NtStatusError(status, `SmartcardInitialize failed: ${formatNtStatus(status)}`);
     }
     this.device = new ReaderDevice(init.symbolicLink, this.extension, this.ioTrace, this.config, this.log);

@@ -1,5 +1,5 @@
 // ATR parsing (ISO 7816-3) and SmartcardUpdateCardCapabilities: TS, interface bytes, Fl/Dl validity and TCK
-// (smclib.md §3.4, §8.1). A malformed ATR is STATUS_UNRECOGNIZED_MEDIA, never an exception.
+// (docs/smclib.md §3.4, §8.1). A malformed ATR is STATUS_UNRECOGNIZED_MEDIA, never an exception.
 
 import { NTSTATUS } from '../../kernel/ntstatus.js';
 import { SCARD_PROTOCOL_T0, SCARD_PROTOCOL_T1 } from '../constants/scard.js';

@@ -1,4 +1,4 @@
-// GET_ATTRIBUTE values served from the extension (smclib.md §1.5, §3.7) and the SET_ATTRIBUTE rules.
+// GET_ATTRIBUTE values served from the extension (docs/smclib.md §1.5, §3.7) and the SET_ATTRIBUTE rules.
 
 import { NTSTATUS } from '../../kernel/ntstatus.js';
 import { SCARD_ATTR } from '../constants/scard-attributes.js';

@@ -1,4 +1,4 @@
-// SmartcardDeviceControl: the generic rules of smclib.md §3.1 and the per-IOCTL contract of §3.2–§3.7.
+// SmartcardDeviceControl: the generic rules of docs/smclib.md §3.1 and the per-IOCTL contract of §3.2–§3.7.
 // The library answers what needs no hardware and calls the driver's RDF_* callbacks for the rest.
 
 import { IrpLifecycleError, type Irp } from '../../kernel/irp.js';
@@ -103,7 +103,7 @@ function callbackFailed(ext: SmartcardExtension, irp: Irp, err: unknown): number
 }
 
 /**
- * §1.1: function 2048..4095 is bit 11 of the function field, bit 13 (0x2000) of the code. The spec's literal test
+ * §1.1: function 2048..4095 is bit 11 of the function field, bit 13 (0x2000) of the code. docs/smclib.md's literal test
  * ignores the device type; the stricter one (configurable) also requires FILE_DEVICE_SMARTCARD.
  */
 function isVendor(ext: SmartcardExtension, code: number): boolean {
@@ -226,7 +226,7 @@ function tracking(ext: SmartcardExtension, irp: Irp, wantPresent: boolean): Prom
   return serialised(ext, irp, async () => {
     const decision = ext.OsData.SpinLock.run(() => {
       const os = ext.OsData;
-      // (a) busy check FIRST [I]: the order that reproduces the forum's IS_ABSENT -> DEVICE_BUSY.
+      // (a) busy check FIRST [I]: the order that reproduces the forum thread's IS_ABSENT -> DEVICE_BUSY (docs/background.md).
       if (o.trackingBusyCheckFirst && os.NotificationIrp !== null) return 'busy';
       // (b) already satisfied [D]
       const present = ext.ReaderCapabilities.CurrentState > o.presenceThreshold;

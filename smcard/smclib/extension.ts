@@ -1,4 +1,4 @@
-// The SMARTCARD_EXTENSION state object shared by SMCLIB and the reader driver (smclib.md §2), plus
+// The SMARTCARD_EXTENSION state object shared by SMCLIB and the reader driver (docs/smclib.md §2), plus
 // SmartcardInitialize and SmartcardInitializeCardCapabilities.
 
 import type { Irp } from '../../kernel/irp.js';
@@ -160,8 +160,8 @@ function emptyCardCapabilities(): CardCapabilities {
 }
 
 /**
- * A driver-filled extension before SmartcardInitialize, with the virtual defaults NFCCX uses (smclib.md §4.2):
- * CLK 13560 kHz is NFC's; a contact reader's 4 MHz / 9600 bps are used here as the forum driver does.
+ * A driver-filled extension before SmartcardInitialize, with the virtual defaults NFCCX uses (docs/smclib.md §4.2):
+ * CLK 13560 kHz is NFC's; a contact reader's 4 MHz / 9600 bps are used here as the forum thread's driver does (docs/background.md).
  */
 export function createSmartcardExtension(init: SmartcardExtensionInit = {}): SmartcardExtension {
   return {
@@ -205,7 +205,7 @@ export function createSmartcardExtension(init: SmartcardExtensionInit = {}): Sma
 
 /**
  * SmartcardInitialize: checks the driver-provided fields and allocates the request/reply buffers. Drivers must
- * log and fail AddDevice on an error (smclib.md §4.1).
+ * log and fail AddDevice on an error (docs/smclib.md §4.1).
  */
 export function SmartcardInitialize(ext: SmartcardExtension): number {
   if (!(ext.Version >= SMCLIB_VERSION_REQUIRED)) return NTSTATUS.STATUS_INVALID_PARAMETER;

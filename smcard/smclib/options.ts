@@ -1,10 +1,10 @@
-// Named configuration points for every SMCLIB behaviour the spec marks [I] (inferred), with documented defaults.
+// Named configuration points for every SMCLIB behaviour docs/smclib.md marks [I] (inferred), with documented defaults.
 
 import { NTSTATUS } from '../../kernel/ntstatus.js';
 import { SCARD_ABSENT, SCARD_NEGOTIABLE } from '../constants/scard.js';
 
 export interface SmclibOptions {
-  /** §3.3 (a): answer DEVICE_BUSY when NotificationIrp is set BEFORE the already-satisfied check. Default true (reproduces the forum). */
+  /** §3.3 (a): answer DEVICE_BUSY when NotificationIrp is set BEFORE the already-satisfied check. Default true (reproduces the forum thread, docs/background.md). */
   trackingBusyCheckFirst: boolean;
   /** §3.3 (b): "card present" means CurrentState > this value. Default SCARD_ABSENT. */
   presenceThreshold: number;
@@ -43,7 +43,7 @@ export interface SmclibOptions {
   /** §3.2 GET_PERF_CNTR on a release build. Default NOT_SUPPORTED (NFCCX). */
   perfCounterStatus: number;
   /**
-   * §1.1 [I]: vendor-range test. true (default): the spec's literal `(code & 0x2000) != 0`, whatever the device
+   * §1.1 [I]: vendor-range test. true (default): docs/smclib.md's literal `(code & 0x2000) != 0`, whatever the device
    * type; false: additionally require FILE_DEVICE_SMARTCARD, i.e. exactly SCARD_CTL_CODE(2048..4095).
    */
   vendorRangeByBit11: boolean;

@@ -1,4 +1,4 @@
-// OsData.Mutex and OsData.SpinLock: callback serialisation and the short state critical sections (smclib.md §3.1.5).
+// OsData.Mutex and OsData.SpinLock: callback serialisation and the short state critical sections (docs/smclib.md §3.1.5).
 
 /** A FIFO async mutex: "no two callback functions will be called at the same time". */
 export class AsyncMutex {

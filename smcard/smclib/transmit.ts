@@ -1,5 +1,5 @@
 // TRANSMIT: the library's pre-checks on SCARD_IO_REQUEST, and the T=0 / raw framing helpers drivers call
-// (SmartcardT0Request/T0Reply, SmartcardRawRequest/RawReply) (smclib.md §3.6).
+// (SmartcardT0Request/T0Reply, SmartcardRawRequest/RawReply) (docs/smclib.md §3.6).
 
 import { NTSTATUS } from '../../kernel/ntstatus.js';
 import { SCARD_PROTOCOL_T0, SCARD_SPECIFIC } from '../constants/scard.js';

@@ -25,7 +25,7 @@ const KEY_STRING = 'secret';
 const IV = DEVICE_IV;
 /** The device's work per reset check: how the worker feeds the engine. */
 const DEVICE_CHUNK = MAX_CHUNK_BYTES;
-/** Acceptance target (issue 2): native engine, ≥ 1 MiB, path ≥ 0.85 × raw. */
+/** The target this bench checks: native engine, ≥ 1 MiB, path ≥ 0.85 × raw. */
 const TARGET_RATIO = 0.85;
 
 /** Bytes to push through each measurement; the pure-JS engine gets far fewer (it runs at tens of MB/s). */

@@ -110,7 +110,7 @@ def recv_exact(sock, n):
 
 
 def serve_card(sock, stop):
-    """The vpcd protocol (vpcd-protocol.md §2): 2-byte big-endian length, 1-byte control or an APDU."""
+    """The vpcd protocol (docs/vpcd-protocol.md §2): 2-byte big-endian length, 1-byte control or an APDU."""
     while not stop.is_set():
         try:
             (n,) = struct.unpack("!H", recv_exact(sock, 2))

@@ -79,7 +79,7 @@ describe('the original autotest through `vscr`', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ plainSize: 3, encryptedSize: 32, padding: 29 });
     expect(await readFile(file, 'utf8')).toBe('123'); // --out leaves the input alone
-    // Independent reference: AES-256-CBC, key SHA-256("secret"), the device's fixed IV (crypto-device.md).
+    // Independent reference: AES-256-CBC, key SHA-256("secret"), the device's fixed IV (docs/crypto-device.md).
     const plain = Buffer.alloc(32);
     plain.write('123');
     plain.writeUInt16LE(29, 16);
@@ -88,7 +88,7 @@ describe('the original autotest through `vscr`', () => {
     const expected = createCipheriv('aes-256-cbc', key, iv).setAutoPadding(false).update(plain);
     const actual = await readFile(out);
     expect(actual.toString('hex')).toBe(expected.toString('hex'));
-    // The first block is the known answer for "123" (crypto-device.md "Known answers").
+    // The first block is the known answer for "123" (docs/crypto-device.md "Known answers").
     expect(actual.subarray(0, 16).toString('hex')).toBe('13933c64935f9001534e01365105aa56');
 
     const back = join(dir, 'abc.back');

@@ -1,4 +1,4 @@
-// The spec's raw protocol probes (pcsclite-protocol.md §9.3) replayed against the real service: same answers as pcscd.
+// The raw protocol probes of docs/pcsclite-protocol.md §9.3 replayed against the real service: same answers as pcscd.
 import { describe, expect, it } from 'vitest';
 import {
   cancelStruct,

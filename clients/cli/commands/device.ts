@@ -1,4 +1,4 @@
-// The original console's commands (crypto-device.md "The original console and autotest"): hash, encrypt,
+// The original console's commands (docs/crypto-device.md "The original console and autotest"): hash, encrypt,
 // decrypt, status, reset, devices — non-interactive, with the original's output lines and --json.
 
 import { createReadStream, createWriteStream } from 'node:fs';

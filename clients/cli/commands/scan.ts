@@ -1,6 +1,6 @@
 // `vscr scan`: live card and reader events like pcsc_scan, driven only by SCardGetStatusChange over the JSON-RPC
 // WebSocket. Each wait includes the `\\?PnP?\Notification` pseudo-reader, so readers added or removed wake it at
-// once (pcsclite-protocol.md §6.3); there is no polling. --count and --timeout end it for scripts; Ctrl-C ends the
+// once (docs/pcsclite-protocol.md §6.3); there is no polling. --count and --timeout end it for scripts; Ctrl-C ends the
 // blocking wait with SCardCancel (exit 130).
 
 import type { Command } from 'commander';

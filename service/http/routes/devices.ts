@@ -142,7 +142,7 @@ export async function deviceRoutes(app: FastifyInstance, opts: { ctx: AppContext
       schema: {
         tags: ['crypto'],
         summary: `AES-256-CBC ${direction} on the device`,
-        description: 'Zero padding to a multiple of 16, fixed IV, key = SHA-256(key string) (crypto-device.md "AES-256-CBC"). Raw in → raw out; JSON in → `{data: hex}` out; Accept overrides.',
+        description: 'Zero padding to a multiple of 16, fixed IV, key = SHA-256(key string) (docs/crypto-device.md "AES-256-CBC"). Raw in → raw out; JSON in → `{data: hex}` out; Accept overrides.',
         params: deviceParamsSchema,
         body: rawOrJsonBody,
         response: {

@@ -1,4 +1,4 @@
-// GET /v1/pcsc: mounts the JSON-RPC 2.0 PC/SC transport (service/rpc/json-rpc, owned by the RM engineer).
+// GET /v1/pcsc: mounts the JSON-RPC 2.0 PC/SC transport (service/rpc/json-rpc; methods in docs/json-rpc.md).
 // @fastify/websocket itself is registered at the root by buildApp (see the comment there).
 
 import type { FastifyInstance } from 'fastify';

@@ -1,5 +1,5 @@
 // The JSON-RPC 2.0 codec of the /v1/pcsc transport: frame parsing, request validation, result and error
-// objects, parameter readers and lowercase hex. Pure functions, no sockets (STYLE.md convention 6).
+// objects, parameter readers and lowercase hex. Pure functions, no sockets (docs/style.md convention 6).
 
 /** JSON-RPC 2.0 error codes (spec §5.1). PC/SC outcomes never use them: they are results with `rv`. */
 export const JSONRPC_ERROR = {

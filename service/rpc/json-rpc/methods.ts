@@ -1,5 +1,5 @@
 // The /v1/pcsc method table: each winscard call as decode → ownership check → RM call → encode
-// (STYLE.md convention 8), with the exact param and result names of the BRIEF's JSON-RPC contract.
+// (docs/style.md convention 8), with the param and result names listed in docs/json-rpc.md.
 
 import type { RmSession } from '../../rm/contract.js';
 import { MAX_BUFFER_SIZE, MAX_BUFFER_SIZE_EXTENDED, SCARD } from '../../rm/pcsc-constants.js';

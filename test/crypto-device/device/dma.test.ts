@@ -1,4 +1,4 @@
-// Page-list walking (crypto-device.md "DMA page lists") and the DMA-error rules of SHA-256 and AES-256-CBC,
+// Page-list walking (docs/crypto-device.md "DMA page lists") and the DMA-error rules of SHA-256 and AES-256-CBC,
 // through the real device, plus the DmaCursor walker on its own.
 
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Interrupt delivery (crypto-device.md "Interrupt delivery"): the three modes x {ready, error, reset}, masking,
+// Interrupt delivery (docs/crypto-device.md "Interrupt delivery"): the three modes x {ready, error, reset}, masking,
 // the INTx level and shared-line semantics, the storm guard, and the fixed INTx lowering defect.
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Known answers of crypto-device.md through the real device (worker, page lists, interrupts), for both engines.
+// Known answers of docs/crypto-device.md through the real device (worker, page lists, interrupts), for both engines.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import kat from '../../vectors/crypto-device-known-answers.json' with { type: 'json' };

@@ -1,5 +1,5 @@
 // BAR0 semantics: widths, little-endian layout, read-only fields, error 3 cases, the four fixed defects, bounds,
-// the 8-byte split, reset and bus reset (crypto-device.md "Register file", "Register writes", "Reset").
+// the 8-byte split, reset and bus reset (docs/crypto-device.md "Register file", "Register writes", "Reset").
 
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Reset while a command runs (crypto-device.md "Reset"): the command ends with no ready/error, the registers are
+// Reset while a command runs (docs/crypto-device.md "Reset"): the command ends with no ready/error, the registers are
 // cleared, interrupt 3 arrives, and after it the device writes no DMA memory. Also bus reset and destroy mid-run.
 
 import { createHash } from 'node:crypto';

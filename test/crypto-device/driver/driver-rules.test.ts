@@ -1,5 +1,5 @@
 // The driver's request rules: one request at a time, sticky error, State-not-ready, reset timeout and
-// cancellation, unknown controls and short buffers (crypto-device.md "The driver (WDF) and its I/O controls").
+// cancellation, unknown controls and short buffers (docs/crypto-device.md "The driver (WDF) and its I/O controls").
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { NTSTATUS, ntStatusName } from '../../../kernel/ntstatus.js';

@@ -1,5 +1,5 @@
 // Interrupt modes × {ready, error, reset} through the driver's ISR/DPC, power transitions, and the shared-line
-// "not handled" answer (crypto-device.md "Interrupt delivery").
+// "not handled" answer (docs/crypto-device.md "Interrupt delivery").
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InterruptMode } from '../../../crypto-device/device/contract.js';

@@ -1,4 +1,4 @@
-// Golden values for the control codes and the Buffer/BufferInOut layout (crypto-device.md "The driver").
+// Golden values for the control codes and the Buffer/BufferInOut layout (docs/crypto-device.md "The driver").
 
 import { describe, expect, it } from 'vitest';
 import {

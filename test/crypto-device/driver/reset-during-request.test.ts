@@ -1,5 +1,5 @@
 // Reset while a 256 MiB request runs: the request ends STATUS_CANCELLED, the reset interrupt arrives, and the
-// OUT buffer and guard pages prove the device wrote nothing after it (crypto-device.md "Reset").
+// OUT buffer and guard pages prove the device wrote nothing after it (docs/crypto-device.md "Reset").
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRig, expectNtStatus, expectSameBytes, refEncrypt, waitUntil, withTimeout, type TestRig } from './harness.js';

@@ -34,7 +34,7 @@ describe('CryptoDeviceHost', () => {
       const [a, b, c] = await Promise.all(ctrls.map((ctrl) => ctrl.aesCbcEncrypt(data)));
       expect(hex(a)).toBe(hex(refEncrypt(data, 'secret')));
       expect(hex(b)).toBe(hex(refEncrypt(data, 'another key')));
-      // No key string: the all-zero key (crypto-device.md "AES-256-CBC").
+      // No key string: the all-zero key (docs/crypto-device.md "AES-256-CBC").
       const { createCipheriv } = await import('node:crypto');
       const zeroKey = createCipheriv('aes-256-cbc', Buffer.alloc(32), Buffer.from('32ad5cdf529aae2be15c7e2ea19e5163', 'hex'));
       zeroKey.setAutoPadding(false);

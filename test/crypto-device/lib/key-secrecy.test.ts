@@ -1,4 +1,4 @@
-// The device key string is a secret (BRIEF "Logging"; crypto-device.md "AES-256-CBC": the key is derived from
+// The device key string is a secret (docs/configuration.md; docs/crypto-device.md "AES-256-CBC": the key is derived from
 // it): it must never reach a log line (at any level), the device list, or an inspectable host object.
 
 import { inspect } from 'node:util';

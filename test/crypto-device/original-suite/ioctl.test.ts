@@ -194,7 +194,7 @@ describe('CryptoDevice_Ioctl (original suite)', () => {
         expect(b.output.read()).toEqual(new Uint8Array(c.outSize));
         b.release();
       });
-      // crypto-device.md's list names this case without its ErrorCode; its rules settle it: a zero-size buffer is
+      // docs/crypto-device.md's list names this case without its ErrorCode; its rules settle it: a zero-size buffer is
       // programmed as address 0 ("The driver"), and OUT address 0 is a DMA error for every command ("SHA-256",
       // "AES-256-CBC"). It is not one of the address failures that leave ErrorCode 0 (those never reach the device).
       it('OutZeroSize: OUT of size 0 reaches the device as address 0, a DMA error', async () => {

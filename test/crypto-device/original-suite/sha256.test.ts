@@ -1,5 +1,5 @@
 // Counterparts of the original CryptoDevice_Sha256 tests (11), through the control library's pointer and
-// Uint8Array forms, compared with node:crypto (crypto-device.md "The original test suite").
+// Uint8Array forms, compared with node:crypto (docs/crypto-device.md "The original test suite").
 
 import { describe, expect, it } from 'vitest';
 import { useOriginalFixture } from './fixture.js';
@@ -12,7 +12,7 @@ describe('CryptoDevice_Sha256 (original suite)', () => {
 
   /** TestHash(sizeOfBuffer, offset, length, initVal): hash part of a filled buffer, compare with an independent hash. */
   async function testHash(bufferSize: number, offset: number, length: number, initVal: number): Promise<void> {
-    // Guard pages on both sides (crypto-device.md "The original test suite": guard bytes must stay untouched).
+    // Guard pages on both sides (docs/crypto-device.md "The original test suite": guard bytes must stay untouched).
     const guardByte = (initVal + 0x80) & 0xff;
     const buf = rig.ctrl.allocUserBuffer(bufferSize, { contiguous: false, guardPages: 1, guardByte });
     try {

@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 describe('defaults', () => {
-  it('match the brief', () => {
+  it('are the embedded defaults docs/configuration.md lists', () => {
     const c = resolveConfig();
     expect(c).toMatchObject({ host: '127.0.0.1', port: 8790, dataDir: './.vscr-data', pcsc: true, pcscBusyPollMicros: 500, token: null, logLevel: 'info', readers: 2, defaultCard: 'default' });
     expect(c.devices).toEqual([{ keyString: 'secret', engine: 'native', guestMemoryMiB: 1024, interruptMode: 'msi-multi' }]);

@@ -1,4 +1,4 @@
-// Driver NTSTATUS over REST: a sticky device error (crypto-device.md: OUT too small → DMA error) makes the next
+// Driver NTSTATUS over REST: a sticky device error (docs/crypto-device.md: OUT too small → DMA error) makes the next
 // request 502 VSCR_ERR_DEVICE_DATA_ERROR naming STATUS_DEVICE_DATA_ERROR; the advised reset clears it.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ afterAll(async () => {
   await svc?.close();
 });
 
-/** BufferInOut: {u64 address, u32 size, u32 pad} × 2, little-endian (crypto-device.md "The driver"). */
+/** BufferInOut: {u64 address, u32 size, u32 pad} × 2, little-endian (docs/crypto-device.md "The driver"). */
 function bufferInOut(inAddr: bigint, inSize: number, outAddr: bigint, outSize: number): Uint8Array {
   const b = new DataView(new ArrayBuffer(32));
   b.setBigUint64(0, inAddr, true);

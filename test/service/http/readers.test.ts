@@ -131,7 +131,7 @@ describe('readers', () => {
     const added = await json<{ reader: Reader }>(base, '/v1/readers', { method: 'POST', json: { variant: 'forum-broken' } });
     expect(added.status).toBe(201);
     expect(added.body.reader.variant).toBe('forum-broken');
-    // Reported, not asserted beyond shape: the RM engineer owns the exact failure wording.
+    // Reported, not asserted beyond shape: the exact failure wording belongs to the resource manager.
     expect(typeof added.body.reader.published).toBe('boolean');
     const del = await http(base, `/v1/readers/${added.body.reader.index}`, { method: 'DELETE' });
     expect(del.status).toBe(204);

@@ -1,4 +1,4 @@
-// Golden bytes from the observed traces (pcsclite-protocol.md §9) and round trips for every pcsc-lite struct.
+// Golden bytes from the observed traces (docs/pcsclite-protocol.md §9) and round trips for every pcsc-lite struct.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

@@ -98,7 +98,7 @@ describe('a reader failing after publication', () => {
     dev.completeTracking(NTSTATUS.STATUS_SUCCESS); // insertion; the following IS_ABSENT is refused
     const r = await withTimeout(w, 5000, 'reader failure');
     expect(r.rv).toBe(SCARD.S_SUCCESS);
-    // pcsclite §5.2: readerState 0x0001, no ATR, still published in its slot.
+    // docs/pcsclite-protocol.md §5.2: readerState 0x0001, no ATR, still published in its slot.
     await waitForRm(api, () => api.readerStates()[0]?.readerState === 0x0001, 'SCARD_UNKNOWN');
     expect(api.readerStates()).toHaveLength(1);
     expect(api.readerStates()[0]).toMatchObject({ name, readerState: 0x0001, protocol: 0 });

@@ -37,7 +37,7 @@ describe('reader arrival', () => {
     expect(broken).toMatchObject({ published: false });
     expect(broken?.failure).toContain('IOCTL_SMARTCARD_IS_ABSENT returned STATUS_DEVICE_BUSY (0x80000011)');
     expect(diag.find((d) => d.name === 'vscr Virtual Reader 00 00')).toMatchObject({ published: true, failure: null });
-    // The trace holds the forum's sequence: IS_PRESENT answered at once, then IS_ABSENT refused as busy.
+    // The trace holds the forum thread's sequence (docs/background.md): IS_PRESENT answered at once, then IS_ABSENT refused as busy.
     const names = stack.readers[1].trace().map((t) => `${t.ioControlName}:${t.statusName ?? ''}`);
     expect(names).toContain('IOCTL_SMARTCARD_IS_ABSENT:STATUS_DEVICE_BUSY');
     const s = stack.rm.openSession('t');

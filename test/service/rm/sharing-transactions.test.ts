@@ -90,7 +90,7 @@ describe('transactions', () => {
     expect((await withTimeout(connecting, 5000, 'CONNECT after END')).rv).toBe(SCARD.S_SUCCESS);
   });
 
-  it('END with RESET resets the card and flags every handle, the caller included (pcsclite §7 0x08)', async () => {
+  it('END with RESET resets the card and flags every handle, the caller included (docs/pcsclite-protocol.md §7 0x08)', async () => {
     stack = await makeStack({ readers: [{}], cardsIn: [0] });
     const { a, b, ha, hb } = await twoSharedConnections(stack);
     expect(await a.s.beginTransaction(ha)).toBe(SCARD.S_SUCCESS);

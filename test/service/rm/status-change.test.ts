@@ -1,4 +1,4 @@
-// Pure tests of the GetStatusChange pass (pcsclite-protocol.md §6.3) and the NTSTATUS→SCARD mapping.
+// Pure tests of the GetStatusChange pass (docs/pcsclite-protocol.md §6.3) and the NTSTATUS→SCARD mapping.
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -93,7 +93,7 @@ describe('evaluatePass (libpcsclite 1.9.9 §6.3)', () => {
   });
 });
 
-describe('NTSTATUS → SCARD (smclib.md §5.6, pcsclite §7)', () => {
+describe('NTSTATUS → SCARD (docs/smclib.md §5.6, docs/pcsclite-protocol.md §7)', () => {
   it('maps by operation', () => {
     expect(ntStatusToScard(NTSTATUS.STATUS_SUCCESS)).toBe(SCARD.S_SUCCESS);
     expect(ntStatusToScard(NTSTATUS.STATUS_NO_MEDIA, 'transmit')).toBe(SCARD.E_NO_SMARTCARD);

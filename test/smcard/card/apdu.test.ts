@@ -1,4 +1,4 @@
-// Command APDU parsing: cases 1–4 short and extended (smclib.md §8.2), malformed lengths → 6700.
+// Command APDU parsing: cases 1–4 short and extended (docs/smclib.md §8.2), malformed lengths → 6700.
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';

@@ -1,4 +1,4 @@
-// ATR rules (smclib.md §8.1): TS, T0/TDi walk, TCK presence and XOR, 33-byte limit; the profiles' ATRs.
+// ATR rules (docs/smclib.md §8.1): TS, T0/TDi walk, TCK presence and XOR, 33-byte limit; the profiles' ATRs.
 
 import { describe, expect, it } from 'vitest';
 import { AtrError, atrProtocolMask, buildAtr, createVirtualCard, listProfiles, loadProfile, parseAtr } from '../../../smcard/card/index.js';

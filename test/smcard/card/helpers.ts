@@ -26,7 +26,7 @@ export async function tx(card: VirtualCard, apdu: string | Uint8Array, protocol 
   return { data: hex(raw.subarray(0, raw.length - 2)), sw: hex(raw.subarray(raw.length - 2)), raw };
 }
 
-/** The device's rules (crypto-device.md "AES-256-CBC"): key SHA-256("secret"), fixed IV, zero padding. */
+/** The device's rules (docs/crypto-device.md "AES-256-CBC"): key SHA-256("secret"), fixed IV, zero padding. */
 export const TEST_KEY = createHash('sha256').update('secret').digest();
 export const DEVICE_IV = Buffer.from('32ad5cdf529aae2be15c7e2ea19e5163', 'hex');
 

@@ -176,7 +176,7 @@ describe('T=0 transport', () => {
     expect((await tx(card, '00840000000010', T1)).sw).toBe('9000');
   });
 
-  it('a case-1 command padded to P3 = 00 still works (smclib.md §3.6)', async () => {
+  it('a case-1 command padded to P3 = 00 still works (docs/smclib.md §3.6)', async () => {
     expect((await tx(card, '00A4000C00', T0)).sw).toBe('9000');
     expect((await tx(card, '0020008100', T0)).sw).toBe('63C3');
   });

@@ -1,4 +1,4 @@
-// smclib.md §9 conformance cases 1–10, run through a reader device (handle → IRP → SmartcardDeviceControl).
+// docs/smclib.md §9 conformance cases 1–10 (case 3 is the forum thread's driver, docs/background.md), run through a reader device (handle → IRP → SmartcardDeviceControl).
 
 import { describe, expect, it } from 'vitest';
 import { NTSTATUS } from '../../../kernel/ntstatus.js';

@@ -1,5 +1,6 @@
-// §9.3 end to end: with the emulated resource manager on top, the forum driver's reader is not listed (and the
-// diagnosis names the DEVICE_BUSY), while the correct driver's reader is published. Uses service/rm as is.
+// docs/smclib.md §9 case 3 end to end: with the emulated resource manager on top, the reader of the forum thread's
+// driver (docs/background.md) is not listed (and the diagnosis names the DEVICE_BUSY), while the correct driver's
+// reader is published. Uses service/rm as is.
 
 import { describe, expect, it } from 'vitest';
 import { createResourceManager } from '../../../service/rm/index.js';

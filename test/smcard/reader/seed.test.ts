@@ -1,4 +1,4 @@
-// The forum thread's IOCTL sequence (seeds/000): GET_ATTRIBUTE ×5 with the log's buffer lengths, IS_PRESENT,
+// The forum thread's IOCTL sequence (docs/background.md): GET_ATTRIBUTE ×5 with the log's buffer lengths, IS_PRESENT,
 // GET_STATE, IS_ABSENT — against the forum's broken driver (reproduces 0x80000011) and the correct one.
 
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// The IOCTL trace: the exact text for the forum's sequence (seeds/000, debugger log shape), pending IRPs, entry
+// The IOCTL trace: the exact text for the forum thread's sequence (docs/background.md, debugger log shape), pending IRPs, entry
 // fields, and the ring buffer's bound at its default capacity.
 
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,7 @@
 // Property test end to end: random byte strings as APDUs, sent with IOCTL_SMARTCARD_TRANSMIT through the library
 // and the reader driver to the REAL virtual card, over T=0 and T=1, with random output sizes. Each IRP completes
-// exactly once with a status the spec allows, and a successful reply is header + response ending in a status word.
+// exactly once with a status docs/smclib.md §3.2 allows, and a successful reply is header + response ending in a
+// status word.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

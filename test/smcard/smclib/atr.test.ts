@@ -1,4 +1,4 @@
-// ATR parsing and SmartcardUpdateCardCapabilities (smclib.md §3.4, §8.1): TS, Fl/Dl validity, TCK.
+// ATR parsing and SmartcardUpdateCardCapabilities (docs/smclib.md §3.4, §8.1): TS, Fl/Dl validity, TCK.
 
 import { describe, expect, it } from 'vitest';
 import { NTSTATUS } from '../../../kernel/ntstatus.js';
@@ -24,7 +24,7 @@ describe('parseAtr', () => {
       ['3B 80 01 81', 2],
       ['3B 80 80 01 01', 3],
       ['3B 95 13 81 01 80 73 FF 01 00 0B', 2],
-      ['3B 8C 80 01 80 31 80 73 B0 01 40 64 76 73 63 72 CE', 3], // the card engineer's default profile
+      ['3B 8C 80 01 80 31 80 73 B0 01 40 64 76 73 63 72 CE', 3], // the `default` card profile's ATR
     ];
     for (const [atr, protocols] of cases) {
       const r = parseAtr(h(atr));

@@ -1,4 +1,4 @@
-// Every SCARD_ATTR tag of smclib.md §1.5 through IOCTL_SMARTCARD_GET_ATTRIBUTE: exact bytes for the ones the
+// Every SCARD_ATTR tag of docs/smclib.md §1.5 through IOCTL_SMARTCARD_GET_ATTRIBUTE: exact bytes for the ones the
 // library answers from the extension, exact NTSTATUS for the rest, and the card tags derived from a real ATR.
 
 import { describe, expect, it } from 'vitest';

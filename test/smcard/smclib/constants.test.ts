@@ -1,4 +1,5 @@
-// Constant values against the spec tables (smclib.md §1.1–§1.5): the numbers must be Windows' numbers.
+// Constant values against the tables of docs/smclib.md §1.1–§1.5: the numbers must be Windows' numbers; their
+// display names must read like the forum thread's debugger log (docs/background.md).
 
 import { describe, expect, it } from 'vitest';
 import { IOCTL_SMARTCARD, formatIoctl, ioctlName, isVendorIoctl, scardCtlCode } from '../../../smcard/constants/ioctl.js';

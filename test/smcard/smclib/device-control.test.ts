@@ -260,7 +260,7 @@ describe('IS_PRESENT / IS_ABSENT library algorithm (§3.3)', () => {
     let calls = 0;
     ext.ReaderFunction[smc.RDF_CARD_TRACKING] = async () => {
       calls++;
-      return S.STATUS_SUCCESS; // the forum driver: leaves NotificationIrp set
+      return S.STATUS_SUCCESS; // the forum thread's driver (docs/background.md): leaves NotificationIrp set
     };
     expect((await run(ext, IOCTL_SMARTCARD.IS_ABSENT)).status).toBe(S.STATUS_SUCCESS); // already absent: no call
     expect(calls).toBe(0);

@@ -1,4 +1,4 @@
-// OsData.Mutex and OsData.SpinLock (smclib.md §3.1.5): FIFO serialisation that survives a throwing holder, and a
+// OsData.Mutex and OsData.SpinLock (docs/smclib.md §3.1.5): FIFO serialisation that survives a throwing holder, and a
 // spin lock that refuses re-entry (which would deadlock a real one).
 
 import { describe, expect, it } from 'vitest';

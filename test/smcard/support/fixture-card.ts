@@ -4,9 +4,9 @@ import type { VirtualCard } from '../../../smcard/card/contract.js';
 
 /** T0 = 80 (TD1, no historical bytes), TD1 = 80 (T=0, TD2 follows), TD2 = 01 (T=1), TCK = 80^80^01 = 01. */
 export const FIXTURE_ATR_T0_T1 = Uint8Array.from([0x3b, 0x80, 0x80, 0x01, 0x01]);
-/** smclib.md §8.1 minimal T=1 ATR. */
+/** docs/smclib.md §8.1 minimal T=1 ATR. */
 export const FIXTURE_ATR_T1 = Uint8Array.from([0x3b, 0x80, 0x01, 0x81]);
-/** smclib.md §8.1 minimal T=0 ATR (no TCK). */
+/** docs/smclib.md §8.1 minimal T=0 ATR (no TCK). */
 export const FIXTURE_ATR_T0 = Uint8Array.from([0x3b, 0x00]);
 
 export interface FixtureCardOptions {
