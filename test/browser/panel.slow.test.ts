@@ -187,7 +187,7 @@ describe.skipIf(g.skip)('control panel in chromium', () => {
   });
 
   it('a file dropped on the crypto form gives its SHA-256, and AES-CBC encrypt gives the device cipher', async () => {
-    const bytes = randomBytes(3 * 1024 * 1024 + 5);
+    const bytes = randomBytes(1024 * 1024 + 5);
     await dropFile(page, 'random.bin', bytes);
     await page.waitForSelector('#crypto-result [data-role="digest"]');
     expect(await page.$eval('#crypto-result [data-role="digest"]', (e) => e.textContent)).toBe(createHash('sha256').update(bytes).digest('hex'));
@@ -204,11 +204,31 @@ describe.skipIf(g.skip)('control panel in chromium', () => {
     expect(problems.errors).toEqual([]);
   });
 
+  it('the device reset button resets the device', async () => {
+    const resets = async (): Promise<number> => {
+      const text = await (await fetch(`${svc.url}/metrics`)).text();
+      const m = /^vscr_device_operations_total\{[^}]*op="reset"[^}]*\} (\d+)$/m.exec(text);
+      return m === null ? 0 : Number(m[1]);
+    };
+    const before = await resets();
+    const notified = await page.$eval('[data-metric="notifications"]', (e) => Number(e.textContent));
+    await page.click('[data-device="0"] button');
+    // The reset's SSE `device` event reaches the page and the device is ready again.
+    await page.waitForFunction((n: number) => Number(document.querySelector('[data-metric="notifications"]')?.textContent) > n, { timeout: 15_000 }, notified);
+    expect(await resets()).toBe(before + 1);
+    expect(await page.$eval('[data-device="0"] [data-role="state"]', (e) => e.textContent)).toBe('ReadyState (0)');
+    expect(await page.$eval('[data-device="0"] [data-role="error"]', (e) => e.textContent)).toBe('no error (0)');
+  });
+
   it('a forum-broken reader added from the form shows its failure and the IRP that caused it', async () => {
     await page.select('#add-variant', 'forum-broken');
+    // Markup in a vendor name stays text.
+    await page.type('#add-vendor', '<i>vscr</i>');
     await page.click('#add-reader button[type="submit"]');
     const failed = 'li.slot.failed';
     await page.waitForSelector(failed);
+    expect(await page.$eval(`${failed} h3`, (e) => e.textContent)).toBe('<i>vscr</i> Virtual Reader 02 00');
+    expect(await page.$$(`${failed} h3 i`)).toHaveLength(0);
     const text = await page.$eval(`${failed} [data-role="failure"]`, (e) => e.textContent ?? '');
     const { body } = await rest(svc.url, 'GET', '/v1/readers');
     const broken = (body as { readers: { index: number; failure: string | null; variant: string }[] }).readers.find((r) => r.variant === 'forum-broken');
