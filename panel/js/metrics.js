@@ -2,6 +2,7 @@
 // Metrics at a glance from /metrics (Prometheus text): APDUs per second, notifications, errors, counts.
 
 import { getText } from './api.js';
+import { RateChart } from './chart.js';
 import { byId, h, messageOf } from './dom.js';
 
 const POLL_MS = 2000;
@@ -32,6 +33,9 @@ export class MetricsView {
     this.last = null;
     /** @type {ReturnType<typeof setInterval> | null} */
     this.timer = null;
+    this.chart = new RateChart(byId('metric-chart'), ['APDUs/s', 'Device ops/s', 'Notifications/s']);
+    /** Notifications at the previous poll, for their rate. */
+    this.lastNotifications = 0;
   }
 
   start() {
@@ -51,7 +55,12 @@ export class MetricsView {
       const rate = (/** @type {number} */ now, /** @type {number} */ before) => (seconds > 0 ? Math.max(0, now - before) / seconds : 0);
       const apduRate = this.last === null ? null : rate(apdus, this.last.apdus);
       const opRate = this.last === null ? null : rate(ops, this.last.ops);
+      const notificationRate = this.last === null ? null : rate(this.notifications, this.lastNotifications);
       this.last = { at, apdus, ops };
+      this.lastNotifications = this.notifications;
+      if (apduRate !== null && opRate !== null && notificationRate !== null) {
+        this.chart.push([apduRate, opRate, notificationRate]);
+      }
       const get = (/** @type {string} */ name) => String(m.get(name) ?? 0);
       this.render([
         ['APDUs/s', apduRate === null ? '…' : apduRate.toFixed(1), 'apdu-rate'],

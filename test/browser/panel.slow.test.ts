@@ -111,6 +111,8 @@ describe.skipIf(g.skip)('control panel in chromium', () => {
     expect(decoding).toContain('check byte: correct');
     await page.$eval(`${slot(READER_0)} details.atr`, (e) => ((e as HTMLDetailsElement).open = true));
     await page.waitForSelector('#metric-list [data-metric="apdu-rate"]');
+    // The rate chart (uPlot, from node_modules) draws once two polls gave a rate.
+    await page.waitForSelector('#metric-chart canvas');
     await screenshot(page, 'readers-desktop');
     expect(problems.errors).toEqual([]);
   });

@@ -2,6 +2,7 @@
 // headers and a strict Content-Security-Policy. The files hold no state; every datum comes from the REST API.
 
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyHelmet from '@fastify/helmet';
@@ -20,6 +21,9 @@ function findPanelDir(): string {
 }
 
 export const PANEL_DIR = findPanelDir();
+
+/** uPlot's dist/ folder: the chart library is served from node_modules, never from a CDN. */
+const UPLOT_DIR = path.dirname(createRequire(import.meta.url).resolve('uplot'));
 
 /**
  * Only our own files run: no inline script or style, no eval, no third-party origin. connect-src 'self' also
@@ -49,6 +53,14 @@ export async function panelRoutes(app: FastifyInstance): Promise<void> {
     strictTransportSecurity: false,
   });
   // wildcard: false registers one route per file at start-up: no catch-all route shadows the API's 404 answer.
-  await app.register(fastifyStatic, { root: PANEL_DIR, prefix: '/panel/', wildcard: false, index: false });
+  await app.register(fastifyStatic, {
+    root: PANEL_DIR,
+    prefix: '/panel/',
+    wildcard: false,
+    index: false,
+    // Only what a page loads; the folder's tsconfig.json is for the type checker.
+    allowedPath: (pathName) => /\.(html|js|css|svg)$/.test(pathName),
+  });
+  await app.register(fastifyStatic, { root: UPLOT_DIR, prefix: '/panel/vendor/uplot/', wildcard: false, index: false, decorateReply: false });
   app.get('/', { schema: { hide: true } }, (_request, reply) => reply.type('text/html; charset=utf-8').sendFile('index.html'));
 }

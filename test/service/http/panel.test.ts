@@ -42,10 +42,15 @@ describe('panel files', () => {
     expect(html).not.toMatch(/<script>|style="/);
   });
 
-  it('serves the modules as JavaScript', async () => {
-    const res = await http(svc.url, '/panel/js/main.js');
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/^(text|application)\/javascript/);
+  it('serves the modules as JavaScript, and uPlot from node_modules', async () => {
+    for (const path of ['/panel/js/main.js', '/panel/vendor/uplot/uPlot.esm.js']) {
+      const res = await http(svc.url, path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type'), path).toMatch(/^(text|application)\/javascript/);
+    }
+    expect((await http(svc.url, '/panel/vendor/uplot/uPlot.min.css')).headers.get('content-type')).toMatch(/^text\/css/);
+    // The type checker's config sits in the folder but is not a page resource.
+    expect((await http(svc.url, '/panel/tsconfig.json')).status).toBe(404);
   });
 
   it('keeps the API behind the token and free of the panel headers', async () => {
