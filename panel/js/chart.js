@@ -53,6 +53,7 @@ export class RateChart {
     const fg = cssVar('--muted');
     const grid = cssVar('--line');
     const colours = [cssVar('--accent'), cssVar('--card'), cssVar('--ok')];
+    this.target.replaceChildren();
     const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
     this.plot = new mod.default({
       ...this.size(),

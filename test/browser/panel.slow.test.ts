@@ -250,13 +250,17 @@ describe.skipIf(g.skip)('control panel in chromium', () => {
     expect(problems.errors).toEqual([]);
   });
 
-  it('reads at phone width without sideways scrolling', async () => {
+  it('reads at phone width without sideways scrolling (and in the dark scheme)', async () => {
     await page.setViewport({ width: 390, height: 844 });
     await page.reload({ waitUntil: 'domcontentloaded' });
     await page.waitForSelector(slot(READER_1));
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBe(0);
     await screenshot(page, 'phone');
+    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
+    await page.setViewport({ width: 1280, height: 900 });
+    await screenshot(page, 'desktop-dark');
+    await page.emulateMediaFeatures([]);
     expect(problems.errors).toEqual([]);
   });
 });
