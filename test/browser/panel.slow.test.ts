@@ -156,6 +156,20 @@ describe.skipIf(g.skip)('control panel in chromium', () => {
     await waitForCard(page, READER_1, false);
   });
 
+  it('works from the keyboard: Tab to Insert card, Enter inserts, Space on the same spot removes', async () => {
+    await page.focus(`${slot(READER_1)} select`);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Insert card');
+    await page.keyboard.press('Enter');
+    await waitForCard(page, READER_1, true);
+    // Focus stayed on the slot's card button, which now removes.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Remove card');
+    await page.keyboard.press('Space');
+    await waitForCard(page, READER_1, false);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Insert card');
+    expect(problems.errors).toEqual([]);
+  });
+
   it('the APDU console: GET CHALLENGE, SELECT of the crypto applet, PSO:HASH of "123"; history survives a reload', async () => {
     await page.select('#apdu-reader', READER_0);
     const challenge = await sendFromConsole(page, 'GET CHALLENGE');
