@@ -12,6 +12,8 @@ import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { readerRoutes } from './routes/readers.js';
 import { pcscRpcRoutes } from './routes/pcsc-rpc.js';
+import { profileRoutes } from './routes/profiles.js';
+import { panelRoutes } from './panel/plugin.js';
 import { errorSchema } from './schemas.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../rpc/json-rpc/index.js';
 
@@ -65,5 +67,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(readerRoutes, { ctx });
   await app.register(eventRoutes, { ctx });
   await app.register(pcscRpcRoutes, { ctx });
+  await app.register(profileRoutes, { ctx });
+  await app.register(panelRoutes);
   return app;
 }

@@ -5,10 +5,15 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from './context.js';
 import { errors } from './errors.js';
 
-/** Liveness and the API description stay reachable without a token: they reveal no state. */
+/**
+ * Liveness, the API description and the panel's static files stay reachable without a token: they reveal no
+ * state (the panel asks for the token and sends it with every API call).
+ */
 function isPublic(url: string): boolean {
   const path = url.split('?')[0];
-  return path === '/health' || path === '/docs' || path.startsWith('/docs/');
+  if (path === '/health' || path === '/docs' || path.startsWith('/docs/') || path === '/') return true;
+  // Panel files have plain names: a dot-segment or an escape is never public, whatever the router makes of it.
+  return path.startsWith('/panel/') && !path.includes('..') && !path.includes('%');
 }
 
 function digest(s: string): Buffer {
