@@ -4,6 +4,9 @@
 import type { Applet } from './card-context.js';
 import { createCryptoApplet } from './crypto-applet.js';
 import { parseHex } from './hex.js';
+import { createPivApplet } from './piv/piv-applet.js';
+import { PIV_DEFAULT_AID, validatePivEntry, type PivAppletEntry } from './piv/piv-profile.js';
+import { createYubicoOtpApplet, YUBICO_OTP_AID_HEX, type YubicoOtpEntry } from './piv/yubico-otp-applet.js';
 
 export interface CryptoAppletEntry {
   type: 'crypto';
@@ -12,7 +15,7 @@ export interface CryptoAppletEntry {
 }
 
 /** One entry of a profile's `applets` list (normalised: AID upper-case hex, options defaulted). */
-export type ProfileApplet = CryptoAppletEntry;
+export type ProfileApplet = CryptoAppletEntry | PivAppletEntry | YubicoOtpEntry;
 
 export interface AppletType<E extends ProfileApplet> {
   /** AID used when the entry gives none; without one the entry must name its AID. */
@@ -32,6 +35,19 @@ export const APPLET_TYPES: Registry = {
       return { type: 'crypto', aid };
     },
     create: (entry) => createCryptoApplet(parseHex(entry.aid)!),
+  },
+  piv: {
+    defaultAid: PIV_DEFAULT_AID,
+    validate: validatePivEntry,
+    create: createPivApplet,
+  },
+  'yubico-otp': {
+    defaultAid: YUBICO_OTP_AID_HEX,
+    validate(entry, aid, at, problem) {
+      for (const key of Object.keys(entry)) if (key !== 'type' && key !== 'aid') problem(`${at}: unknown option "${key}" for a yubico-otp applet`);
+      return { type: 'yubico-otp', aid };
+    },
+    create: createYubicoOtpApplet,
   },
 };
 

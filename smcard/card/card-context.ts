@@ -31,7 +31,9 @@ export interface Applet {
   readonly chaining?: boolean;
   /** A command without Le may still answer data (up to 256 bytes, 65536 extended), as hosts of this applet expect. */
   readonly missingLeMeansMax?: boolean;
-  /** Forget volatile state (verified PINs, authentications): card reset and power-down. */
+  /** The card's serial number, when this applet keeps one. */
+  serialNumber?(): number;
+  /** Forget volatile state (verified PINs, authentications): card reset, power-down, and another selection. */
   reset?(): void;
   /** Present when the applet keeps state of its own in the card's state file. */
   readonly persistence?: AppletPersistence;

@@ -54,7 +54,7 @@ export function select(ctx: CardContext, apdu: CommandApdu): CardResponse {
   }
   if (!target) throw new SwError(SW.FILE_NOT_FOUND);
   // A failed SELECT leaves the selection alone; a successful one leaves any applet.
-  ctx.selectedApplet = null;
+  leaveApplet(ctx, null);
   if (target.kind === 'DF') {
     ctx.currentDf = target;
     ctx.currentEf = null;
@@ -73,8 +73,15 @@ function isAidPrefix(applet: Applet, data: Uint8Array): boolean {
   return min !== undefined && data.length >= min && data.length < applet.aid.length && bytesEqual(applet.aid.subarray(0, data.length), data);
 }
 
+/** An applet that is left loses its security status (verified PINs, authentications). */
+function leaveApplet(ctx: CardContext, next: Applet | null): void {
+  const previous = ctx.selectedApplet;
+  if (previous !== null && previous !== next) previous.reset?.();
+  ctx.selectedApplet = next;
+}
+
 function selectApplet(ctx: CardContext, applet: Applet, answer: number): CardResponse {
-  ctx.selectedApplet = applet;
+  leaveApplet(ctx, applet);
   ctx.currentEf = null;
   const body =
     answer === 0x0c ? new Uint8Array(0)

@@ -64,8 +64,9 @@ export interface InteropService {
   close(): Promise<void>;
 }
 
-export async function startInteropService(): Promise<InteropService> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'vscr-iop-'));
+/** `pivCard` defaults to null here: the older suites count two readers; PIV suites pass 'piv'. */
+export async function startInteropService(options: { pivCard?: string | null; dataDir?: string } = {}): Promise<InteropService> {
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'vscr-iop-')));
   const socketPath = path.join(dataDir, 'pcscd.comm');
   const service = await startService({
     port: 0,
@@ -74,6 +75,7 @@ export async function startInteropService(): Promise<InteropService> {
     pcscSocket: socketPath,
     logLevel: (process.env.VSCR_TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent',
     badRequestLogIntervalMs: 0,
+    pivCard: options.pivCard ?? null,
   });
   return {
     service,
@@ -82,7 +84,7 @@ export async function startInteropService(): Promise<InteropService> {
     env: { ...process.env, PCSCLITE_CSOCK_NAME: socketPath, LC_ALL: 'C' },
     async close() {
       await service.close();
-      await rm(dataDir, { recursive: true, force: true });
+      if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

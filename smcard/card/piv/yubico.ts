@@ -1,0 +1,68 @@
+// The Yubico PIV extensions yubico-piv-tool uses: GET VERSION (FD, vscr's own version), GET SERIAL (F8),
+// SET MANAGEMENT KEY (FF), SET PIN RETRIES (FA), RESET (FB, only with PIN and PUK blocked), IMPORT KEY (FE,
+// in key-commands.ts).
+
+import { readFileSync } from 'node:fs';
+import type { CommandApdu } from '../apdu.js';
+import { parseTlvsOrSw } from '../ber-tlv.js';
+import type { CardContext } from '../card-context.js';
+import { SW, SwError, ok, type CardResponse } from '../status-words.js';
+import { KEY_REF, MGMT_ALG, mgmtAlgorithmById } from './constants.js';
+import { requireAdmin } from './key-commands.js';
+import type { PivState } from './piv-state.js';
+import { blankObjects } from './provision.js';
+
+/** major.minor.patch of this vscr package, read once. */
+const VERSION: Uint8Array = (() => {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  const parts = (pkg.version ?? '0.0.0').split(/[.-]/).slice(0, 3).map((n) => Math.min(255, Number.parseInt(n, 10) || 0));
+  return Uint8Array.from(parts);
+})();
+
+export function getVersion(): CardResponse {
+  return ok(VERSION.slice());
+}
+
+export function getSerial(state: PivState): CardResponse {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, state.serial);
+  return ok(out);
+}
+
+/** `FF FF FF|FE { alg 9B len key }`: P2 FE would ask for touch, which a virtual card has no button for. */
+export function setManagementKey(state: PivState, ctx: CardContext, apdu: CommandApdu): CardResponse {
+  if (apdu.p1 !== 0xff || (apdu.p2 !== 0xff && apdu.p2 !== 0xfe)) throw new SwError(SW.INCORRECT_P1P2);
+  requireAdmin(state);
+  const d = apdu.data;
+  if (d.length < 3 || d[1] !== KEY_REF.MANAGEMENT || d[2] !== d.length - 3) throw new SwError(SW.INCORRECT_DATA, 'data is alg 9B len key');
+  const algorithm = mgmtAlgorithmById(d[0]);
+  if (!algorithm || d[0] === 0x00) throw new SwError(SW.INCORRECT_DATA, `algorithm ${d[0].toString(16)} is not a management key algorithm`);
+  if (d[2] !== MGMT_ALG[algorithm].keyLength) throw new SwError(SW.INCORRECT_DATA, `${algorithm} keys are ${MGMT_ALG[algorithm].keyLength} bytes`);
+  state.mgmt = { algorithm, value: d.slice(3) };
+  ctx.markDirty();
+  return ok();
+}
+
+/** `FA <pin tries> <puk tries>`: needs the management key and the PIN; PIN and PUK go back to their defaults. */
+export function setPinRetries(state: PivState, ctx: CardContext, apdu: CommandApdu): CardResponse {
+  requireAdmin(state);
+  if (!state.pinVerified) throw new SwError(SW.SECURITY_STATUS_NOT_SATISFIED, 'set retries needs the PIN');
+  if (apdu.p1 < 1 || apdu.p1 > 15 || apdu.p2 < 1 || apdu.p2 > 15) throw new SwError(SW.INCORRECT_P1P2, 'retries are 1..15');
+  const mgmt = state.mgmt;
+  state.resetSecrets(apdu.p1, apdu.p2);
+  // Only PIN and PUK return to their defaults; the session and the management key stay.
+  state.mgmt = mgmt;
+  state.mgmtAuthenticated = true;
+  ctx.markDirty();
+  return ok();
+}
+
+/** `FB`: back to factory state (no keys, default PIN/PUK/management key), allowed only when PIN and PUK are blocked. */
+export function reset(state: PivState, ctx: CardContext, apdu: CommandApdu): CardResponse {
+  if (apdu.data.length !== 0 && parseTlvsOrSw(apdu.data).length !== 0) throw new SwError(SW.WRONG_LENGTH);
+  if (!state.pin.blocked || !state.puk.blocked) throw new SwError(SW.CONDITIONS_NOT_SATISFIED, 'reset needs PIN and PUK blocked');
+  blankObjects(state);
+  state.resetSecrets();
+  ctx.markDirty();
+  return ok();
+}
