@@ -64,8 +64,16 @@ export interface InteropService {
   close(): Promise<void>;
 }
 
-/** `pivCard` defaults to null here: the older suites count two readers; PIV suites pass 'piv'. */
-export async function startInteropService(options: { pivCard?: string | null; dataDir?: string } = {}): Promise<InteropService> {
+export interface InteropOptions {
+  /** null here by default: the older suites count two readers; PIV suites pass 'piv'. */
+  pivCard?: string | null;
+  /** Reuse a data directory (a restart); it is then left in place by close(). */
+  dataDir?: string;
+  readers?: number;
+  defaultCard?: string | null;
+}
+
+export async function startInteropService(options: InteropOptions = {}): Promise<InteropService> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'vscr-iop-')));
   const socketPath = path.join(dataDir, 'pcscd.comm');
   const service = await startService({
@@ -76,6 +84,8 @@ export async function startInteropService(options: { pivCard?: string | null; da
     logLevel: (process.env.VSCR_TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent',
     badRequestLogIntervalMs: 0,
     pivCard: options.pivCard ?? null,
+    ...(options.readers === undefined ? {} : { readers: options.readers }),
+    ...(options.defaultCard === undefined ? {} : { defaultCard: options.defaultCard }),
   });
   return {
     service,
