@@ -1,6 +1,7 @@
 // The PIV card through unmodified yubico-piv-tool (libykpiv 2.2.0) on our socket: status, PIN and PUK changes,
 // wrong PIN down to blocked and the PUK unblock, key generation with certificates made by openssl, test
-// signatures and deciphering, a new management key, and reset back to factory state after blocking PIN and PUK.
+// signatures and deciphering, attestation, a new management key, and reset back to factory state after blocking
+// PIN and PUK.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -93,6 +94,18 @@ describe.skipIf(g.skip)('PIV card with yubico-piv-tool', () => {
     expect(out(await ykpiv('-a', 'verify-pin', '-a', 'test-decipher', '-s', '9d', '-P', '123456', '-i', file('prov9d.pem')))).toMatch(/Successfully performed RSA decryption/);
     const c9d = await generateWithCert('9d', 'ECCP256', 'ec:' + (await ecParams()));
     expect(out(await ykpiv('-a', 'verify-pin', '-a', 'test-decipher', '-s', '9d', '-P', '123456', '-i', c9d))).toMatch(/Successfully performed ECDH exchange with card/);
+  });
+
+  it('attest: the certificate for 9c verifies (openssl) against the attestation certificate read from f9', async () => {
+    const a = await ykpiv('-a', 'attest', '-s', '9c', '-o', file('att9c.pem'));
+    expect(a.code, out(a)).toBe(0);
+    const ca = await ykpiv('-a', 'read-certificate', '-s', 'f9', '-o', file('f9.pem'));
+    expect(ca.code, out(ca)).toBe(0);
+    const v = await run('openssl', ['verify', '-partial_chain', '-CAfile', file('f9.pem'), file('att9c.pem')], svc.env);
+    expect(v.stdout.trim(), v.stderr).toBe(`${file('att9c.pem')}: OK`);
+    // It certifies the key generated in 9c.
+    const pubAtt = await run('openssl', ['x509', '-in', file('att9c.pem'), '-pubkey', '-noout'], svc.env);
+    expect(pubAtt.stdout).toBe(await readFile(file('pub9c.pem'), 'utf8'));
   });
 
   it('set-mgm-key: the old key stops working, the new one works', async () => {

@@ -15,7 +15,7 @@ import { changeReferenceData, resetRetryCounter, verify } from './pin-commands.j
 import type { PivAppletEntry } from './piv-profile.js';
 import { PivState } from './piv-state.js';
 import { provision } from './provision.js';
-import { getSerial, getVersion, reset, setManagementKey, setPinRetries } from './yubico.js';
+import { attest, getSerial, getVersion, reset, setManagementKey, setPinRetries } from './yubico.js';
 
 type PivHandler = (state: PivState, ctx: CardContext, apdu: CommandApdu) => CardResponse | Promise<CardResponse>;
 
@@ -33,6 +33,7 @@ const HANDLERS: Readonly<Record<number, PivHandler>> = {
   [PIV_INS.YK_SET_PIN_RETRIES]: setPinRetries,
   [PIV_INS.YK_RESET]: reset,
   [PIV_INS.YK_IMPORT_KEY]: importKey,
+  [PIV_INS.YK_ATTEST]: attest,
 };
 
 /** `61 { 4F PIX+version, 79 { 4F RID } }`: the answer both OpenSC and yubico-piv-tool accept. */

@@ -4,7 +4,7 @@
 import { berTlv, findTlv, parseTlvs, readTlv } from '../ber-tlv.js';
 import { generateKey, type KeyAlgorithm } from '../asymmetric/index.js';
 import type { CardContext } from '../card-context.js';
-import { certTagOf, defaultPinPolicy, DO, PIV_AID } from './constants.js';
+import { certTagOf, defaultPinPolicy, DO, KEY_REF, PIV_AID } from './constants.js';
 import type { PivState } from './piv-state.js';
 import { selfSignedCertificate } from './x509.js';
 
@@ -39,21 +39,37 @@ const SLOTS: readonly { slot: number; algorithm: KeyAlgorithm; name: string; key
   { slot: 0x9e, algorithm: 'p256', name: 'Card Authentication', keyUsage: 0x80 },
 ];
 
-/** Objects every card starts with (also what a reset leaves). */
+/** What a reset leaves: Discovery, and the attestation key with its certificate (a card keeps those for life). */
 export function blankObjects(state: PivState): void {
+  const attestationKey = state.keys.get(KEY_REF.ATTESTATION);
+  const attestationCert = state.objects.get(DO.YK_ATTESTATION_CERT);
   state.objects.clear();
   state.keys.clear();
   state.objects.set(DO.DISCOVERY, discoveryObject());
+  if (attestationKey && attestationCert) {
+    state.keys.set(KEY_REF.ATTESTATION, attestationKey);
+    state.objects.set(DO.YK_ATTESTATION_CERT, attestationCert);
+  }
 }
+
+export const ATTESTATION_ISSUER = { commonName: 'vscr PIV Attestation', organization: 'vscr' };
 
 export async function provision(state: PivState, ctx: CardContext): Promise<void> {
   blankObjects(state);
   const serialBytes = ctx.random(4);
   state.serial = Buffer.from(serialBytes).readUInt32BE(0) & 0x7fffffff;
-  if (state.entry.provision === 'blank') return;
   const now = new Date();
   const expiry = new Date(now);
   expiry.setUTCFullYear(now.getUTCFullYear() + 10);
+  // The attestation key (F9) signs statements that a slot's key was made on this card; blank cards have it too.
+  const attestationKey = await generateKey('p256');
+  const attestationCert = await selfSignedCertificate(
+    { key: attestationKey, ...ATTESTATION_ISSUER, serial: ctx.random(8), notBefore: now, notAfter: expiry, keyUsage: 0x04, ca: true },
+    ctx.crypto,
+  );
+  state.keys.set(KEY_REF.ATTESTATION, { key: attestationKey, pinPolicy: 'never', touchPolicy: 'never' });
+  state.objects.set(DO.YK_ATTESTATION_CERT, certificateObject(attestationCert));
+  if (state.entry.provision === 'blank') return;
   const ymd = expiry.toISOString().slice(0, 10).replace(/-/g, '');
   state.objects.set(
     DO.CHUID,

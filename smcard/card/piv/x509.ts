@@ -1,6 +1,6 @@
-// Self-signed X.509 v3 certificates for provisioned keys, written in DER by hand (a few fixed structures, so
-// no ASN.1 library): SHA-256 over the TBSCertificate (on the crypto device when there is one), signed with the
-// key itself: PKCS#1 v1.5 for RSA, ECDSA for P-256/P-384.
+// X.509 v3 certificates for provisioned keys and attestations, written in DER by hand (a few fixed structures,
+// so no ASN.1 library): SHA-256 over the TBSCertificate (on the crypto device when there is one), signed with
+// the issuer's key (the key itself when self-signed): PKCS#1 v1.5 for RSA, ECDSA for P-256/P-384.
 
 import { createHash } from 'node:crypto';
 import { berTlv } from '../ber-tlv.js';
@@ -38,12 +38,20 @@ export interface CertificateRequest {
   serial: Uint8Array;
   notBefore: Date;
   notAfter: Date;
-  /** keyUsage bits (first byte): 80 digitalSignature, 20 keyEncipherment, 08 keyAgreement. */
+  /** keyUsage bits (first byte): 80 digitalSignature, 20 keyEncipherment, 08 keyAgreement, 04 keyCertSign. */
   keyUsage: number;
+  /** A CA certificate (basicConstraints cA). */
+  ca?: boolean;
+  /** Who signs; absent for a self-signed certificate. */
+  issuer?: { commonName: string; organization?: string; key: AsymmetricKey };
 }
 
-export async function selfSignedCertificate(req: CertificateRequest, crypto: CardCrypto | null): Promise<Uint8Array> {
-  const { key } = req;
+export function selfSignedCertificate(req: CertificateRequest, crypto: CardCrypto | null): Promise<Uint8Array> {
+  return makeCertificate(req, crypto);
+}
+
+export async function makeCertificate(req: CertificateRequest, crypto: CardCrypto | null): Promise<Uint8Array> {
+  const key = req.issuer?.key ?? req.key;
   const p384 = key.algorithm === 'p384';
   const sigAlg = isRsa(key.algorithm)
     ? berTlv(SEQUENCE, oid(OIDS.sha256WithRSAEncryption), NULL)
@@ -52,16 +60,15 @@ export async function selfSignedCertificate(req: CertificateRequest, crypto: Car
   const serial = Uint8Array.from(req.serial);
   serial[0] &= 0x7f;
   if (serial[0] === 0) serial[0] = 0x01;
-  const name = berTlv(
-    SEQUENCE,
-    ...(req.organization ? [rdn(OIDS.organizationName, req.organization)] : []),
-    rdn(OIDS.commonName, req.commonName),
-  );
+  const nameOf = (n: { commonName: string; organization?: string }): Uint8Array =>
+    berTlv(SEQUENCE, ...(n.organization ? [rdn(OIDS.organizationName, n.organization)] : []), rdn(OIDS.commonName, n.commonName));
+  const subject = nameOf(req);
+  const issuer = req.issuer ? nameOf(req.issuer) : subject;
   const extensions = berTlv(
     0xa3,
     berTlv(
       SEQUENCE,
-      berTlv(SEQUENCE, oid(OIDS.basicConstraints), berTlv(0x01, [0xff]), berTlv(0x04, berTlv(SEQUENCE))),
+      berTlv(SEQUENCE, oid(OIDS.basicConstraints), berTlv(0x01, [0xff]), berTlv(0x04, req.ca ? berTlv(SEQUENCE, berTlv(0x01, [0xff])) : berTlv(SEQUENCE))),
       berTlv(SEQUENCE, oid(OIDS.keyUsage), berTlv(0x01, [0xff]), berTlv(0x04, keyUsage(req.keyUsage))),
     ),
   );
@@ -70,10 +77,10 @@ export async function selfSignedCertificate(req: CertificateRequest, crypto: Car
     berTlv(0xa0, berTlv(INTEGER, [0x02])),
     berTlv(INTEGER, serial),
     sigAlg,
-    name,
+    issuer,
     berTlv(SEQUENCE, time(req.notBefore), time(req.notAfter)),
-    name,
-    spkiDer(key),
+    subject,
+    spkiDer(req.key),
     extensions,
   );
   let signature: Uint8Array;

@@ -1,16 +1,17 @@
 // The Yubico PIV extensions yubico-piv-tool uses: GET VERSION (FD, vscr's own version), GET SERIAL (F8),
-// SET MANAGEMENT KEY (FF), SET PIN RETRIES (FA), RESET (FB, only with PIN and PUK blocked), IMPORT KEY (FE,
-// in key-commands.ts).
+// SET MANAGEMENT KEY (FF), SET PIN RETRIES (FA), RESET (FB, only with PIN and PUK blocked), ATTEST (F9), IMPORT
+// KEY (FE, in key-commands.ts).
 
 import { readFileSync } from 'node:fs';
 import type { CommandApdu } from '../apdu.js';
 import { parseTlvsOrSw } from '../ber-tlv.js';
 import type { CardContext } from '../card-context.js';
 import { SW, SwError, ok, type CardResponse } from '../status-words.js';
-import { KEY_REF, MGMT_ALG, mgmtAlgorithmById } from './constants.js';
+import { isKeySlot, KEY_REF, MGMT_ALG, mgmtAlgorithmById } from './constants.js';
 import { requireAdmin } from './key-commands.js';
 import type { PivState } from './piv-state.js';
-import { blankObjects } from './provision.js';
+import { ATTESTATION_ISSUER, blankObjects } from './provision.js';
+import { makeCertificate } from './x509.js';
 
 /** major.minor.patch of this vscr package, read once. */
 const VERSION: Uint8Array = (() => {
@@ -65,4 +66,25 @@ export function reset(state: PivState, ctx: CardContext, apdu: CommandApdu): Car
   state.resetSecrets();
   ctx.markDirty();
   return ok();
+}
+
+/**
+ * `F9 <slot>`: a certificate for the slot's public key, signed by the attestation key F9 (its own certificate is
+ * object 5FFF01). The answer is the bare DER. Empty slot 6A88, as the tool expects.
+ */
+export async function attest(state: PivState, ctx: CardContext, apdu: CommandApdu): Promise<CardResponse> {
+  if (!isKeySlot(apdu.p1) || apdu.p2 !== 0x00) throw new SwError(SW.INCORRECT_P1P2);
+  const slot = state.keys.get(apdu.p1);
+  if (!slot) throw new SwError(SW.REFERENCE_NOT_FOUND, `no key in ${apdu.p1.toString(16)}`);
+  const attestation = state.keys.get(KEY_REF.ATTESTATION);
+  if (!attestation) throw new SwError(SW.CONDITIONS_NOT_SATISFIED, 'this card has no attestation key');
+  const now = new Date();
+  const until = new Date(now);
+  until.setUTCFullYear(now.getUTCFullYear() + 1);
+  const name = `vscr PIV Attestation ${apdu.p1.toString(16)}`;
+  const der = await makeCertificate(
+    { key: slot.key, commonName: name, serial: ctx.random(8), notBefore: now, notAfter: until, keyUsage: 0x80, issuer: { ...ATTESTATION_ISSUER, key: attestation.key } },
+    ctx.crypto,
+  );
+  return ok(der);
 }

@@ -317,6 +317,25 @@ describe('PIV applet: keys (provisioned card)', () => {
     expect(verify('sha256', Buffer.from('m'), certs.get('9E')!.publicKey, parseTlvs(readTlv(h(e.data)).value)[0].value)).toBe(true);
   });
 
+  it('ATTEST (F9): a certificate for the slot key, signed by the attestation key whose certificate is 5FFF01', async () => {
+    const ca = readTlv(h((await readObject(card, '5FFF01')).data));
+    const caCert = new X509Certificate(Buffer.from(parseTlvs(ca.value).find((t) => t.tag === 0x70)!.value));
+    expect(caCert.verify(caCert.publicKey)).toBe(true);
+    let r = await tx(card, '00F99C0000');
+    let data = r.data;
+    while (r.sw.startsWith('61')) {
+      r = await tx(card, `00C00000${r.sw.slice(2)}`);
+      data += r.data;
+    }
+    expect(r.sw).toBe('9000');
+    const att = new X509Certificate(h(data));
+    expect(att.verify(caCert.publicKey)).toBe(true);
+    expect(att.checkIssued(caCert)).toBe(true);
+    expect(att.publicKey.export({ format: 'jwk' })).toEqual(certs.get('9C')!.publicKey.export({ format: 'jwk' }));
+    expect((await tx(card, '00F9850000')).sw).toBe('6A88');
+    expect((await tx(card, '00F99B0000')).sw).toBe('6A86');
+  });
+
   it('GENERATE needs the management key; EC answer 7F49/86; ECDH with the new 9D key agrees with node', async () => {
     expect((await tx(card, '0047009D05AC03800111')).sw).toBe('6982');
     await mgmtAuth(card);
