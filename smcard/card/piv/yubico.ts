@@ -13,11 +13,21 @@ import type { PivState } from './piv-state.js';
 import { ATTESTATION_ISSUER, blankObjects } from './provision.js';
 import { makeCertificate } from './x509.js';
 
-/** major.minor.patch of this vscr package, read once. */
+/** major.minor.patch of this vscr package, read once (from the sources, or from dist/ one level deeper). */
 const VERSION: Uint8Array = (() => {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
-  const parts = (pkg.version ?? '0.0.0').split(/[.-]/).slice(0, 3).map((n) => Math.min(255, Number.parseInt(n, 10) || 0));
-  return Uint8Array.from(parts);
+  let version = '0.0.0';
+  for (const rel of ['../../../package.json', '../../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'vscr' && pkg.version) {
+        version = pkg.version;
+        break;
+      }
+    } catch {
+      /* not at this level */
+    }
+  }
+  return Uint8Array.from(version.split(/[.-]/).slice(0, 3).map((n) => Math.min(255, Number.parseInt(n, 10) || 0)));
 })();
 
 export function getVersion(): CardResponse {
