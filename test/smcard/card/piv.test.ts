@@ -2,7 +2,7 @@
 // missing and extended Le), PIN/PUK commands and counters, management-key authentication (3DES and AES known
 // answers), GENERAL AUTHENTICATE per slot and PIN policy, GENERATE, the Yubico extensions, and persistence.
 
-import { createCipheriv, createDecipheriv, createECDH, createHash, verify, X509Certificate } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createECDH, createHash, createPublicKey, verify, X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -315,6 +315,35 @@ describe('PIV applet: keys (provisioned card)', () => {
     const e = await tx(card, ga.replace('0087119C', '0087119E'));
     expect(e.sw).toBe('9000');
     expect(verify('sha256', Buffer.from('m'), certs.get('9E')!.publicKey, parseTlvs(readTlv(h(e.data)).value)[0].value)).toBe(true);
+  });
+
+  it('P-384 (14) and RSA-3072 (05): GENERATE, then signatures that verify with node', async () => {
+    await mgmtAuth(card);
+    const g = await tx(card, '0047009A05AC03800114');
+    expect(g.sw).toBe('9000');
+    expect(g.data).toMatch(/^7F4963866104[0-9A-F]{192}$/);
+    const point = h(g.data).subarray(6);
+    const pub = createPublicKey({ key: { kty: 'EC', crv: 'P-384', x: Buffer.from(point.subarray(0, 48)).toString('base64url'), y: Buffer.from(point.subarray(48)).toString('base64url') }, format: 'jwk' });
+    await tx(card, VERIFY_123456);
+    const digest = createHash('sha384').update('p384').digest('hex');
+    const r = await tx(card, `0087149A367C34820081 30${digest}00`.replace(' ', ''));
+    expect(r.sw).toBe('9000');
+    expect(verify('sha384', Buffer.from('p384'), pub, parseTlvs(readTlv(h(r.data)).value)[0].value)).toBe(true);
+    // The P-256 algorithm on a P-384 key is refused.
+    expect((await tx(card, `0087119A267C24820081 20${'00'.repeat(32)}`.replace(' ', ''))).sw).toBe('6A86');
+    await mgmtAuth(card);
+    const rsa = await tx(card, '0047009D05AC03800105');
+    // 7F49 82 01 89 { 81 82 01 80 n, 82 03 e }: 398 bytes, 256 now and 61 8E.
+    expect(rsa.sw).toBe('618E');
+    let rest = '';
+    let sw = rsa.sw;
+    while (sw.startsWith('61')) {
+      const next = await tx(card, `00C00000${sw.slice(2)}`);
+      rest += next.data;
+      sw = next.sw;
+    }
+    const tpl = parseTlvs(readTlv(h(rsa.data + rest)).value);
+    expect(tpl.find((t) => t.tag === 0x81)!.value).toHaveLength(384);
   });
 
   it('ATTEST (F9): a certificate for the slot key, signed by the attestation key whose certificate is 5FFF01', async () => {
