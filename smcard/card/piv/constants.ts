@@ -55,12 +55,6 @@ export const ASYM_ALG: Readonly<Record<number, KeyAlgorithm>> = {
   0x14: 'p384',
 };
 
-export function algIdOf(algorithm: KeyAlgorithm): number {
-  const entry = Object.entries(ASYM_ALG).find(([, a]) => a === algorithm);
-  if (!entry) throw new RangeError(`${algorithm} has no PIV algorithm identifier`);
-  return Number(entry[0]);
-}
-
 export type ManagementAlgorithm = '3des' | 'aes128' | 'aes192' | 'aes256';
 
 /** Management-key algorithms: identifier, key length, cipher block. `00` is the old alias of 3DES. */

@@ -1,7 +1,7 @@
 // Factory contents of the PIV applet: the Discovery object always; for a provisioned card also a CHUID, CCC,
 // Printed Information and a key with a self-signed certificate in 9A, 9C, 9D and 9E (made on first insert).
 
-import { berTlv, findTlv, parseTlvs, readTlv } from '../ber-tlv.js';
+import { berTlv } from '../ber-tlv.js';
 import { generateKey, type KeyAlgorithm } from '../asymmetric/index.js';
 import type { CardContext } from '../card-context.js';
 import { certTagOf, defaultPinPolicy, DO, KEY_REF, PIV_AID } from './constants.js';
@@ -19,17 +19,6 @@ export function discoveryObject(): Uint8Array {
 /** Container `53 { 70 cert, 71 CertInfo (uncompressed), FE LRC }`. */
 export function certificateObject(der: Uint8Array): Uint8Array {
   return berTlv(0x53, berTlv(0x70, der), berTlv(0x71, [0x00]), berTlv(0xfe, []));
-}
-
-/** The DER certificate inside a certificate container, or null when there is none. */
-export function certificateOf(object: Uint8Array | undefined): Uint8Array | null {
-  if (!object) return null;
-  try {
-    const outer = readTlv(object);
-    return outer.tag === 0x53 ? (findTlv(parseTlvs(outer.value), 0x70) ?? null) : null;
-  } catch {
-    return null;
-  }
 }
 
 const SLOTS: readonly { slot: number; algorithm: KeyAlgorithm; name: string; keyUsage: number }[] = [
