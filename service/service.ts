@@ -130,6 +130,8 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     });
     await step('readers', () => {
       for (let i = 0; i < config.readers; i += 1) readers.addReaderNow();
+      // The PIV card's own reader comes last, so reader numbers of the configured ones do not move.
+      if (config.pivCard !== null) readers.addReaderNow();
     });
     // Cards hold state in the data directory: flush after the RM let go of them, before devices close.
     undo.push({ name: 'flush-cards', run: () => readers.flushAll() });
@@ -145,6 +147,7 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     if (config.defaultCard !== null && config.readers > 0) {
       await step('default-card', () => readers.insertCard(bus.readers()[0], config.defaultCard!));
     }
+    if (config.pivCard !== null) await step('piv-card', () => readers.insertCard(bus.readers()[config.readers], config.pivCard!));
 
     const events = new EventHub(rm);
     undo.push({ name: 'events', run: async () => events.close() });

@@ -19,6 +19,7 @@ export interface ConfigLayer {
   logLevel?: LogLevel;
   readers?: number;
   defaultCard?: string | null;
+  pivCard?: string | null;
   jsonBodyLimit?: number;
   badRequestLogIntervalMs?: number;
   devices?: Partial<DeviceConfig>[];
@@ -37,7 +38,7 @@ export class ConfigError extends Error {
 }
 
 const LAYER_KEYS = new Set([
-  'host', 'port', 'dataDir', 'pcscSocket', 'pcsc', 'pcscBusyPollMicros', 'token', 'logLevel', 'readers', 'defaultCard',
+  'host', 'port', 'dataDir', 'pcscSocket', 'pcsc', 'pcscBusyPollMicros', 'token', 'logLevel', 'readers', 'defaultCard', 'pivCard',
   'jsonBodyLimit', 'badRequestLogIntervalMs', 'devices', 'device', 'deviceCount',
 ]);
 const DEVICE_KEYS = new Set(['keyString', 'engine', 'guestMemoryMiB', 'interruptMode', 'maxRequestMiB']);
@@ -112,6 +113,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigLayer {
   assign(layer, 'readers', num('VSCR_READERS'));
   const card = str('VSCR_CARD');
   if (card !== undefined) layer.defaultCard = card === 'none' ? null : card;
+  const pivCard = str('VSCR_PIV_CARD');
+  if (pivCard !== undefined) layer.pivCard = pivCard === 'none' ? null : pivCard;
   assign(layer, 'deviceCount', num('VSCR_DEVICES'));
   assign(device, 'keyString', env.VSCR_DEVICE_KEY);
   assign(device, 'engine', str('VSCR_ENGINE') as DeviceConfig['engine'] | undefined);
@@ -186,6 +189,7 @@ export function validateConfig(config: ServiceConfig): ServiceConfig {
   if (!LOG_LEVELS.includes(config.logLevel)) p.push(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(config.logLevel)}`);
   int('readers', config.readers, 0, 16);
   if (config.defaultCard !== null && (typeof config.defaultCard !== 'string' || config.defaultCard === '')) p.push('defaultCard must be a profile name or null');
+  if (config.pivCard !== null && (typeof config.pivCard !== 'string' || config.pivCard === '')) p.push('pivCard must be a profile name or null');
   if (config.defaultCard !== null && config.readers === 0) p.push('defaultCard needs at least one reader (set readers >= 1 or defaultCard to null)');
   int('jsonBodyLimit', config.jsonBodyLimit, 1024, 64 * 1024 * 1024);
   int('badRequestLogIntervalMs', config.badRequestLogIntervalMs, 0, 24 * 3600 * 1000);

@@ -30,6 +30,18 @@ interface Pending {
   sw: number;
 }
 
+/** Blocks of a CLA 10 chain received so far (for applets that accept chaining). */
+interface Chain {
+  ins: number;
+  p1: number;
+  p2: number;
+  parts: Uint8Array[];
+  size: number;
+}
+
+/** Largest command a chain may build: bounds what a host can make the card hold. */
+export const MAX_CHAINED_DATA = 65536;
+
 export interface ProcessHooks {
   /** Persist unsaved state; a rejection turns the answer of a command that changed state into 6581. */
   save(): Promise<void>;
@@ -40,26 +52,39 @@ export interface ProcessHooks {
 
 export class ApduProcessor {
   private pending: Pending | null = null;
+  private chain: Chain | null = null;
 
-  /** Forget GET RESPONSE data (on reset). */
+  /** Forget GET RESPONSE data and any partial chain (on reset). */
   reset(): void {
     this.pending = null;
+    this.chain = null;
   }
 
   async process(ctx: CardContext, bytes: Uint8Array, protocol: number, hooks: ProcessHooks): Promise<Uint8Array> {
     const t0 = protocol === PROTOCOL_T0;
     let apdu: CommandApdu;
+    const chaining = ctx.selectedApplet?.chaining === true;
     try {
       apdu = parseCommandApdu(bytes);
-      checkClass(apdu.cla);
+      checkClass(chaining ? apdu.cla & ~0x10 : apdu.cla);
       // T=0 carries short APDUs only (ISO 7816-3 §12.2; extended lengths would need ENVELOPE).
       if (t0 && apdu.extended) throw new SwError(SW.WRONG_LENGTH, 'extended APDUs are not available in T=0');
     } catch (err) {
       this.pending = null;
+      this.chain = null;
       return responseApdu(EMPTY, swOf(ctx, err));
     }
-    if (apdu.ins === INS.GET_RESPONSE) return this.getResponse(apdu, t0);
+    if (apdu.ins === INS.GET_RESPONSE && apdu.cla === 0x00 && this.chain === null) return this.getResponse(apdu, t0);
     this.pending = null;
+    if (chaining || this.chain !== null) {
+      try {
+        const joined = this.joinChain(apdu);
+        if (joined === null) return responseApdu(EMPTY, SW.OK);
+        apdu = joined;
+      } catch (err) {
+        return responseApdu(EMPTY, swOf(ctx, err));
+      }
+    }
 
     const handler: CommandHandler | undefined = ctx.selectedApplet?.commands[apdu.ins] ?? CARD_COMMANDS[apdu.ins];
     let result: CardResponse;
@@ -88,7 +113,7 @@ export class ApduProcessor {
     const data = swCarriesData(result.sw) ? result.data : EMPTY;
     // Guarded: building the record (and the SW text) for a disabled level costs more than the command itself.
     if (ctx.logger.isLevelEnabled('debug')) ctx.logger.debug({ ins: apdu.ins, sw: formatSw(result.sw), nr: data.length, ne: apdu.ne, t0 }, 'apdu');
-    return this.deliver(data, result.sw, apdu, t0);
+    return this.deliver(data, result.sw, apdu, t0, ctx.selectedApplet?.missingLeMeansMax === true);
   }
 
   /**
@@ -97,13 +122,49 @@ export class ApduProcessor {
    * - Nr ≤ Ne: all of it, except T=0 case 2 with 0 < Nr < Ne: `6C Nr` (wrong Le).
    * - Nr > Ne: Ne bytes and `61 min(FF, rest)`.
    */
-  private deliver(data: Uint8Array, sw: number, apdu: CommandApdu, t0: boolean): Uint8Array {
+  private deliver(data: Uint8Array, sw: number, apdu: CommandApdu, t0: boolean, missingLeMeansMax: boolean): Uint8Array {
     if (data.length === 0) return responseApdu(EMPTY, sw);
-    const ne = t0 && apdu.case === 4 ? 0 : apdu.ne;
+    let ne = t0 && apdu.case === 4 ? 0 : apdu.ne;
+    // Hosts that send case 3 and expect data anyway (YubiKey style) get what fits a maximal Le.
+    if (ne === 0 && missingLeMeansMax && !t0) ne = apdu.extended ? 65536 : 256;
     if (ne === 0) return this.holdBack(EMPTY, data, sw);
     if (data.length === ne) return responseApdu(data, sw);
     if (data.length < ne) return t0 ? responseApdu(EMPTY, SW.WRONG_LE | data.length) : responseApdu(data, sw);
     return this.holdBack(data.subarray(0, ne), data.subarray(ne), sw);
+  }
+
+  /**
+   * CLA 10 chaining (ISO 7816-4 §5.3.3): blocks with b5 set are kept and answered 9000; the block without it
+   * completes the command, which the handler sees once with all the data. A chain broken off by a different
+   * command is dropped with 6883; one growing past MAX_CHAINED_DATA with 6700.
+   */
+  private joinChain(apdu: CommandApdu): CommandApdu | null {
+    const more = (apdu.cla & 0x10) !== 0;
+    const chain = this.chain;
+    if (chain !== null && (chain.ins !== apdu.ins || chain.p1 !== apdu.p1 || chain.p2 !== apdu.p2)) {
+      this.chain = null;
+      throw new SwError(SW.LAST_COMMAND_EXPECTED, 'a command chain was broken off');
+    }
+    if (chain === null && !more) return apdu;
+    const current = chain ?? { ins: apdu.ins, p1: apdu.p1, p2: apdu.p2, parts: [], size: 0 };
+    current.size += apdu.data.length;
+    if (current.size > MAX_CHAINED_DATA) {
+      this.chain = null;
+      throw new SwError(SW.WRONG_LENGTH, `chained command longer than ${MAX_CHAINED_DATA} bytes`);
+    }
+    current.parts.push(apdu.data);
+    if (more) {
+      this.chain = current;
+      return null;
+    }
+    this.chain = null;
+    const data = new Uint8Array(current.size);
+    let o = 0;
+    for (const part of current.parts) {
+      data.set(part, o);
+      o += part.length;
+    }
+    return { ...apdu, cla: apdu.cla & ~0x10, data, case: apdu.ne === 0 ? 3 : 4 };
   }
 
   private holdBack(now: Uint8Array, rest: Uint8Array, sw: number): Uint8Array {

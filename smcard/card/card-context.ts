@@ -23,6 +23,35 @@ export interface Applet {
   /** Control parameters returned by SELECT (a '62' FCP template), P2 chooses the wrapper. */
   readonly fcpContent: Uint8Array;
   readonly commands: InsTable;
+  /** SELECT by DF name also accepts a leading part of the AID of at least this many bytes (the RID is 5). */
+  readonly minSelectPrefix?: number;
+  /** The answer to SELECT (P2 other than 0C) when the applet defines its own, instead of FCI/FCP/FMD. */
+  selectResponse?(): Uint8Array;
+  /** CLA 10 command chaining is accepted while selected: the processor joins the blocks into one command. */
+  readonly chaining?: boolean;
+  /** A command without Le may still answer data (up to 256 bytes, 65536 extended), as hosts of this applet expect. */
+  readonly missingLeMeansMax?: boolean;
+  /** The card's serial number, when this applet keeps one. */
+  serialNumber?(): number;
+  /** Forget volatile state (verified PINs, authentications): card reset, power-down, and another selection. */
+  reset?(): void;
+  /** Present when the applet keeps state of its own in the card's state file. */
+  readonly persistence?: AppletPersistence;
+}
+
+/**
+ * An applet's section of the card state file (`applets.<AID hex>`). Secrets in it are sealed through the crypto
+ * device (key-store.ts), so snapshot may call the device; restore refuses a section it cannot use.
+ */
+export interface AppletPersistence {
+  /** The applet holds secrets that are only ever stored sealed: a persisted card needs a crypto device. */
+  readonly sealsSecrets: boolean;
+  /** Factory state, on the first insert (no state file, or no section for this applet yet). */
+  initialize(ctx: CardContext): Promise<void>;
+  /** Loads a section written by snapshot; throws CardStateError(file, …) and changes nothing useful if it cannot. */
+  restore(ctx: CardContext, section: unknown, file: string): Promise<void>;
+  /** The JSON-serialisable section describing the current persistent state. */
+  snapshot(ctx: CardContext): Promise<unknown>;
 }
 
 export interface CardContext {
@@ -36,6 +65,6 @@ export interface CardContext {
   currentDf: DfNode;
   currentEf: EfNode | null;
   selectedApplet: Applet | null;
-  /** Record that persistent state (EF contents, PIN/PUK values or counters) changed; saved before replying. */
+  /** Record that persistent state (EF contents, PIN/PUK values or counters, applet state) changed; saved before replying. */
   markDirty(): void;
 }

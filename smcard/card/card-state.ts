@@ -23,9 +23,11 @@ export interface CardStateDoc {
   puk: SecretDoc;
   /** EF path → contents (hex, exactly the EF's size). */
   files: Record<string, string>;
+  /** Applet AID (hex, upper-case) → that applet's own section (AppletPersistence); absent when no applet has one. */
+  applets?: Record<string, unknown>;
 }
 
-export function serializeState(profile: string, fs: CardFileSystem, pins: PinState): string {
+export function serializeState(profile: string, fs: CardFileSystem, pins: PinState, applets: Record<string, unknown> = {}): string {
   const doc: CardStateDoc = {
     format: STATE_FORMAT,
     version: STATE_VERSION,
@@ -34,15 +36,24 @@ export function serializeState(profile: string, fs: CardFileSystem, pins: PinSta
     puk: { value: toHex(pins.puk.value), retriesLeft: pins.puk.retriesLeft },
     files: Object.fromEntries([...fs.efs].map(([path, ef]) => [path, toHex(ef.contents)])),
   };
+  if (Object.keys(applets).length > 0) doc.applets = applets;
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
 /**
  * Checks a loaded document against the card built from the profile and applies it. Everything is checked
  * before anything is applied, so a bad file changes nothing. EFs the file does not mention keep the profile's
- * contents (the profile may have gained files).
+ * contents (the profile may have gained files). Returns the applet sections (by AID hex) for the caller to
+ * hand to each applet; a section for an AID the card does not persist is refused.
  */
-export function applyState(file: string, input: unknown, profile: string, fs: CardFileSystem, pins: PinState): void {
+export function applyState(
+  file: string,
+  input: unknown,
+  profile: string,
+  fs: CardFileSystem,
+  pins: PinState,
+  appletKeys: ReadonlySet<string> = new Set(),
+): Record<string, unknown> {
   const bad = (reason: string): CardStateError => new CardStateError(file, reason);
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw bad('top level is not a JSON object');
   const doc = input as Record<string, unknown>;
@@ -61,11 +72,17 @@ export function applyState(file: string, input: unknown, profile: string, fs: Ca
     if (bytes.length !== ef.size) throw bad(`"files"."${path}" has ${bytes.length} bytes, the EF has ${ef.size}`);
     contents.set(path, bytes);
   }
+  const applets = doc.applets ?? {};
+  if (typeof applets !== 'object' || applets === null || Array.isArray(applets)) throw bad('"applets" is not an object');
+  for (const key of Object.keys(applets)) {
+    if (!appletKeys.has(key)) throw bad(`"applets" names ${key}, which is not an applet of profile "${profile}" that keeps state`);
+  }
   pins.pin.value = pin.value;
   pins.pin.retriesLeft = pin.retriesLeft;
   pins.puk.value = puk.value;
   pins.puk.retriesLeft = puk.retriesLeft;
   for (const [path, bytes] of contents) fs.efs.get(path)!.contents = bytes;
+  return applets as Record<string, unknown>;
 }
 
 function secret(v: unknown, what: string, maxRetries: number, bad: (r: string) => CardStateError): { value: Uint8Array; retriesLeft: number } {

@@ -3,6 +3,7 @@
 import { AtrError, parseAtr } from './atr.js';
 import { CardProfileError } from './errors.js';
 import { parseHex } from './hex.js';
+import { APPLET_TYPES, isAppletType, type ProfileApplet } from './applet-types.js';
 
 /** Who may do an operation on an EF: anyone, only after a successful VERIFY of the PIN, or nobody. */
 export type AccessRule = 'always' | 'pin' | 'never';
@@ -40,11 +41,7 @@ export interface ProfileSecret {
   maxRetries: number;
 }
 
-export interface ProfileApplet {
-  type: 'crypto';
-  /** Application identifier in hex (5..16 bytes). */
-  aid: string;
-}
+export type { ProfileApplet } from './applet-types.js';
 
 export interface CardProfile {
   /** Lower-case letters, digits and '-'. */
@@ -173,13 +170,16 @@ export function validateProfile(input: unknown, source = 'profile'): CardProfile
     input.applets.forEach((a: unknown, i: number) => {
       const at = `applets[${i}]`;
       if (!isRecord(a)) return p(`${at} must be an object`);
-      if (a.type !== 'crypto') return p(`${at}.type must be "crypto" (the only applet this card has)`);
-      const bytes = typeof a.aid === 'string' ? parseHex(a.aid) : null;
+      if (!isAppletType(a.type)) return p(`${at}.type must be one of ${Object.keys(APPLET_TYPES).map((t) => `"${t}"`).join(', ')} (got ${JSON.stringify(a.type)})`);
+      const type = APPLET_TYPES[a.type];
+      const aidText = a.aid ?? type.defaultAid;
+      const bytes = typeof aidText === 'string' ? parseHex(aidText) : null;
       if (!bytes || bytes.length < 5 || bytes.length > 16) return p(`${at}.aid must be 5..16 bytes of hex`);
-      const key = (a.aid as string).replace(/\s+/g, '').toUpperCase();
+      const key = (aidText as string).replace(/\s+/g, '').toUpperCase();
       if (names.has(key)) return p(`${at}.aid ${key} is already used by ${names.get(key)}`);
       names.set(key, at);
-      applets.push({ type: 'crypto', aid: key });
+      const entry = type.validate(a, key, at, p);
+      if (entry) applets.push(entry);
     });
   }
 

@@ -37,7 +37,7 @@ export function select(ctx: CardContext, apdu: CommandApdu): CardResponse {
       if (data.length < 1 || data.length > 16) throw new SwError(SW.WRONG_LENGTH, 'DF name must be 1..16 bytes');
       target = ctx.fs.findDfByName(data);
       if (!target) {
-        const applet = ctx.applets.find((a) => bytesEqual(a.aid, data));
+        const applet = ctx.applets.find((a) => bytesEqual(a.aid, data)) ?? ctx.applets.find((a) => isAidPrefix(a, data));
         if (applet) return selectApplet(ctx, applet, answer);
       }
       break;
@@ -54,7 +54,7 @@ export function select(ctx: CardContext, apdu: CommandApdu): CardResponse {
   }
   if (!target) throw new SwError(SW.FILE_NOT_FOUND);
   // A failed SELECT leaves the selection alone; a successful one leaves any applet.
-  ctx.selectedApplet = null;
+  leaveApplet(ctx, null);
   if (target.kind === 'DF') {
     ctx.currentDf = target;
     ctx.currentEf = null;
@@ -67,11 +67,26 @@ export function select(ctx: CardContext, apdu: CommandApdu): CardResponse {
   return { sw, data: body };
 }
 
+/** A right-truncated AID (ISO 7816-4 §8.2.1.2) for an applet that accepts one. */
+function isAidPrefix(applet: Applet, data: Uint8Array): boolean {
+  const min = applet.minSelectPrefix;
+  return min !== undefined && data.length >= min && data.length < applet.aid.length && bytesEqual(applet.aid.subarray(0, data.length), data);
+}
+
+/** An applet that is left loses its security status (verified PINs, authentications). */
+function leaveApplet(ctx: CardContext, next: Applet | null): void {
+  const previous = ctx.selectedApplet;
+  if (previous !== null && previous !== next) previous.reset?.();
+  ctx.selectedApplet = next;
+}
+
 function selectApplet(ctx: CardContext, applet: Applet, answer: number): CardResponse {
-  ctx.selectedApplet = applet;
+  leaveApplet(ctx, applet);
   ctx.currentEf = null;
   const body =
-    answer === 0x00 ? tlv(0x6f, applet.fcpContent)
+    answer === 0x0c ? new Uint8Array(0)
+    : applet.selectResponse ? applet.selectResponse()
+    : answer === 0x00 ? tlv(0x6f, applet.fcpContent)
     : answer === 0x04 ? tlv(0x62, applet.fcpContent)
     : answer === 0x08 ? tlv(0x64, tlv(0x84, applet.aid))
     : new Uint8Array(0);

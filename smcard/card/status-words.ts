@@ -16,6 +16,8 @@ export const SW = {
   WRONG_LENGTH: 0x6700,
   LOGICAL_CHANNEL_NOT_SUPPORTED: 0x6881,
   SECURE_MESSAGING_NOT_SUPPORTED: 0x6882,
+  /** '6883': the last command of a chain was expected (a chain was broken off by another command). */
+  LAST_COMMAND_EXPECTED: 0x6883,
   CHAINING_NOT_SUPPORTED: 0x6884,
   SECURITY_STATUS_NOT_SATISFIED: 0x6982,
   AUTH_METHOD_BLOCKED: 0x6983,

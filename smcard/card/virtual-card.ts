@@ -6,13 +6,13 @@ import { pino, type Logger } from 'pino';
 import { responseApdu } from './apdu.js';
 import { ApduProcessor, type ProcessHooks } from './apdu-processor.js';
 import { atrProtocolMask, parseAtr } from './atr.js';
-import type { Applet, CardContext, CardCrypto } from './card-context.js';
+import type { Applet, AppletPersistence, CardContext, CardCrypto } from './card-context.js';
 import { applyState, serializeState } from './card-state.js';
 import type { VirtualCard } from './contract.js';
-import { createCryptoApplet } from './crypto-applet.js';
+import { createApplet } from './applet-types.js';
 import { CardOptionsError } from './errors.js';
 import { CardFileSystem } from './file-system.js';
-import { parseHex } from './hex.js';
+import { parseHex, toHex } from './hex.js';
 import { createRandomSource } from './random-pool.js';
 import { Secret, type PinState } from './pin.js';
 import { validateProfile, type CardProfile } from './profile.js';
@@ -44,6 +44,9 @@ export async function createVirtualCard(opts: CreateVirtualCardOptions = {}): Pr
   if (!CARD_ID_RE.test(cardId)) throw new CardOptionsError(`cardId ${JSON.stringify(cardId)} must match ${CARD_ID_RE}`);
   const store = opts.dataDir === undefined ? null : new CardStateStore(join(opts.dataDir, 'cards', `${cardId}.json`));
   const card = new VirtualCardImpl(profile, cardId, opts.crypto ?? null, store, (opts.logger ?? pino({ level: 'silent' })).child({ component: 'card', cardId }));
+  if (store && !opts.crypto && card.sealsSecrets) {
+    throw new CardOptionsError(`profile "${profile.name}" holds private keys, which are only stored encrypted by a crypto device; give the card one, or no data directory`);
+  }
   await card.load();
   return card;
 }
@@ -89,7 +92,7 @@ class VirtualCardImpl implements VirtualCard {
       minLength: profile.pin.minLength ?? 4,
       verified: false,
     };
-    const applets: Applet[] = profile.applets.map((a) => createCryptoApplet(parseHex(a.aid)!));
+    const applets: Applet[] = profile.applets.map(createApplet);
     this.ctx = {
       fs,
       pins,
@@ -111,13 +114,44 @@ class VirtualCardImpl implements VirtualCard {
     return this.isPowered;
   }
 
+  /** Some applet keeps secrets that may only be stored sealed by the crypto device. */
+  get sealsSecrets(): boolean {
+    return this.ctx.applets.some((a) => a.persistence?.sealsSecrets === true);
+  }
+
+  /** Applets with a section of their own in the state file, by AID hex. */
+  private persistentApplets(): Map<string, AppletPersistence> {
+    const out = new Map<string, AppletPersistence>();
+    for (const a of this.ctx.applets) if (a.persistence) out.set(toHex(a.aid).toUpperCase(), a.persistence);
+    return out;
+  }
+
   async load(): Promise<void> {
+    const applets = this.persistentApplets();
+    const doc = this.store ? await this.store.load() : null;
+    let sections: Record<string, unknown> = {};
+    if (this.store && doc !== null) sections = applyState(this.store.file, doc, this.profile, this.ctx.fs, this.ctx.pins, new Set(applets.keys()));
+    let initialized = false;
+    for (const [key, persistence] of applets) {
+      if (this.store && Object.hasOwn(sections, key)) await persistence.restore(this.ctx, sections[key], this.store.file);
+      else {
+        // First insert of this applet: factory state (keys generated now), written at once so it stays the same.
+        await persistence.initialize(this.ctx);
+        initialized = true;
+      }
+    }
     if (!this.store) return;
-    const doc = await this.store.load();
-    if (doc === null) return;
-    applyState(this.store.file, doc, this.profile, this.ctx.fs, this.ctx.pins);
-    this.savedText = serializeState(this.profile, this.ctx.fs, this.ctx.pins);
-    this.logger.debug({ file: this.store.file }, 'card state loaded');
+    if (doc !== null) {
+      this.savedText = await this.serialize();
+      this.logger.debug({ file: this.store.file }, 'card state loaded');
+    }
+    if (initialized) await this.save();
+  }
+
+  private async serialize(): Promise<string> {
+    const sections: Record<string, unknown> = {};
+    for (const [key, persistence] of this.persistentApplets()) sections[key] = await persistence.snapshot(this.ctx);
+    return serializeState(this.profile, this.ctx.fs, this.ctx.pins, sections);
   }
 
   coldReset(): Promise<Uint8Array> {
@@ -161,6 +195,7 @@ class VirtualCardImpl implements VirtualCard {
     this.ctx.currentEf = null;
     this.ctx.selectedApplet = null;
     this.ctx.pins.verified = false;
+    for (const applet of this.ctx.applets) applet.reset?.();
   }
 
   /** Writes the state when it differs from what is on disk; in-memory cards just clear the flag. */
@@ -169,7 +204,7 @@ class VirtualCardImpl implements VirtualCard {
       this.dirty = false;
       return;
     }
-    const text = serializeState(this.profile, this.ctx.fs, this.ctx.pins);
+    const text = await this.serialize();
     if (text !== this.savedText) {
       await this.store.write(text);
       this.savedText = text;

@@ -29,7 +29,8 @@ describe('vscr serve', () => {
       expect(devices.code, devices.stderr).toBe(0);
       expect((JSON.parse(devices.stdout) as { devices: unknown[] }).devices).toHaveLength(2);
       const readers = await runCli(['readers', '--json'], env);
-      expect((JSON.parse(readers.stdout) as { readers: unknown[] }).readers).toHaveLength(3);
+      // The three asked for, and the PIV card's own reader after them.
+      expect((JSON.parse(readers.stdout) as { readers: unknown[] }).readers).toHaveLength(4);
       const status = await runCli(['status'], env);
       expect(status.stdout).toBe('State: ReadyState (0)\nError: no error (0)\n');
     } finally {

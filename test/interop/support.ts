@@ -64,8 +64,17 @@ export interface InteropService {
   close(): Promise<void>;
 }
 
-export async function startInteropService(): Promise<InteropService> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'vscr-iop-'));
+export interface InteropOptions {
+  /** null here by default: the older suites count two readers; PIV suites pass 'piv'. */
+  pivCard?: string | null;
+  /** Reuse a data directory (a restart); it is then left in place by close(). */
+  dataDir?: string;
+  readers?: number;
+  defaultCard?: string | null;
+}
+
+export async function startInteropService(options: InteropOptions = {}): Promise<InteropService> {
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'vscr-iop-')));
   const socketPath = path.join(dataDir, 'pcscd.comm');
   const service = await startService({
     port: 0,
@@ -74,6 +83,9 @@ export async function startInteropService(): Promise<InteropService> {
     pcscSocket: socketPath,
     logLevel: (process.env.VSCR_TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent',
     badRequestLogIntervalMs: 0,
+    pivCard: options.pivCard ?? null,
+    ...(options.readers === undefined ? {} : { readers: options.readers }),
+    ...(options.defaultCard === undefined ? {} : { defaultCard: options.defaultCard }),
   });
   return {
     service,
@@ -82,7 +94,7 @@ export async function startInteropService(): Promise<InteropService> {
     env: { ...process.env, PCSCLITE_CSOCK_NAME: socketPath, LC_ALL: 'C' },
     async close() {
       await service.close();
-      await rm(dataDir, { recursive: true, force: true });
+      if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -42,7 +42,8 @@ describe('service CLI', () => {
       const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) });
       expect(health.status).toBe(200);
       const readers = (await (await fetch(`${url}/v1/readers`, { signal: AbortSignal.timeout(10_000) })).json()) as { readers: { cardPresent: boolean }[] };
-      expect(readers.readers.map((r) => r.cardPresent)).toEqual([true, false]);
+      // The default card, an empty reader, and the PIV card in a reader of its own.
+      expect(readers.readers.map((r) => r.cardPresent)).toEqual([true, false, true]);
       expect(p.out()).toMatch(/published default \\"secret\\"/);
       expect(p.out()).toContain(path.join(dir, 'd1', 'pcscd.comm'));
       p.child.kill('SIGTERM');

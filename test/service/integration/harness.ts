@@ -24,6 +24,7 @@ export async function startTestService(overrides: Partial<ServiceConfig> = {}, o
     pcsc: false,
     badRequestLogIntervalMs: 0,
     devices: [{ keyString: 'secret', engine: 'native', guestMemoryMiB: 256, interruptMode: 'msi-multi' }],
+    pivCard: null,
     ...overrides,
   }, options);
   return {

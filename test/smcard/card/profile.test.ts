@@ -80,7 +80,7 @@ describe('profiles', () => {
       /files\[6\].path "3F00\/3FFF": FID 3FFF is reserved/,
       /files\[7\].type must be "DF" or "EF"/,
       /applets\[0\].aid must be 5..16 bytes/,
-      /applets\[1\].type must be "crypto"/,
+      /applets\[1\].type must be one of "crypto"/,
     ]) {
       expect(text).toMatch(expected);
     }
