@@ -4,6 +4,7 @@
 import type { Applet } from './card-context.js';
 import { createCryptoApplet } from './crypto-applet.js';
 import { parseHex } from './hex.js';
+import { createOpenPgpApplet } from './openpgp/applet.js';
 
 export interface CryptoAppletEntry {
   type: 'crypto';
@@ -11,8 +12,14 @@ export interface CryptoAppletEntry {
   aid: string;
 }
 
+export interface OpenPgpAppletEntry {
+  type: 'openpgp';
+  /** Always D27600012401 (the card adds version, manufacturer and its own serial). */
+  aid: string;
+}
+
 /** One entry of a profile's `applets` list (normalised: AID upper-case hex, options defaulted). */
-export type ProfileApplet = CryptoAppletEntry;
+export type ProfileApplet = CryptoAppletEntry | OpenPgpAppletEntry;
 
 export interface AppletType<E extends ProfileApplet> {
   /** AID used when the entry gives none; without one the entry must name its AID. */
@@ -32,6 +39,15 @@ export const APPLET_TYPES: Registry = {
       return { type: 'crypto', aid };
     },
     create: (entry) => createCryptoApplet(parseHex(entry.aid)!),
+  },
+  openpgp: {
+    defaultAid: 'D27600012401',
+    validate(entry, aid, at, problem) {
+      for (const key of Object.keys(entry)) if (key !== 'type' && key !== 'aid') problem(`${at}: unknown option "${key}" for an openpgp applet`);
+      if (aid !== 'D27600012401') problem(`${at}.aid must be D27600012401 (the card appends version, manufacturer and serial)`);
+      return { type: 'openpgp', aid };
+    },
+    create: () => createOpenPgpApplet(),
   },
 };
 
