@@ -144,6 +144,9 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     if (config.defaultCard !== null && config.readers > 0) {
       await step('default-card', () => readers.insertCard(bus.readers()[0], config.defaultCard!));
     }
+    for (const profile of config.cardReaders) {
+      await step(`card-reader-${profile}`, () => readers.insertCard(readers.addReaderNow({ ifdType: cardReaderName(profile) }), profile));
+    }
 
     const events = new EventHub(rm);
     undo.push({ name: 'events', run: async () => events.close() });
@@ -234,4 +237,10 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     await teardown();
     throw err;
   }
+}
+
+/** `openpgp` → `OpenPGP Reader`: the reader of a start-up card is named after its profile (scdaemon's reader-port matches a prefix). */
+function cardReaderName(profile: string): string {
+  const known: Readonly<Record<string, string>> = { openpgp: 'OpenPGP', piv: 'PIV' };
+  return `${known[profile] ?? profile} Reader`;
 }

@@ -22,6 +22,7 @@ export function defaultConfig(): ServiceConfig {
     devices: [defaultDeviceConfig()],
     readers: 2,
     defaultCard: 'default',
+    cardReaders: ['openpgp'],
     jsonBodyLimit: 1024 * 1024,
     badRequestLogIntervalMs: 60_000,
   };

@@ -5,6 +5,7 @@ import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { ServiceConfig } from '../../service/config/types.js';
 import { startService, type RunningService } from '../../service/service.js';
 
 export const PYTHON = '/usr/bin/python3';
@@ -64,7 +65,11 @@ export interface InteropService {
   close(): Promise<void>;
 }
 
-export async function startInteropService(): Promise<InteropService> {
+/**
+ * The service on a fresh data directory. `overrides` adjust the configuration; by default no start-up card readers
+ * (`cardReaders`) are added, so the suites written for the two plain readers see exactly those.
+ */
+export async function startInteropService(overrides: Partial<ServiceConfig> = {}): Promise<InteropService> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'vscr-iop-'));
   const socketPath = path.join(dataDir, 'pcscd.comm');
   const service = await startService({
@@ -74,6 +79,8 @@ export async function startInteropService(): Promise<InteropService> {
     pcscSocket: socketPath,
     logLevel: (process.env.VSCR_TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent',
     badRequestLogIntervalMs: 0,
+    cardReaders: [],
+    ...overrides,
   });
   return {
     service,

@@ -18,7 +18,7 @@ afterAll(async () => {
 describe('defaults', () => {
   it('match the brief', () => {
     const c = resolveConfig();
-    expect(c).toMatchObject({ host: '127.0.0.1', port: 8790, dataDir: './.vscr-data', pcsc: true, pcscBusyPollMicros: 500, token: null, logLevel: 'info', readers: 2, defaultCard: 'default' });
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 8790, dataDir: './.vscr-data', pcsc: true, pcscBusyPollMicros: 500, token: null, logLevel: 'info', readers: 2, defaultCard: 'default', cardReaders: ['openpgp'] });
     expect(c.devices).toEqual([{ keyString: 'secret', engine: 'native', guestMemoryMiB: 1024, interruptMode: 'msi-multi' }]);
     expect(pcscSocketPath(c)).toBe(path.resolve('.vscr-data/pcscd.comm'));
   });
@@ -134,7 +134,9 @@ describe('runServiceCli in-process', () => {
       expect(svc.config.devices[0]).toMatchObject({ guestMemoryMiB: 64, engine: 'noble', interruptMode: 'intx' });
       expect(svc.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(svc.pcscSocketPath).toBeNull();
-      expect(svc.bus.readers()).toHaveLength(3);
+      // The three plain readers, then the OpenPGP card's reader of its own (cardReaders default).
+      expect(svc.bus.readers()).toHaveLength(4);
+      expect(svc.readers.list().map((r) => [r.name, r.profile])).toContainEqual(['vscr OpenPGP Reader 03 00', 'openpgp']);
       expect(svc.cryptoHost.list()[0]).toMatchObject({ engine: 'noble', interruptMode: 'intx' });
       expect(process.listenerCount('SIGTERM')).toBe(before + 1);
     } finally {
