@@ -214,4 +214,13 @@ describe.skipIf(g.skip)('OpenPGP card with GnuPG and OpenSC', () => {
     expect(cardField(status, 'Signature key')).toBe('[none]');
     expect(cardField(status, 'Signature counter')).toBe('0');
   });
+
+  it('kdf-setup: gpg then sends hashed PINs, which the card takes (Admin PIN for name, PIN for CHECKPIN)', async () => {
+    const r = await home.cardEdit(['admin', 'kdf-setup', 'name', 'Kdf', 'Kim', 'quit']);
+    expect(r.code, r.stderr).toBe(0);
+    const status = await home.cardStatus();
+    expect(cardField(status, 'KDF setting')).toBe('on');
+    expect(cardField(status, 'Name of cardholder')).toBe('Kim Kdf');
+    expect(cardField(status, 'PIN retry counter')).toBe('3 0 3');
+  });
 });

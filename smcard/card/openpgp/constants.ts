@@ -42,10 +42,10 @@ export const MAX_SPECIAL_DO = 255;
 
 /**
  * Extended capabilities (C0): GET CHALLENGE, key import, PW1 status changeable, private DOs, algorithm attributes
- * changeable (7C); no secure messaging; the three maxima above; PIN block 2 format not supported; MSE not supported.
+ * changeable, KDF DO (7D); no secure messaging; the three maxima above; PIN block 2 format not supported; MSE not supported.
  */
 export const EXTENDED_CAPABILITIES = Uint8Array.of(
-  0x7c,
+  0x7d,
   0x00,
   MAX_CHALLENGE >> 8,
   MAX_CHALLENGE & 0xff,

@@ -265,6 +265,8 @@ function writeKdf(state: OpenPgpState, value: Uint8Array): void {
   state.kdf = value.slice();
   if (pw1 && pw1.length > 0) state.pw1.set(pw1.slice(), MAX_TRIES);
   if (pw3 && pw3.length > 0) state.pw3.set(pw3.slice(), MAX_TRIES);
+  // PINs are now presented in another form: what was verified in the old one no longer counts.
+  state.clearVerification();
 }
 
 /** SELECT DATA `00 A5 occurrence 04 [60 04] 5C 02 7F 21`: which 7F21 GET/PUT DATA use. */

@@ -54,7 +54,7 @@ describe('OpenPGP applet: identity and probes', () => {
     expect(inner.get(0x5f52)).toBe(HIST);
     const dd = tlvMap(inner.get(0x73)!);
     expect([...dd.keys()]).toEqual([0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xcd, 0xde]);
-    expect(dd.get(0xc0)).toBe('7C000800080000FF0000');
+    expect(dd.get(0xc0)).toBe('7D000800080000FF0000');
     for (const t of [0xc1, 0xc2, 0xc3]) expect(dd.get(t)).toBe(ATTR.rsa2048);
     expect(dd.get(0xc4)).toBe('007F7F7F030003');
     expect(dd.get(0xc5)).toBe('00'.repeat(60));
@@ -125,6 +125,21 @@ describe('OpenPGP applet: PUT DATA', () => {
     const r = await send(card, SELECT, VERIFY_PW3, putData('00C4', '01'), '00CA00C400', putData('00C4', '02'));
     expect(r[3].data).toBe('017F7F7F030003');
     expect(r[4].sw).toBe('6A80');
+  });
+});
+
+describe('OpenPGP applet: KDF data object (F9)', () => {
+  it('reads 81 01 00 on a blank card; a KDF-DO with 87/88 makes those hashes the PINs (as gpg kdf-setup expects)', async () => {
+    const card = await blankCard();
+    const [, blank] = await send(card, SELECT, '00CA00F900');
+    expect(blank.data).toBe('810100');
+    const user = '11'.repeat(32);
+    const admin = '22'.repeat(32);
+    const kdf = `810103820108830400000400` + `8408${'AA'.repeat(8)}` + `8608${'BB'.repeat(8)}` + `8720${user}` + `8820${admin}`;
+    const r = await send(card, putData('00F9', kdf), VERIFY_PW3, putData('00F9', '810102'), putData('00F9', '810103'), putData('00F9', kdf), '00CA00F900', VERIFY_PW3, cmd('00200083', admin), cmd('00200081', user), '00CA00C400');
+    expect(r.map((x) => x.sw)).toEqual(['6982', '9000', '6A80', '6A80', '9000', '9000', '63C2', '9000', '9000', '9000']);
+    expect(r[5].data).toBe(kdf);
+    expect(r[9].data).toBe('007F7F7F030003');
   });
 });
 
