@@ -215,6 +215,19 @@ describe.skipIf(g.skip)('OpenPGP card with GnuPG and OpenSC', () => {
     expect(cardField(status, 'Signature counter')).toBe('0');
   });
 
+  it('keytocard moves a key made off the card into the signature slot (key import), which then signs', async () => {
+    await home.setPins({ user: '123456', admin: '12345678' }); // the factory PINs again
+    const made = await home.gpg(['--batch', '--passphrase', '', '--quick-gen-key', 'Moved Key <moved@example.org>', 'rsa2048', 'sign', 'never']);
+    expect(made.code, made.stderr).toBe(0);
+    const fpr = /^fpr:+([0-9A-F]{40}):/m.exec((await home.gpg(['--with-colons', '--list-keys', 'moved@example.org'])).stdout)![1];
+    const r = await home.gpg(['--no-tty', '--command-fd', '0', '--status-fd', '1', '--edit-key', fpr], 'keytocard\ny\n1\nsave\n');
+    expect(r.code, r.stderr).toBe(0);
+    expect(cardFingerprints(await home.cardStatus())[0]).toBe(fpr);
+    await signAndVerify('moved@example.org');
+    // Leave the card blank again for the next step.
+    expect((await home.cardEdit(['admin', 'factory-reset', 'y', 'yes', 'quit'])).code).toBe(0);
+  });
+
   it('kdf-setup: gpg then sends hashed PINs, which the card takes (Admin PIN for name, PIN for CHECKPIN)', async () => {
     const r = await home.cardEdit(['admin', 'kdf-setup', 'name', 'Kdf', 'Kim', 'quit']);
     expect(r.code, r.stderr).toBe(0);
