@@ -29,7 +29,8 @@ describe('vscr serve', () => {
       expect(devices.code, devices.stderr).toBe(0);
       expect((JSON.parse(devices.stdout) as { devices: unknown[] }).devices).toHaveLength(2);
       const readers = await runCli(['readers', '--json'], env);
-      expect((JSON.parse(readers.stdout) as { readers: unknown[] }).readers).toHaveLength(3);
+      // --readers 3 plain readers, then the OpenPGP card's own reader (cardReaders default).
+      expect((JSON.parse(readers.stdout) as { readers: { name: string }[] }).readers.map((r) => r.name.replace(/ \d\d 00$/, ''))).toEqual(['vscr Virtual Reader', 'vscr Virtual Reader', 'vscr Virtual Reader', 'vscr OpenPGP Reader']);
       const status = await runCli(['status'], env);
       expect(status.stdout).toBe('State: ReadyState (0)\nError: no error (0)\n');
     } finally {
