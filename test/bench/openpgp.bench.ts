@@ -72,7 +72,7 @@ export async function runBench(opts: Opts): Promise<void> {
 
     const rsaKey = await asym.generateKey('rsa2048');
     report(opts, 'RSA-2048 PKCS#1 sign, raw engine', engineRate(() => asym.rsaSignDigestInfo(rsaKey, DIGEST_INFO), rsaCount), 'sig/s');
-    const rsaSetup = [...common, '0047800000000002b6000000', VERIFY_PW1];
+    const rsaSetup = [...common, '00478000000002b6000000', VERIFY_PW1];
     report(opts, 'RSA-2048 PSO:CDS via pyscard', await apduRate(env, reader, rsaCount, cds(DIGEST_INFO), rsaSetup), 'sig/s');
 
     const edKey = await asym.generateKey('ed25519');
