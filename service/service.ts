@@ -130,8 +130,6 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     });
     await step('readers', () => {
       for (let i = 0; i < config.readers; i += 1) readers.addReaderNow();
-      // The PIV card's own reader comes last, so reader numbers of the configured ones do not move.
-      if (config.pivCard !== null) readers.addReaderNow();
     });
     // Cards hold state in the data directory: flush after the RM let go of them, before devices close.
     undo.push({ name: 'flush-cards', run: () => readers.flushAll() });
@@ -147,7 +145,9 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     if (config.defaultCard !== null && config.readers > 0) {
       await step('default-card', () => readers.insertCard(bus.readers()[0], config.defaultCard!));
     }
-    if (config.pivCard !== null) await step('piv-card', () => readers.insertCard(bus.readers()[config.readers], config.pivCard!));
+    for (const profile of config.cardReaders) {
+      await step(`card-reader-${profile}`, () => readers.insertCard(readers.addReaderNow({ ifdType: cardReaderName(profile) }), profile));
+    }
 
     const events = new EventHub(rm);
     undo.push({ name: 'events', run: async () => events.close() });
@@ -238,4 +238,10 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     await teardown();
     throw err;
   }
+}
+
+/** `openpgp` → `OpenPGP Reader`: the reader of a start-up card is named after its profile (scdaemon's reader-port matches a prefix). */
+function cardReaderName(profile: string): string {
+  const known: Readonly<Record<string, string>> = { openpgp: 'OpenPGP', piv: 'PIV' };
+  return `${known[profile] ?? profile} Reader`;
 }

@@ -22,7 +22,7 @@ export function defaultConfig(): ServiceConfig {
     devices: [defaultDeviceConfig()],
     readers: 2,
     defaultCard: 'default',
-    pivCard: 'piv',
+    cardReaders: ['piv', 'openpgp'],
     jsonBodyLimit: 1024 * 1024,
     badRequestLogIntervalMs: 60_000,
   };

@@ -19,7 +19,7 @@ export interface ConfigLayer {
   logLevel?: LogLevel;
   readers?: number;
   defaultCard?: string | null;
-  pivCard?: string | null;
+  cardReaders?: string[];
   jsonBodyLimit?: number;
   badRequestLogIntervalMs?: number;
   devices?: Partial<DeviceConfig>[];
@@ -38,7 +38,7 @@ export class ConfigError extends Error {
 }
 
 const LAYER_KEYS = new Set([
-  'host', 'port', 'dataDir', 'pcscSocket', 'pcsc', 'pcscBusyPollMicros', 'token', 'logLevel', 'readers', 'defaultCard', 'pivCard',
+  'host', 'port', 'dataDir', 'pcscSocket', 'pcsc', 'pcscBusyPollMicros', 'token', 'logLevel', 'readers', 'defaultCard', 'cardReaders',
   'jsonBodyLimit', 'badRequestLogIntervalMs', 'devices', 'device', 'deviceCount',
 ]);
 const DEVICE_KEYS = new Set(['keyString', 'engine', 'guestMemoryMiB', 'interruptMode', 'maxRequestMiB']);
@@ -113,8 +113,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigLayer {
   assign(layer, 'readers', num('VSCR_READERS'));
   const card = str('VSCR_CARD');
   if (card !== undefined) layer.defaultCard = card === 'none' ? null : card;
-  const pivCard = str('VSCR_PIV_CARD');
-  if (pivCard !== undefined) layer.pivCard = pivCard === 'none' ? null : pivCard;
+  const cardReaders = str('VSCR_CARD_READERS');
+  if (cardReaders !== undefined) layer.cardReaders = cardReaders === 'none' ? [] : cardReaders.split(',').map((c) => c.trim()).filter((c) => c !== '');
   assign(layer, 'deviceCount', num('VSCR_DEVICES'));
   assign(device, 'keyString', env.VSCR_DEVICE_KEY);
   assign(device, 'engine', str('VSCR_ENGINE') as DeviceConfig['engine'] | undefined);
@@ -189,8 +189,10 @@ export function validateConfig(config: ServiceConfig): ServiceConfig {
   if (!LOG_LEVELS.includes(config.logLevel)) p.push(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(config.logLevel)}`);
   int('readers', config.readers, 0, 16);
   if (config.defaultCard !== null && (typeof config.defaultCard !== 'string' || config.defaultCard === '')) p.push('defaultCard must be a profile name or null');
-  if (config.pivCard !== null && (typeof config.pivCard !== 'string' || config.pivCard === '')) p.push('pivCard must be a profile name or null');
   if (config.defaultCard !== null && config.readers === 0) p.push('defaultCard needs at least one reader (set readers >= 1 or defaultCard to null)');
+  if (!Array.isArray(config.cardReaders) || config.cardReaders.length > 8 || !config.cardReaders.every((c) => typeof c === 'string' && /^[a-z0-9][a-z0-9-]{0,63}$/.test(c))) {
+    p.push('cardReaders must list at most 8 profile names');
+  }
   int('jsonBodyLimit', config.jsonBodyLimit, 1024, 64 * 1024 * 1024);
   int('badRequestLogIntervalMs', config.badRequestLogIntervalMs, 0, 24 * 3600 * 1000);
   if (!Array.isArray(config.devices) || config.devices.length === 0 || config.devices.length > 16) p.push('devices must list 1 to 16 devices');

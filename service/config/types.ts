@@ -38,8 +38,8 @@ export interface ServiceConfig {
   readers: number;
   /** Profile of the card inserted in reader 0 at start-up; null = no card. */
   defaultCard: string | null;
-  /** Profile of the card in a reader of its own, added after the `readers` ones at start-up; null = no such reader. */
-  pivCard: string | null;
+  /** Profiles inserted at start-up, each into a reader of its own (named after the profile), after `readers`. */
+  cardReaders: string[];
   /** Largest JSON request body in bytes. */
   jsonBodyLimit: number;
   /** How often the count of rejected (4xx) requests is logged, in ms; 0 disables the line. */

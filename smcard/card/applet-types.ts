@@ -7,6 +7,7 @@ import { parseHex } from './hex.js';
 import { createPivApplet } from './piv/piv-applet.js';
 import { PIV_DEFAULT_AID, validatePivEntry, type PivAppletEntry } from './piv/piv-profile.js';
 import { createYubicoOtpApplet, YUBICO_OTP_AID_HEX, type YubicoOtpEntry } from './piv/yubico-otp-applet.js';
+import { createOpenPgpApplet } from './openpgp/applet.js';
 
 export interface CryptoAppletEntry {
   type: 'crypto';
@@ -14,8 +15,14 @@ export interface CryptoAppletEntry {
   aid: string;
 }
 
+export interface OpenPgpAppletEntry {
+  type: 'openpgp';
+  /** Always D27600012401 (the card adds version, manufacturer and its own serial). */
+  aid: string;
+}
+
 /** One entry of a profile's `applets` list (normalised: AID upper-case hex, options defaulted). */
-export type ProfileApplet = CryptoAppletEntry | PivAppletEntry | YubicoOtpEntry;
+export type ProfileApplet = CryptoAppletEntry | PivAppletEntry | YubicoOtpEntry | OpenPgpAppletEntry;
 
 export interface AppletType<E extends ProfileApplet> {
   /** AID used when the entry gives none; without one the entry must name its AID. */
@@ -48,6 +55,15 @@ export const APPLET_TYPES: Registry = {
       return { type: 'yubico-otp', aid };
     },
     create: createYubicoOtpApplet,
+  },
+  openpgp: {
+    defaultAid: 'D27600012401',
+    validate(entry, aid, at, problem) {
+      for (const key of Object.keys(entry)) if (key !== 'type' && key !== 'aid') problem(`${at}: unknown option "${key}" for an openpgp applet`);
+      if (aid !== 'D27600012401') problem(`${at}.aid must be D27600012401 (the card appends version, manufacturer and serial)`);
+      return { type: 'openpgp', aid };
+    },
+    create: () => createOpenPgpApplet(),
   },
 };
 

@@ -27,6 +27,8 @@ export interface Applet {
   readonly minSelectPrefix?: number;
   /** The answer to SELECT (P2 other than 0C) when the applet defines its own, instead of FCI/FCP/FMD. */
   selectResponse?(): Uint8Array;
+  /** The status word of a successful SELECT when it is not 9000 (e.g. 6285, an application in its termination state). */
+  selectStatus?(): number;
   /** CLA 10 command chaining is accepted while selected: the processor joins the blocks into one command. */
   readonly chaining?: boolean;
   /** A command without Le may still answer data (up to 256 bytes, 65536 extended), as hosts of this applet expect. */

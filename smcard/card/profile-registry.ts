@@ -4,6 +4,7 @@
 import defaultProfile from './profiles/default.json' with { type: 'json' };
 import t1OnlyProfile from './profiles/t1-only.json' with { type: 'json' };
 import pivProfile from './profiles/piv.json' with { type: 'json' };
+import openpgpProfile from './profiles/openpgp.json' with { type: 'json' };
 import { CardProfileError } from './errors.js';
 import { validateProfile, type CardProfile } from './profile.js';
 
@@ -11,6 +12,7 @@ const BUILT_IN: Readonly<Record<string, unknown>> = {
   default: defaultProfile,
   't1-only': t1OnlyProfile,
   piv: pivProfile,
+  openpgp: openpgpProfile,
 };
 
 export const DEFAULT_PROFILE = 'default';

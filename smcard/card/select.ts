@@ -90,7 +90,7 @@ function selectApplet(ctx: CardContext, applet: Applet, answer: number): CardRes
     : answer === 0x04 ? tlv(0x62, applet.fcpContent)
     : answer === 0x08 ? tlv(0x64, tlv(0x84, applet.aid))
     : new Uint8Array(0);
-  return { sw: SW.OK, data: body };
+  return { sw: applet.selectStatus?.() ?? SW.OK, data: body };
 }
 
 function fid(data: Uint8Array): number {

@@ -370,7 +370,7 @@ export async function runBench(opts: Opts): Promise<void> {
   const nRounds = opts.quick ? 3 : 7;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'vscr-pcscb-'));
   const socketPath = path.join(dataDir, 'pcscd.comm');
-  const svc = await startService({ port: 0, dataDir, pcsc: true, pcscSocket: socketPath, logLevel: 'silent', badRequestLogIntervalMs: 0, pivCard: null });
+  const svc = await startService({ port: 0, dataDir, pcsc: true, pcscSocket: socketPath, logLevel: 'silent', badRequestLogIntervalMs: 0, cardReaders: [] });
   const env = { ...process.env, PCSCLITE_CSOCK_NAME: socketPath };
   let pcscd: Pcscd | null = null;
   const clients: RoundClient[] = [];

@@ -67,7 +67,7 @@ export async function runBench(opts: Opts): Promise<void> {
   const count = opts.quick ? 200 : 1000;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'vscr-pivb-'));
   const socketPath = path.join(dataDir, 'pcscd.comm');
-  const svc = await startService({ port: 0, dataDir, pcsc: true, pcscSocket: socketPath, logLevel: 'silent', badRequestLogIntervalMs: 0, readers: 0, defaultCard: null, pivCard: 'piv' });
+  const svc = await startService({ port: 0, dataDir, pcsc: true, pcscSocket: socketPath, logLevel: 'silent', badRequestLogIntervalMs: 0, readers: 0, defaultCard: null, cardReaders: ['piv'] });
   const env = { ...process.env, PCSCLITE_CSOCK_NAME: socketPath, XDG_CACHE_HOME: dataDir };
   try {
     // A PKCS#1 v1.5 block for SHA-256, sent as one extended APDU: 7C { 82 00, 81 <256> }, Le 0000.

@@ -76,7 +76,7 @@ function percentile(sorted: number[], p: number): number {
 
 export async function runBench(opts: Opts): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'vscr-bench-'));
-  const service = await startService({ port: 0, dataDir, logLevel: 'silent', pcsc: false, badRequestLogIntervalMs: 0, pivCard: null, devices: [{ keyString: 'secret', engine: 'native', guestMemoryMiB: 512, interruptMode: 'msi-multi' }] });
+  const service = await startService({ port: 0, dataDir, logLevel: 'silent', pcsc: false, badRequestLogIntervalMs: 0, cardReaders: [], devices: [{ keyString: 'secret', engine: 'native', guestMemoryMiB: 512, interruptMode: 'msi-multi' }] });
   const bare = Fastify();
   bare.get('/', async () => ({ status: 'ok' }));
   await bare.listen({ host: '127.0.0.1', port: 0 });

@@ -17,7 +17,7 @@ export interface TestService {
 
 export async function startTestService(extra: { token?: string } = {}): Promise<TestService> {
   const dataDir = await mkdtemp(join(tmpdir(), 'vscr-clients-'));
-  const service = await startService({ port: 0, dataDir, logLevel: 'silent', pcsc: false, pivCard: null, ...extra });
+  const service = await startService({ port: 0, dataDir, logLevel: 'silent', pcsc: false, cardReaders: [], ...extra });
   return {
     service,
     dataDir,

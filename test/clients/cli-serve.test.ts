@@ -29,8 +29,8 @@ describe('vscr serve', () => {
       expect(devices.code, devices.stderr).toBe(0);
       expect((JSON.parse(devices.stdout) as { devices: unknown[] }).devices).toHaveLength(2);
       const readers = await runCli(['readers', '--json'], env);
-      // The three asked for, and the PIV card's own reader after them.
-      expect((JSON.parse(readers.stdout) as { readers: unknown[] }).readers).toHaveLength(4);
+      // --readers 3 plain readers, then the PIV and OpenPGP cards' own readers (cardReaders default).
+      expect((JSON.parse(readers.stdout) as { readers: { name: string }[] }).readers.map((r) => r.name.replace(/ \d\d 00$/, ''))).toEqual(['vscr Virtual Reader', 'vscr Virtual Reader', 'vscr Virtual Reader', 'vscr PIV Reader', 'vscr OpenPGP Reader']);
       const status = await runCli(['status'], env);
       expect(status.stdout).toBe('State: ReadyState (0)\nError: no error (0)\n');
     } finally {

@@ -44,7 +44,7 @@ describe.skipIf(g.skip)('PIV card lifecycle with OpenSC and OpenSSH', () => {
   let sshKeys: string;
   const file = (name: string) => path.join(work, name);
   const start = async () => {
-    svc = await startInteropService({ pivCard: 'piv', readers: 0, defaultCard: null, dataDir });
+    svc = await startInteropService({ cardReaders: ['piv'], readers: 0, defaultCard: null, dataDir });
     env = { ...svc.env, XDG_CACHE_HOME: work, HOME: work, SSH_ASKPASS: file('askpass'), SSH_ASKPASS_REQUIRE: 'force', DISPLAY: '' };
   };
   /** `ssh-keygen -D`: one line per certificate on the card (type, key, OpenSC's label). */

@@ -25,7 +25,7 @@ describe.skipIf(g.skip)('PIV card with OpenSC', () => {
   beforeAll(async () => {
     if (g.missing) throw new Error(g.missing);
     // The PIV card alone, in reader 0: slot 0 for pkcs11-tool.
-    svc = await startInteropService({ pivCard: 'piv', readers: 0, defaultCard: null });
+    svc = await startInteropService({ cardReaders: ['piv'], readers: 0, defaultCard: null });
     work = await mkdtemp(path.join(tmpdir(), 'vscr-piv-opensc-'));
     // Own cache directory: OpenSC may cache certificates per card serial.
     env = { ...svc.env, XDG_CACHE_HOME: work, HOME: work };

@@ -24,7 +24,7 @@ describe.skipIf(g.skip)('PIV card with yubico-piv-tool', () => {
 
   beforeAll(async () => {
     if (g.missing) throw new Error(g.missing);
-    svc = await startInteropService({ pivCard: 'piv', readers: 0, defaultCard: null });
+    svc = await startInteropService({ cardReaders: ['piv'], readers: 0, defaultCard: null });
     work = await mkdtemp(path.join(tmpdir(), 'vscr-piv-ykpiv-'));
   });
 

@@ -5,6 +5,7 @@ import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { ServiceConfig } from '../../service/config/types.js';
 import { startService, type RunningService } from '../../service/service.js';
 
 export const PYTHON = '/usr/bin/python3';
@@ -64,17 +65,13 @@ export interface InteropService {
   close(): Promise<void>;
 }
 
-export interface InteropOptions {
-  /** null here by default: the older suites count two readers; PIV suites pass 'piv'. */
-  pivCard?: string | null;
-  /** Reuse a data directory (a restart); it is then left in place by close(). */
-  dataDir?: string;
-  readers?: number;
-  defaultCard?: string | null;
-}
-
-export async function startInteropService(options: InteropOptions = {}): Promise<InteropService> {
-  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'vscr-iop-')));
+/**
+ * The service on a fresh data directory. `overrides` adjust the configuration; by default no start-up card readers
+ * (`cardReaders`) are added, so the suites written for the two plain readers see exactly those.
+ */
+export async function startInteropService(overrides: Partial<ServiceConfig> = {}): Promise<InteropService> {
+  // A given dataDir is reused (a restart) and left in place by close().
+  const dataDir = overrides.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'vscr-iop-')));
   const socketPath = path.join(dataDir, 'pcscd.comm');
   const service = await startService({
     port: 0,
@@ -83,9 +80,8 @@ export async function startInteropService(options: InteropOptions = {}): Promise
     pcscSocket: socketPath,
     logLevel: (process.env.VSCR_TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent',
     badRequestLogIntervalMs: 0,
-    pivCard: options.pivCard ?? null,
-    ...(options.readers === undefined ? {} : { readers: options.readers }),
-    ...(options.defaultCard === undefined ? {} : { defaultCard: options.defaultCard }),
+    cardReaders: [],
+    ...overrides,
   });
   return {
     service,
@@ -94,7 +90,7 @@ export async function startInteropService(options: InteropOptions = {}): Promise
     env: { ...process.env, PCSCLITE_CSOCK_NAME: socketPath, LC_ALL: 'C' },
     async close() {
       await service.close();
-      if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
+      if (overrides.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

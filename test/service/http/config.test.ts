@@ -18,7 +18,7 @@ afterAll(async () => {
 describe('defaults', () => {
   it('are the embedded defaults docs/configuration.md lists', () => {
     const c = resolveConfig();
-    expect(c).toMatchObject({ host: '127.0.0.1', port: 8790, dataDir: './.vscr-data', pcsc: true, pcscBusyPollMicros: 500, token: null, logLevel: 'info', readers: 2, defaultCard: 'default', pivCard: 'piv' });
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 8790, dataDir: './.vscr-data', pcsc: true, pcscBusyPollMicros: 500, token: null, logLevel: 'info', readers: 2, defaultCard: 'default', cardReaders: ['piv', 'openpgp'] });
     expect(c.devices).toEqual([{ keyString: 'secret', engine: 'native', guestMemoryMiB: 1024, interruptMode: 'msi-multi' }]);
     expect(pcscSocketPath(c)).toBe(path.resolve('.vscr-data/pcscd.comm'));
   });
@@ -126,7 +126,7 @@ describe('CLI', () => {
 describe('runServiceCli in-process', () => {
   it('file < env < flags, and close() unhooks the signal handlers', async () => {
     const file = path.join(dir, 'svc.json');
-    await writeFile(file, JSON.stringify({ port: 1, readers: 1, logLevel: 'silent', defaultCard: null, pivCard: null, device: { guestMemoryMiB: 64, engine: 'noble' } }));
+    await writeFile(file, JSON.stringify({ port: 1, readers: 1, logLevel: 'silent', defaultCard: null, cardReaders: ['openpgp'], device: { guestMemoryMiB: 64, engine: 'noble' } }));
     const before = process.listenerCount('SIGTERM');
     const svc = await runServiceCli(['--config', file, '--port', '0', '--data-dir', path.join(dir, 'data'), '--no-pcsc', '--interrupt-mode', 'intx'], { VSCR_READERS: '3' });
     try {
@@ -134,7 +134,9 @@ describe('runServiceCli in-process', () => {
       expect(svc.config.devices[0]).toMatchObject({ guestMemoryMiB: 64, engine: 'noble', interruptMode: 'intx' });
       expect(svc.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(svc.pcscSocketPath).toBeNull();
-      expect(svc.bus.readers()).toHaveLength(3);
+      // The three plain readers, then the OpenPGP card's reader of its own (cardReaders from the file).
+      expect(svc.bus.readers()).toHaveLength(4);
+      expect(svc.readers.list().map((r) => [r.name, r.profile])).toContainEqual(['vscr OpenPGP Reader 03 00', 'openpgp']);
       expect(svc.cryptoHost.list()[0]).toMatchObject({ engine: 'noble', interruptMode: 'intx' });
       expect(process.listenerCount('SIGTERM')).toBe(before + 1);
     } finally {

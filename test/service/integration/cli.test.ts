@@ -41,9 +41,10 @@ describe('service CLI', () => {
       expect(url).not.toMatch(/:0$/);
       const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) });
       expect(health.status).toBe(200);
-      const readers = (await (await fetch(`${url}/v1/readers`, { signal: AbortSignal.timeout(10_000) })).json()) as { readers: { cardPresent: boolean }[] };
-      // The default card, an empty reader, and the PIV card in a reader of its own.
-      expect(readers.readers.map((r) => r.cardPresent)).toEqual([true, false, true]);
+      const readers = (await (await fetch(`${url}/v1/readers`, { signal: AbortSignal.timeout(10_000) })).json()) as { readers: { name: string; cardPresent: boolean; profile: string | null }[] };
+      // Out of the box: the default card, an empty reader, then the PIV and OpenPGP cards in readers of their own.
+      expect(readers.readers.map((r) => [r.cardPresent, r.profile])).toEqual([[true, 'default'], [false, null], [true, 'piv'], [true, 'openpgp']]);
+      expect(readers.readers.slice(2).map((r) => r.name)).toEqual(['vscr PIV Reader 02 00', 'vscr OpenPGP Reader 03 00']);
       expect(p.out()).toMatch(/published default \\"secret\\"/);
       expect(p.out()).toContain(path.join(dir, 'd1', 'pcscd.comm'));
       p.child.kill('SIGTERM');

@@ -23,8 +23,9 @@ export async function startTestService(overrides: Partial<ServiceConfig> = {}, o
     logLevel: (process.env.VSCR_TEST_LOG_LEVEL as ServiceConfig['logLevel'] | undefined) ?? 'silent',
     pcsc: false,
     badRequestLogIntervalMs: 0,
+    // No start-up card readers: the suites count and name the plain readers.
+    cardReaders: [],
     devices: [{ keyString: 'secret', engine: 'native', guestMemoryMiB: 256, interruptMode: 'msi-multi' }],
-    pivCard: null,
     ...overrides,
   }, options);
   return {
