@@ -17,6 +17,7 @@ import { cardCryptoFor, openDevices, type OpenedDevices } from './host/devices.j
 import { EventHub } from './host/events.js';
 import { Metrics } from './host/metrics.js';
 import { ReaderHost } from './host/readers.js';
+import { SimHost } from './sim/sim-host.js';
 import { buildApp } from './http/app.js';
 import type { ResourceManagerApi } from './rm/contract.js';
 import { createResourceManager } from './rm/index.js';
@@ -36,6 +37,7 @@ export interface RunningService {
   devices: readonly CryptoDeviceControl[];
   app: FastifyInstance;
   readers: ReaderHost;
+  sim: SimHost;
   metrics: Metrics;
   logger: Logger;
   close(): Promise<void>;
@@ -127,6 +129,11 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
       logger: logger.child({ component: 'readers' }),
       metrics,
     });
+    const sim = new SimHost({ readers, logger: logger.child({ component: 'sim' }), rawTranscripts: config.rawTranscripts });
+    await step('card-modules', async () => {
+      for (const file of config.cardModules ?? []) await sim.registerModule(file);
+    });
+    undo.push({ name: 'sim', run: () => sim.close() });
     await step('readers', () => {
       for (let i = 0; i < config.readers; i += 1) readers.addReaderNow();
     });
@@ -142,7 +149,8 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     });
 
     if (config.defaultCard !== null && config.readers > 0) {
-      await step('default-card', () => readers.insertCard(bus.readers()[0], config.defaultCard!));
+      const card = config.defaultCard;
+      await step('default-card', () => (card.startsWith('module:') ? sim.insertModule(bus.readers()[0], card) : readers.insertCard(bus.readers()[0], card)));
     }
 
     const events = new EventHub(rm);
@@ -153,6 +161,7 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
       logger,
       devices: devices.controls,
       readers,
+      sim,
       rm,
       events,
       metrics,
@@ -218,6 +227,7 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
       devices: devices.controls,
       app,
       readers,
+      sim,
       metrics,
       logger,
       close() {

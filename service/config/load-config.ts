@@ -21,6 +21,8 @@ export interface ConfigLayer {
   defaultCard?: string | null;
   jsonBodyLimit?: number;
   badRequestLogIntervalMs?: number;
+  rawTranscripts?: boolean;
+  cardModules?: string[];
   devices?: Partial<DeviceConfig>[];
   device?: Partial<DeviceConfig>;
   deviceCount?: number;
@@ -38,7 +40,7 @@ export class ConfigError extends Error {
 
 const LAYER_KEYS = new Set([
   'host', 'port', 'dataDir', 'pcscSocket', 'pcsc', 'pcscBusyPollMicros', 'token', 'logLevel', 'readers', 'defaultCard',
-  'jsonBodyLimit', 'badRequestLogIntervalMs', 'devices', 'device', 'deviceCount',
+  'jsonBodyLimit', 'badRequestLogIntervalMs', 'rawTranscripts', 'cardModules', 'devices', 'device', 'deviceCount',
 ]);
 const DEVICE_KEYS = new Set(['keyString', 'engine', 'guestMemoryMiB', 'interruptMode', 'maxRequestMiB']);
 
@@ -113,6 +115,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigLayer {
   const card = str('VSCR_CARD');
   if (card !== undefined) layer.defaultCard = card === 'none' ? null : card;
   assign(layer, 'deviceCount', num('VSCR_DEVICES'));
+  assign(layer, 'rawTranscripts', bool('VSCR_RAW_TRANSCRIPTS'));
   assign(device, 'keyString', env.VSCR_DEVICE_KEY);
   assign(device, 'engine', str('VSCR_ENGINE') as DeviceConfig['engine'] | undefined);
   assign(device, 'guestMemoryMiB', num('VSCR_GUEST_MEMORY_MIB'));
@@ -189,6 +192,8 @@ export function validateConfig(config: ServiceConfig): ServiceConfig {
   if (config.defaultCard !== null && config.readers === 0) p.push('defaultCard needs at least one reader (set readers >= 1 or defaultCard to null)');
   int('jsonBodyLimit', config.jsonBodyLimit, 1024, 64 * 1024 * 1024);
   int('badRequestLogIntervalMs', config.badRequestLogIntervalMs, 0, 24 * 3600 * 1000);
+  if (config.rawTranscripts !== undefined && typeof config.rawTranscripts !== 'boolean') p.push('rawTranscripts must be true or false');
+  if (config.cardModules !== undefined && (!Array.isArray(config.cardModules) || config.cardModules.some((m) => typeof m !== 'string' || m === ''))) p.push('cardModules must be a list of file paths');
   if (!Array.isArray(config.devices) || config.devices.length === 0 || config.devices.length > 16) p.push('devices must list 1 to 16 devices');
   else {
     config.devices.forEach((d, i) => {
