@@ -133,7 +133,6 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     await step('card-modules', async () => {
       for (const file of config.cardModules ?? []) await sim.registerModule(file);
     });
-    undo.push({ name: 'sim', run: () => sim.close() });
     await step('readers', () => {
       for (let i = 0; i < config.readers; i += 1) readers.addReaderNow();
     });
@@ -155,6 +154,8 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
 
     const events = new EventHub(rm);
     undo.push({ name: 'events', run: async () => events.close() });
+    // Relays take their cards out through the RM, so they stop before it does.
+    undo.push({ name: 'sim', run: () => sim.close() });
 
     const app = await step('http-app', () => buildApp({
       config,

@@ -11,6 +11,7 @@ import { ScriptCard, type ScriptVerdict } from '../../smcard/sim/script-card.js'
 import { DEFAULT_TRANSCRIPT_LIMITS, Transcript, type TranscriptLimits } from '../../smcard/sim/transcript.js';
 import type { CardSlotHook, ReaderHost } from '../host/readers.js';
 import { apduOrigin } from '../rm/apdu-origin.js';
+import { Relay, type RelayStatus } from './relay.js';
 
 export type InsertOutcome = 'inserted' | 'occupied' | 'gone';
 
@@ -31,6 +32,7 @@ export class SimHost implements CardSlotHook {
   /** The last scripted (or replayed) card of each reader; kept after removal so its verdict can still be read. */
   private readonly scripted = new WeakMap<VirtualReader, ScriptCard>();
   private readonly modules = new Map<string, CardModule>();
+  private readonly relays = new Map<VirtualReader, Relay>();
   /** Stops for what runs in the background (relay monitors), run by close(). */
   private readonly stoppers = new Set<() => Promise<void>>();
 
@@ -58,6 +60,38 @@ export class SimHost implements CardSlotHook {
 
   removed(reader: VirtualReader): void {
     this.transcriptOf(reader).add({ kind: 'remove' });
+    // Someone else took the relayed card out (REST, reader removal): the relay ends with it.
+    const relay = this.relays.get(reader);
+    if (relay !== undefined && !relay.dropping) {
+      this.relays.delete(reader);
+      void relay.stop();
+    }
+  }
+
+  /** Mirrors the card of `remoteReader` (default: the first reader) of the pcsc-lite daemon at `socket`. */
+  async startRelay(reader: VirtualReader, socket: string, remoteReader?: string): Promise<RelayStatus> {
+    await this.stopRelay(reader);
+    const relay = await Relay.start(socket, remoteReader, {
+      reader,
+      insert: (card, label) => this.readers.insertPreparedCard(reader, card, label),
+      remove: async () => {
+        await this.readers.removeCard(reader);
+      },
+    }, this.logger.child({ relay: reader.unitNo }));
+    this.relays.set(reader, relay);
+    return relay.status();
+  }
+
+  relayStatus(reader: VirtualReader): RelayStatus | null {
+    return this.relays.get(reader)?.status() ?? null;
+  }
+
+  async stopRelay(reader: VirtualReader): Promise<boolean> {
+    const relay = this.relays.get(reader);
+    if (relay === undefined) return false;
+    this.relays.delete(reader);
+    await relay.stop();
+    return true;
   }
 
   /** Inserts a card answering from `script`; its verdict is readable until the next script on this reader. */
@@ -100,6 +134,9 @@ export class SimHost implements CardSlotHook {
   }
 
   async close(): Promise<void> {
+    const relays = [...this.relays.values()];
+    this.relays.clear();
+    await Promise.allSettled(relays.map((r) => r.stop()));
     const all = [...this.stoppers];
     this.stoppers.clear();
     await Promise.allSettled(all.map((stop) => stop()));

@@ -14,6 +14,7 @@ import {
   TranscriptFormatError,
   type TranscriptEntry,
 } from '../../../smcard/sim/transcript.js';
+import { PcscClientError } from '../../sim/pcsc-client.js';
 import type { InsertOutcome } from '../../sim/sim-host.js';
 import type { AppContext } from '../context.js';
 import { errors } from '../errors.js';
@@ -316,5 +317,66 @@ export async function simRoutes(app: FastifyInstance, opts: { ctx: AppContext })
     await prepare(reader, ref, request.query.replace);
     settle(await sim.insertModule(reader, name), ref);
     return reply.code(201).send({ reader: readers.describe(reader) });
+  });
+
+  const relaySchema = {
+    type: 'object',
+    required: ['socket', 'remoteReader', 'cardPresent'],
+    properties: { socket: { type: 'string' }, remoteReader: { type: 'string' }, cardPresent: { type: 'boolean' } },
+  } as const;
+
+  app.post<{ Params: ReaderParams; Querystring: { replace?: 'true' | 'false' }; Body: { socket: string; reader?: string } }>('/v1/readers/:reader/relay', {
+    schema: {
+      tags: ['simulation'],
+      summary: 'Relay a card of another PC/SC daemon (a pcscd or another vscr) into this reader, over its pcsc-lite socket',
+      params: readerParamsSchema,
+      querystring: { type: 'object', additionalProperties: false, properties: { replace: BOOL_QUERY } },
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['socket'],
+        properties: {
+          socket: { type: 'string', minLength: 1, maxLength: 107, description: 'the remote daemon\'s pcsc-lite socket path' },
+          reader: { type: 'string', minLength: 1, maxLength: 127, description: 'remote reader name (default: its first reader)' },
+        },
+      },
+      response: { 201: { type: 'object', required: ['reader', 'relay'], properties: { reader: readerSchema, relay: relaySchema } }, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const ref = request.params.reader;
+    const reader = readerOf(ref);
+    if (opts.ctx.config.pcscSocket !== null && request.body.socket === opts.ctx.config.pcscSocket) {
+      throw new errors.VSCR_ERR_BAD_REQUEST('a reader cannot relay this service\'s own socket (it would wait on itself)');
+    }
+    await prepare(reader, ref, request.query.replace);
+    let relay;
+    try {
+      relay = await sim.startRelay(reader, request.body.socket, request.body.reader);
+    } catch (err) {
+      if (err instanceof PcscClientError) {
+        const e = new errors.VSCR_ERR_RELAY_FAILED(err.message);
+        (e as { scard?: string }).scard = err.scard;
+        throw e;
+      }
+      throw err;
+    }
+    return reply.code(201).send({ reader: readers.describe(reader), relay });
+  });
+
+  app.get<{ Params: ReaderParams }>('/v1/readers/:reader/relay', {
+    schema: {
+      tags: ['simulation'],
+      summary: 'The reader\'s relay, or null',
+      params: readerParamsSchema,
+      response: { 200: { type: 'object', required: ['relay'], properties: { relay: { ...relaySchema, nullable: true } } }, ...errorResponses },
+    },
+  }, async (request) => ({ relay: sim.relayStatus(readerOf(request.params.reader)) }));
+
+  app.delete<{ Params: ReaderParams }>('/v1/readers/:reader/relay', {
+    schema: { tags: ['simulation'], summary: 'Stop relaying (the relayed card is removed)', params: readerParamsSchema, response: { 204: { type: 'null' }, ...errorResponses } },
+  }, async (request, reply) => {
+    const reader = readerOf(request.params.reader);
+    if (!(await sim.stopRelay(reader))) throw new errors.VSCR_ERR_NO_CARD(request.params.reader);
+    return reply.code(204).send();
   });
 }
