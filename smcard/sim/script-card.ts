@@ -4,36 +4,9 @@
 import type { VirtualCard } from '../card/contract.js';
 import type { CardScript, ScriptRule } from './card-script.js';
 import { matchesPattern, spacedHex } from './hex-pattern.js';
+import type { ScriptMismatch, ScriptVerdict } from './script-verdict.js';
 
-/** The first command no rule answered. */
-export interface ScriptMismatch {
-  /** 1-based number of the exchange on this card. */
-  exchange: number;
-  /** What would have matched: rule patterns (with their stage condition), `(end of script)` when none was left. */
-  expected: string[];
-  actual: string;
-  stage: string;
-  message: string;
-}
-
-export interface ScriptVerdict {
-  script: string;
-  mode: 'ordered' | 'unordered';
-  strict: boolean;
-  /** No mismatch in strict mode and every rule used. */
-  passed: boolean;
-  /** Every rule was used at least once. */
-  complete: boolean;
-  rules: number;
-  consumed: number;
-  /** Rules never used, in script order. */
-  unconsumed: { index: number; line: number; name?: string; command: string }[];
-  exchanges: number;
-  /** Commands answered with the default response. */
-  unmatched: number;
-  stage: string;
-  mismatch: ScriptMismatch | null;
-}
+export type { ScriptMismatch, ScriptVerdict } from './script-verdict.js';
 
 function describeRule(r: ScriptRule): string {
   const pattern = r.command.text || '(any command)';
