@@ -66,3 +66,22 @@ describe('card modules', () => {
     await expect(loadCardModule(path.join(dir, 'absent.ts'))).rejects.toThrow(/cannot be imported/);
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents every simulation route', async () => {
+    const doc = (await svc.app.inject({ method: 'GET', url: '/docs/json' })).json<{ paths: Record<string, Record<string, unknown>> }>();
+    const routes = Object.entries(doc.paths).flatMap(([p, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${p}`));
+    for (const r of [
+      'GET /v1/readers/{reader}/transcript',
+      'DELETE /v1/readers/{reader}/transcript',
+      'GET /v1/readers/{reader}/transcript/events',
+      'POST /v1/readers/{reader}/script',
+      'GET /v1/readers/{reader}/script/verdict',
+      'POST /v1/readers/{reader}/replay',
+      'POST /v1/readers/{reader}/module',
+      'POST /v1/readers/{reader}/relay',
+      'GET /v1/readers/{reader}/relay',
+      'DELETE /v1/readers/{reader}/relay',
+    ]) expect(routes).toContain(r);
+  });
+});
