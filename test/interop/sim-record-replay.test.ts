@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gate, PYTHON, rest, run, startInteropService, type InteropService } from './support.js';
 
-const g = gate([['pyscard', 'python3-pyscard'], ['scriptor', 'pcsc-tools']]);
+const g = gate([['pyscard', 'python3-pyscard'], ['scriptor', 'pcsc-tools'], ['opensc-tool', 'opensc']]);
 const SESSION = fileURLToPath(new URL('./sim-session.py', import.meta.url));
 const READER0 = 'vscr Virtual Reader 00 00';
 const READER1 = 'vscr Virtual Reader 01 00';
@@ -115,6 +115,24 @@ describe.skipIf(g.skip)('record, script and replay through real PC/SC clients', 
     expect(v.body).toMatchObject({
       verdict: { passed: false, mismatch: { exchange: 2, expected: ['00 2A 90 80 03 61 62 63 00'], actual: '00 B0 00 00 00' } },
     });
+  });
+
+  it('records an opensc-tool session in reader 1 and replays it by command: same output, verdict passed', async () => {
+    expect((await rest(svc.url, 'POST', '/v1/readers/1/card', { profile: 'default' })).status).toBe(201);
+    const args = ['-r', '1', '-s', '00 A4 04 00 06 F0 76 73 63 72 01', '-s', '00 84 00 00 10', '-s', '00 20 00 81 04 31 32 33 34'];
+    const first = await run('opensc-tool', args, svc.env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/Received \(SW1=0x90, SW2=0x00\)/);
+    const saved = await text(`${svc.url}/v1/readers/1/transcript?format=jsonl`);
+    expect(saved.body).not.toContain('31323334');
+    const loaded = await text(`${svc.url}/v1/readers/1/replay?replace=true&mode=by-command`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: saved.body });
+    expect(loaded.status, loaded.body).toBe(201);
+    const second = await run('opensc-tool', args, svc.env);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toBe(first.stdout); // the 16 "random" bytes included
+    const v = await rest(svc.url, 'GET', '/v1/readers/1/script/verdict');
+    expect(v.body).toMatchObject({ verdict: { passed: true, mismatch: null } });
+    expect((await rest(svc.url, 'DELETE', '/v1/readers/1/card')).status).toBe(200);
   });
 
   it('a YAML script answers scriptor, and its verdict names the first unexpected command', async () => {
