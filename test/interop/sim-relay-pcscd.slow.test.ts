@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,27 @@ async function until(check: () => Promise<boolean> | boolean, what: string, time
   }
 }
 
+/** Whether a TCP port can be bound now (0 = any; resolves with the bound port, or null when taken). */
+function bindable(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(null));
+    server.listen(port, () => {
+      const bound = (server.address() as { port: number }).port;
+      server.close(() => resolve(bound));
+    });
+  });
+}
+
+/** A port p where p and p+1 are free (vpcd listens on one port per slot), asked from the kernel. */
+async function vpcdPort(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const p = await bindable(0);
+    if (p !== null && p < 65535 && (await bindable(p + 1)) !== null) return p;
+  }
+  throw new Error('no two adjacent free TCP ports');
+}
+
 describe.skipIf(g.skip)('relay: a card behind a real pcscd (vpcd driver, our vpcd bridge)', () => {
   let dir: string;
   let pcscd: ChildProcess | undefined;
@@ -32,7 +54,7 @@ describe.skipIf(g.skip)('relay: a card behind a real pcscd (vpcd driver, our vpc
   let bridge: VpcdBridge | undefined;
   let svc: InteropService;
   let socket: string;
-  const port = 40_000 + Math.floor(Math.random() * 20_000);
+  let port = 0;
 
   const attach = async (): Promise<VpcdBridge> => {
     const card = await createVirtualCard({ profile: 'default' });
@@ -44,6 +66,7 @@ describe.skipIf(g.skip)('relay: a card behind a real pcscd (vpcd driver, our vpc
   beforeAll(async () => {
     if (g.missing) throw new Error(g.missing);
     if (!existsSync(VPCD_DRIVER)) throw new Error(`missing ${VPCD_DRIVER} (install the Debian package vsmartcard-vpcd)`);
+    port = await vpcdPort();
     dir = await mkdtemp(path.join(tmpdir(), 'vscr-pcscd-'));
     const runDir = path.join(dir, 'run');
     const confDir = path.join(dir, 'reader.conf.d');
@@ -56,7 +79,7 @@ describe.skipIf(g.skip)('relay: a card behind a real pcscd (vpcd driver, our vpc
     pcscd.stdout?.on('data', (d: Buffer) => (pcscdLog += d.toString()));
     pcscd.stderr?.on('data', (d: Buffer) => (pcscdLog += d.toString()));
     await until(() => /daemon ready/.test(pcscdLog) || pcscd?.exitCode !== null, 'pcscd to start');
-    if (!existsSync(socket)) throw new Error(`pcscd did not start:\n${pcscdLog}`);
+    if (!existsSync(socket) || /Virtual PCD init failed/.test(pcscdLog)) throw new Error(`pcscd did not start its vpcd reader:\n${pcscdLog}`);
     bridge = await attach();
     svc = await startInteropService();
   });
