@@ -45,7 +45,8 @@ export class ScriptError extends Error {
     readonly field: string | null,
     readonly detail: string,
   ) {
-    super(`${line > 0 ? `line ${line}` : 'script'}${field ? `, ${field}` : ''}: ${detail}`);
+    const where = [line > 0 ? `line ${line}` : '', field ?? ''].filter(Boolean).join(', ');
+    super(where ? `${where}: ${detail}` : detail);
     this.name = 'ScriptError';
   }
 }

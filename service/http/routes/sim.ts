@@ -235,7 +235,8 @@ export async function simRoutes(app: FastifyInstance, opts: { ctx: AppContext })
     const ref = request.params.reader;
     const reader = readerOf(ref);
     const body = request.body;
-    const source = typeof body === 'string' ? body : body && typeof body === 'object' && 'script' in body ? body.script : undefined;
+    // The script itself as the body (YAML text, or a JSON object with `rules`), or wrapped as {"script": …}.
+    const source = typeof body === 'string' ? body : body && typeof body === 'object' ? ('script' in body ? body.script : 'rules' in body ? body : undefined) : undefined;
     if (source === undefined || source === null) throw new errors.VSCR_ERR_BAD_SCRIPT('send the script as the body (YAML or JSON) or as {"script": ...}');
     let script: CardScript;
     try {
