@@ -75,3 +75,28 @@ describe('simulation routes', () => {
     expect(r.json()).toMatchObject({ code: 'VSCR_ERR_BAD_TRANSCRIPT', message: 'the transcript cannot be replayed: entries: the transcript has no APDU exchange to replay' });
   });
 });
+
+describe('following a transcript with the SDK', () => {
+  it('yields the kept entries after `since`, then new ones as they happen', async () => {
+    const { VscrClient } = await import('../../../clients/sdk/client.js');
+    const client = new VscrClient({ url: svc.url });
+    const controller = new AbortController();
+    const seen: string[] = [];
+    try {
+      const follow = (async () => {
+        for await (const e of client.followTranscript(1, { since: 0 }, { signal: controller.signal })) {
+          seen.push(e.kind === 'insert' ? `insert:${e.profile}` : e.kind);
+          if (e.kind === 'insert' && e.profile === 'script:live') return;
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 100)); // usually the stream is open by now; if not, `since: 0` still brings the entry
+      expect((await inject('POST', '/v1/readers/1/script?replace=true', 'name: live\nrules: []\n', 'text/yaml')).statusCode).toBe(201);
+      await follow;
+      expect(seen.at(-1)).toBe('insert:script:live');
+      expect(seen).toContain('remove');
+    } finally {
+      controller.abort();
+      await client.close();
+    }
+  });
+});
