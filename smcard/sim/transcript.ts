@@ -2,7 +2,6 @@
 // in-memory log, with live subscribers, the scriptor-style text view and the JSON Lines file format.
 
 import { spacedHex } from './hex-pattern.js';
-import { statusWordMeaning } from './status-word-meaning.js';
 
 /** The JSON Lines header's `format` and the newest `version` this code reads and writes. */
 export const TRANSCRIPT_FORMAT = 'vscr-transcript';
@@ -90,10 +89,16 @@ export class Transcript {
     return this.droppedCount;
   }
 
-  /** Appends one event; an `insert` opens the next session. */
+  /**
+   * Appends one event; an `insert` opens the next session. The event object becomes the entry (numbered in
+   * place, not copied: this runs once per APDU, and a spread copy measured dearer than the rest of the work).
+   */
   add(event: TranscriptEvent): TranscriptEntry {
     if (event.kind === 'insert') this.sessionNo += 1;
-    const entry = { ...event, seq: ++this.seq, time: Date.now(), session: this.sessionNo } as TranscriptEntry;
+    const entry = event as TranscriptEntry;
+    entry.seq = ++this.seq;
+    entry.time = Date.now();
+    entry.session = this.sessionNo;
     this.entries.push(entry);
     this.weight += hexWeight(entry);
     while (this.entries.length > 1 && (this.entries.length > this.limits.maxEntries || this.weight > this.limits.maxHexChars)) {
@@ -146,14 +151,6 @@ export function maskedCommandHex(apdu: Uint8Array): { hex: string; masked: boole
   const end = Math.min(apdu.length, dataStart + lc);
   if (end <= dataStart) return { hex, masked: false };
   return { hex: hex.slice(0, dataStart * 2) + '??'.repeat(end - dataStart) + hex.slice(end * 2), masked: true };
-}
-
-/** The SW and its meaning from a response's last two bytes. */
-export function statusOf(response: Uint8Array): { sw: string; meaning: string } {
-  if (response.length < 2) return { sw: '', meaning: 'No status word.' };
-  const sw1 = response[response.length - 2];
-  const sw2 = response[response.length - 1];
-  return { sw: ((sw1 << 8) | sw2).toString(16).padStart(4, '0'), meaning: statusWordMeaning(sw1, sw2) };
 }
 
 function originText(e: ApduEntry): string {
