@@ -32,6 +32,8 @@ interface CliOptions {
   guestMemory?: number;
   interruptMode?: DeviceConfig['interruptMode'];
   maxRequest?: number;
+  rawTranscripts?: boolean;
+  cardModule?: string[];
 }
 
 export function buildCommand(): Command {
@@ -57,6 +59,8 @@ export function buildCommand(): Command {
     .option('--guest-memory <MiB>', 'guest RAM per device in MiB (VSCR_GUEST_MEMORY_MIB)', integer('--guest-memory', 1, 4096))
     .addOption(new Option('--interrupt-mode <mode>', 'interrupt mode (VSCR_INTERRUPT_MODE)').choices(INTERRUPT_MODES))
     .option('--max-request <MiB>', 'largest single device request in MiB; default half of guest memory, at most 256 (VSCR_MAX_REQUEST_MIB)', integer('--max-request', 1, 4096))
+    .option('--raw-transcripts', 'record PIN bytes in transcripts instead of masking them (VSCR_RAW_TRANSCRIPTS)')
+    .option('--card-module <file...>', 'load a card written in TypeScript; insert it as module:<file name> (config: cardModules)')
     .showHelpAfterError()
     .allowExcessArguments(false)
     // Throw instead of exiting so callers (tests, embedding) decide; the entry point below exits.
@@ -78,6 +82,8 @@ function layerFromFlags(cmd: Command, o: CliOptions): ConfigLayer {
   if (given('readers')) layer.readers = o.readers;
   if (given('card')) layer.defaultCard = o.card === false || o.card === 'none' ? null : (o.card as string);
   if (given('devices')) layer.deviceCount = o.devices;
+  if (given('rawTranscripts')) layer.rawTranscripts = o.rawTranscripts;
+  if (given('cardModule')) layer.cardModules = o.cardModule;
   const device: Partial<DeviceConfig> = {};
   if (given('deviceKey')) device.keyString = o.deviceKey;
   if (given('engine')) device.engine = o.engine;

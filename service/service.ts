@@ -17,6 +17,7 @@ import { cardCryptoFor, openDevices, type OpenedDevices } from './host/devices.j
 import { EventHub } from './host/events.js';
 import { Metrics } from './host/metrics.js';
 import { ReaderHost } from './host/readers.js';
+import { SimHost } from './sim/sim-host.js';
 import { buildApp } from './http/app.js';
 import type { ResourceManagerApi } from './rm/contract.js';
 import { createResourceManager } from './rm/index.js';
@@ -36,6 +37,7 @@ export interface RunningService {
   devices: readonly CryptoDeviceControl[];
   app: FastifyInstance;
   readers: ReaderHost;
+  sim: SimHost;
   metrics: Metrics;
   logger: Logger;
   close(): Promise<void>;
@@ -128,6 +130,10 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
       logger: logger.child({ component: 'readers' }),
       metrics,
     });
+    const sim = new SimHost({ readers, logger: logger.child({ component: 'sim' }), rawTranscripts: config.rawTranscripts });
+    await step('card-modules', async () => {
+      for (const file of config.cardModules ?? []) await sim.registerModule(file);
+    });
     await step('readers', () => {
       for (let i = 0; i < config.readers; i += 1) readers.addReaderNow();
     });
@@ -143,7 +149,8 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     });
 
     if (config.defaultCard !== null && config.readers > 0) {
-      await step('default-card', () => readers.insertCard(bus.readers()[0], config.defaultCard!));
+      const card = config.defaultCard;
+      await step('default-card', () => (card.startsWith('module:') ? sim.insertModule(bus.readers()[0], card) : readers.insertCard(bus.readers()[0], card)));
     }
     for (const profile of config.cardReaders) {
       await step(`card-reader-${profile}`, () => readers.insertCard(readers.addReaderNow({ ifdType: cardReaderName(profile) }), profile));
@@ -151,12 +158,15 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
 
     const events = new EventHub(rm);
     undo.push({ name: 'events', run: async () => events.close() });
+    // Relays take their cards out through the RM, so they stop before it does.
+    undo.push({ name: 'sim', run: () => sim.close() });
 
     const app = await step('http-app', () => buildApp({
       config,
       logger,
       devices: devices.controls,
       readers,
+      sim,
       rm,
       events,
       metrics,
@@ -222,6 +232,7 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
       devices: devices.controls,
       app,
       readers,
+      sim,
       metrics,
       logger,
       close() {

@@ -22,6 +22,8 @@ export const EXIT = {
   UNREACHABLE: 3,
   /** The service answered with an error: device, card, reader or PC/SC failure, unknown ids, bad auth. */
   SERVICE_ERROR: 4,
+  /** `vscr script verdict`: the scripted or replayed card saw a mismatch or has unused rules. */
+  VERDICT_FAILED: 5,
   CANCELLED: 130,
 } as const;
 
@@ -49,8 +51,17 @@ export class CancelledError extends Error {
   }
 }
 
+/** A script verdict that did not pass (exit 5); the verdict itself was already printed. */
+export class VerdictFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VerdictFailedError';
+  }
+}
+
 export function exitCodeFor(err: unknown): number {
   if (err instanceof UsageError) return EXIT.USAGE;
+  if (err instanceof VerdictFailedError) return EXIT.VERDICT_FAILED;
   if (err instanceof CancelledError) return EXIT.CANCELLED;
   if (err instanceof LocalError) return EXIT.LOCAL_ERROR;
   if (isVscrError(err)) {

@@ -6,6 +6,7 @@ import { registerDeviceCommands } from './commands/device.js';
 import { registerReaderCommands } from './commands/readers.js';
 import { registerScanCommand } from './commands/scan.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerSimCommands } from './commands/sim.js';
 import { stdio, type Io } from './context.js';
 
 export const VERSION = '0.1.0';
@@ -19,7 +20,8 @@ export function buildProgram(io: Io = stdio): Command {
       'and send --token or $VSCR_TOKEN when the service requires one.',
       '',
       'Exit codes: 0 ok, 1 local file error, 2 usage error, 3 service unreachable,',
-      '            4 device/card/service error, 130 cancelled (Ctrl-C). See docs/cli.md.',
+      '            4 device/card/service error, 5 script verdict failed, 130 cancelled (Ctrl-C).',
+      'See docs/cli.md; transcripts, scripts, replay and relay: docs/simulation.md.',
     ].join('\n'))
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
@@ -33,6 +35,7 @@ export function buildProgram(io: Io = stdio): Command {
   registerReaderCommands(program, io);
   registerScanCommand(program, io);
   registerApduCommand(program, io);
+  registerSimCommands(program, io);
   registerServeCommand(program);
   // Sub-commands inherit exitOverride only when set before they are added; set it on each explicitly.
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');

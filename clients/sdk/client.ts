@@ -6,6 +6,7 @@ import {
 } from './errors.js';
 import { concatBytes, fromHex } from './hex.js';
 import { SseDecoder } from './sse.js';
+import type { CardLoaded, RelayStatus, ScriptVerdict, TranscriptEntry, TranscriptFormat, TranscriptPage, TranscriptQuery } from './sim-types.js';
 import { FetchTransport, type BodySource, type HttpRequest, type HttpResponse, type HttpTransport } from './transport.js';
 import type {
   AddReaderOptions, DeviceInfo, DeviceStatus, Health, ReaderInfo, ReaderRef, TraceEntry, VscrEvent,
@@ -160,6 +161,85 @@ export class VscrClient {
   /** The trace as the debugger-log text. */
   async traceText(reader: ReaderRef, opts?: CallOptions): Promise<string> {
     return this.#text({ method: 'GET', path: `/v1/readers/${readerRef(reader)}/trace`, headers: { accept: 'text/plain' } }, opts);
+  }
+
+  // ---- simulation: transcripts, scripted and replayed cards, relays (docs/simulation.md) ----
+
+  async transcript(reader: ReaderRef, query: TranscriptQuery = {}, opts?: CallOptions): Promise<TranscriptPage> {
+    return this.#json<TranscriptPage>({ method: 'GET', path: `/v1/readers/${readerRef(reader)}/transcript${simQuery({ ...query })}` }, opts);
+  }
+
+  /** The transcript as scriptor-style text, a JSON Lines file, or a scriptor input script. */
+  async transcriptAs(reader: ReaderRef, format: TranscriptFormat, query: TranscriptQuery = {}, opts?: CallOptions): Promise<string> {
+    return this.#text({ method: 'GET', path: `/v1/readers/${readerRef(reader)}/transcript${simQuery({ ...query, format })}` }, opts);
+  }
+
+  async clearTranscript(reader: ReaderRef, opts?: CallOptions): Promise<void> {
+    const { res, release } = await this.#send({ method: 'DELETE', path: `/v1/readers/${readerRef(reader)}/transcript` }, opts);
+    release();
+    await res.body?.cancel();
+  }
+
+  /** Follows the transcript live (SSE); `since` first replays the kept entries after that seq. */
+  async *followTranscript(reader: ReaderRef, query: { since?: number } = {}, opts?: CallOptions): AsyncGenerator<TranscriptEntry, void, undefined> {
+    const path = `/v1/readers/${readerRef(reader)}/transcript/events${simQuery({ ...query })}`;
+    const { res, release } = await this.#send({ method: 'GET', path, headers: { accept: 'text/event-stream' } }, opts);
+    try {
+      if (!res.body) return;
+      const decoder = new SseDecoder();
+      const text = new TextDecoder();
+      const stream = res.body.getReader();
+      try {
+        for (;;) {
+          const chunk = await stream.read().catch((err: unknown) => { throw this.#mapAbort(err, opts?.signal); });
+          if (chunk.done) return;
+          for (const msg of decoder.push(text.decode(chunk.value, { stream: true }))) {
+            if (msg.event !== 'entry') continue;
+            try {
+              yield JSON.parse(msg.data) as TranscriptEntry;
+            } catch (err) {
+              if (err instanceof SyntaxError) throw new VscrProtocolError(`transcript entry is not JSON: ${msg.data.slice(0, 80)}`, { cause: err });
+              throw err;
+            }
+          }
+        }
+      } finally {
+        stream.cancel().catch(() => undefined);
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /** Inserts a scripted card; `script` is the YAML or JSON text. 400 VSCR_ERR_BAD_SCRIPT names line and field. */
+  async loadScript(reader: ReaderRef, script: string, options: { replace?: boolean } = {}, opts?: CallOptions): Promise<CardLoaded> {
+    const path = `/v1/readers/${readerRef(reader)}/script${simQuery({ replace: options.replace })}`;
+    return this.#json<CardLoaded>({ method: 'POST', path, headers: { 'content-type': 'application/yaml' }, body: script }, opts);
+  }
+
+  async verdict(reader: ReaderRef, opts?: CallOptions): Promise<ScriptVerdict> {
+    return (await this.#json<{ verdict: ScriptVerdict }>({ method: 'GET', path: `/v1/readers/${readerRef(reader)}/script/verdict` }, opts)).verdict;
+  }
+
+  /** Inserts a card replaying a JSON Lines transcript. */
+  async replay(reader: ReaderRef, transcript: string, options: { mode?: 'ordered' | 'by-command'; session?: number; replace?: boolean } = {}, opts?: CallOptions): Promise<CardLoaded> {
+    const path = `/v1/readers/${readerRef(reader)}/replay${simQuery({ ...options })}`;
+    return this.#json<CardLoaded>({ method: 'POST', path, headers: { 'content-type': 'application/x-ndjson' }, body: transcript }, opts);
+  }
+
+  async startRelay(reader: ReaderRef, socket: string, options: { remoteReader?: string; replace?: boolean } = {}, opts?: CallOptions): Promise<{ reader: ReaderInfo; relay: RelayStatus }> {
+    const json = { socket, ...(options.remoteReader !== undefined ? { reader: options.remoteReader } : {}) };
+    return this.#json({ method: 'POST', path: `/v1/readers/${readerRef(reader)}/relay${simQuery({ replace: options.replace })}`, json }, opts);
+  }
+
+  async relayStatus(reader: ReaderRef, opts?: CallOptions): Promise<RelayStatus | null> {
+    return (await this.#json<{ relay: RelayStatus | null }>({ method: 'GET', path: `/v1/readers/${readerRef(reader)}/relay` }, opts)).relay;
+  }
+
+  async stopRelay(reader: ReaderRef, opts?: CallOptions): Promise<void> {
+    const { res, release } = await this.#send({ method: 'DELETE', path: `/v1/readers/${readerRef(reader)}/relay` }, opts);
+    release();
+    await res.body?.cancel();
   }
 
   /**
@@ -333,6 +413,12 @@ function isDataInput(value: unknown): value is DataInput {
 function deviceId(device: number): string {
   if (!Number.isInteger(device) || device < 0) throw new VscrArgumentError(`device must be a non-negative integer, got ${String(device)}`);
   return String(device);
+}
+
+/** `?a=1&b=x` from the defined values (empty string when none). */
+function simQuery(values: Record<string, string | number | boolean | undefined>): string {
+  const parts = Object.entries(values).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`);
+  return parts.length ? `?${parts.join('&')}` : '';
 }
 
 function readerRef(reader: ReaderRef): string {

@@ -8,3 +8,4 @@ export { FetchTransport, iterableToStream, type HttpTransport, type HttpRequest,
 export { SseDecoder, type SseMessage } from './sse.js';
 export { toHex, fromHex, concatBytes } from './hex.js';
 export type * from './types.js';
+export type * from './sim-types.js';

@@ -22,6 +22,8 @@ export interface ConfigLayer {
   cardReaders?: string[];
   jsonBodyLimit?: number;
   badRequestLogIntervalMs?: number;
+  rawTranscripts?: boolean;
+  cardModules?: string[];
   devices?: Partial<DeviceConfig>[];
   device?: Partial<DeviceConfig>;
   deviceCount?: number;
@@ -39,7 +41,7 @@ export class ConfigError extends Error {
 
 const LAYER_KEYS = new Set([
   'host', 'port', 'dataDir', 'pcscSocket', 'pcsc', 'pcscBusyPollMicros', 'token', 'logLevel', 'readers', 'defaultCard', 'cardReaders',
-  'jsonBodyLimit', 'badRequestLogIntervalMs', 'devices', 'device', 'deviceCount',
+  'jsonBodyLimit', 'badRequestLogIntervalMs', 'rawTranscripts', 'cardModules', 'devices', 'device', 'deviceCount',
 ]);
 const DEVICE_KEYS = new Set(['keyString', 'engine', 'guestMemoryMiB', 'interruptMode', 'maxRequestMiB']);
 
@@ -116,6 +118,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigLayer {
   const cardReaders = str('VSCR_CARD_READERS');
   if (cardReaders !== undefined) layer.cardReaders = cardReaders === 'none' ? [] : cardReaders.split(',').map((c) => c.trim()).filter((c) => c !== '');
   assign(layer, 'deviceCount', num('VSCR_DEVICES'));
+  assign(layer, 'rawTranscripts', bool('VSCR_RAW_TRANSCRIPTS'));
   assign(device, 'keyString', env.VSCR_DEVICE_KEY);
   assign(device, 'engine', str('VSCR_ENGINE') as DeviceConfig['engine'] | undefined);
   assign(device, 'guestMemoryMiB', num('VSCR_GUEST_MEMORY_MIB'));
@@ -195,6 +198,8 @@ export function validateConfig(config: ServiceConfig): ServiceConfig {
   }
   int('jsonBodyLimit', config.jsonBodyLimit, 1024, 64 * 1024 * 1024);
   int('badRequestLogIntervalMs', config.badRequestLogIntervalMs, 0, 24 * 3600 * 1000);
+  if (config.rawTranscripts !== undefined && typeof config.rawTranscripts !== 'boolean') p.push('rawTranscripts must be true or false');
+  if (config.cardModules !== undefined && (!Array.isArray(config.cardModules) || config.cardModules.some((m) => typeof m !== 'string' || m === ''))) p.push('cardModules must be a list of file paths');
   if (!Array.isArray(config.devices) || config.devices.length === 0 || config.devices.length > 16) p.push('devices must list 1 to 16 devices');
   else {
     config.devices.forEach((d, i) => {

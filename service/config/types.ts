@@ -44,4 +44,8 @@ export interface ServiceConfig {
   jsonBodyLimit: number;
   /** How often the count of rejected (4xx) requests is logged, in ms; 0 disables the line. */
   badRequestLogIntervalMs: number;
+  /** Record the PIN bytes of VERIFY / CHANGE REFERENCE DATA / RESET RETRY COUNTER in transcripts (default: masked). */
+  rawTranscripts?: boolean;
+  /** Card modules (TypeScript/JavaScript files exporting a VirtualCard class), inserted as `module:<file name>`. */
+  cardModules?: string[];
 }

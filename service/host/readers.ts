@@ -28,6 +28,12 @@ export interface ReaderView {
   profile: string | null;
 }
 
+/** A hook on the card slot (transcripts): wraps each card as it goes in, hears it come out. */
+export interface CardSlotHook {
+  wrap(reader: VirtualReader, card: VirtualCard, label: string): VirtualCard;
+  removed(reader: VirtualReader): void;
+}
+
 export interface AddReaderOptions {
   vendorName?: string;
   ifdType?: string;
@@ -56,6 +62,7 @@ export class ReaderHost {
   private readonly cardIds = new Map<VirtualReader, string>();
   private readonly bus: ReaderBus;
   private rmApi: ResourceManagerApi | null = null;
+  private slotHook: CardSlotHook | null = null;
   private readonly dataDir: string;
   private readonly crypto: CardCrypto | undefined;
   private readonly logger: Logger;
@@ -84,6 +91,10 @@ export class ReaderHost {
   /** The resource manager is created after the start-up readers exist, so it finds them at its start. */
   attachResourceManager(rm: ResourceManagerApi): void {
     this.rmApi = rm;
+  }
+
+  setCardSlotHook(hook: CardSlotHook): void {
+    this.slotHook = hook;
   }
 
   private get rm(): ResourceManagerApi {
@@ -116,6 +127,7 @@ export class ReaderHost {
     this.bus.removeReader(reader);
     this.names.delete(reader);
     this.cardIds.delete(reader);
+    if (card !== null) this.slotHook?.removed(reader);
     if (card !== null) await this.flushCard(card);
     await this.waitForRm(() => !this.rm.readerStates().some((s) => s.symbolicLink === link));
     this.logger.info({ unitNo: reader.unitNo }, 'reader removed');
@@ -141,7 +153,7 @@ export class ReaderHost {
     if (!this.bus.readers().includes(reader)) return 'gone';
     if (reader.card !== null) return 'occupied';
     const before = this.snapshotOf(reader)?.eventCounter;
-    reader.insertCard(this.countingCard(card));
+    reader.insertCard(this.countingCard(this.slotHook?.wrap(reader, card, profile) ?? card));
     this.cardIds.set(reader, cardId);
     await this.waitForRm(() => this.settled(reader, before, true));
     // The split shows where insert latency goes: card creation (state file) vs the RM's tracking IRP + power-up.
@@ -149,10 +161,22 @@ export class ReaderHost {
     return 'inserted';
   }
 
+  /** Inserts a card made elsewhere (script, replay, relay, card module); `label` names it in listings' logs. */
+  async insertPreparedCard(reader: VirtualReader, card: VirtualCard, label: string): Promise<'inserted' | 'occupied' | 'gone'> {
+    if (!this.bus.readers().includes(reader)) return 'gone';
+    if (reader.card !== null) return 'occupied';
+    const before = this.snapshotOf(reader)?.eventCounter;
+    reader.insertCard(this.countingCard(this.slotHook?.wrap(reader, card, label) ?? card));
+    await this.waitForRm(() => this.settled(reader, before, true));
+    this.logger.info({ unitNo: reader.unitNo, card: label }, 'card inserted');
+    return 'inserted';
+  }
+
   async removeCard(reader: VirtualReader): Promise<boolean> {
     const before = this.snapshotOf(reader)?.eventCounter;
     const card = reader.removeCard();
     if (card === null) return false;
+    this.slotHook?.removed(reader);
     this.cardIds.delete(reader);
     this.logger.info({ unitNo: reader.unitNo }, 'card removed');
     await this.flushCard(card);

@@ -11,6 +11,7 @@ import { deviceRoutes } from './routes/devices.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { readerRoutes } from './routes/readers.js';
+import { simRoutes } from './routes/sim.js';
 import { pcscRpcRoutes } from './routes/pcsc-rpc.js';
 import { profileRoutes } from './routes/profiles.js';
 import { panelRoutes } from './panel/plugin.js';
@@ -65,6 +66,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(healthRoutes, { ctx });
   await app.register(deviceRoutes, { ctx });
   await app.register(readerRoutes, { ctx });
+  await app.register(simRoutes, { ctx });
   await app.register(eventRoutes, { ctx });
   await app.register(pcscRpcRoutes, { ctx });
   await app.register(profileRoutes, { ctx });

@@ -7,6 +7,7 @@ import type { EventHub } from '../host/events.js';
 import type { Metrics } from '../host/metrics.js';
 import type { ReaderHost } from '../host/readers.js';
 import type { ResourceManagerApi } from '../rm/contract.js';
+import type { SimHost } from '../sim/sim-host.js';
 
 export interface AppContext {
   config: ServiceConfig;
@@ -14,6 +15,8 @@ export interface AppContext {
   /** Opened devices; index = REST device id. */
   devices: readonly CryptoDeviceControl[];
   readers: ReaderHost;
+  /** Transcripts, scripted/replayed/relayed cards (docs/simulation.md). */
+  sim: SimHost;
   rm: ResourceManagerApi;
   events: EventHub;
   metrics: Metrics;

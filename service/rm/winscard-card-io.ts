@@ -5,6 +5,7 @@ import { NTSTATUS } from '../../kernel/ntstatus.js';
 import { ntStatusToScard } from './error-map.js';
 import { MAX_BUFFER_SIZE_EXTENDED, MAX_ATR_SIZE, SCARD, SCARD_ATTR, SCARD_PROTOCOL } from './pcsc-constants.js';
 import { IOCTL_SMARTCARD, WIN_PROTOCOL, readDword, scardCtlCode } from './reader-ioctl.js';
+import { clearApduOrigin, setApduOrigin } from './apdu-origin.js';
 import { cardPresent } from './reader-state.js';
 import { lockedByOther, pendingEventRv, readerUnavailable, type RmCore } from './rm-core.js';
 import type { CardHandle } from './rm-types.js';
@@ -66,7 +67,13 @@ async function transmitLocked(h: CardHandle, sendProtocol: number, apdu: Uint8Ar
   // The output buffer is the caller's receive buffer plus the SCARD_IO_REQUEST header, as pcscd hands the
   // client's pcbRecvLength to the driver: a response that does not fit comes back as STATUS_BUFFER_TOO_SMALL,
   // which maps to the same SCARD_E_INSUFFICIENT_BUFFER the length check below gives.
-  const r = await reader.io.transmit(headerProtocol, apdu, Math.min(cbRecvLength, MAX_BUFFER_SIZE_EXTENDED));
+  setApduOrigin(reader.symbolicLink, h.context.hContext, h.hCard);
+  let r;
+  try {
+    r = await reader.io.transmit(headerProtocol, apdu, Math.min(cbRecvLength, MAX_BUFFER_SIZE_EXTENDED));
+  } finally {
+    clearApduOrigin(reader.symbolicLink);
+  }
   if (r.status !== NTSTATUS.STATUS_SUCCESS) return transmitFailure(ntStatusToScard(r.status, 'transmit'));
   if (r.information < 8) return transmitFailure(SCARD.E_NOT_TRANSACTED);
   const replyProtocol = readDword(r.output) ?? headerProtocol;

@@ -122,8 +122,12 @@ describe('--help', () => {
   it('exists for every command and lists the common options of client commands', () => {
     const program = buildProgram();
     const names = program.commands.map((c) => c.name());
-    expect(names).toEqual(['hash', 'encrypt', 'decrypt', 'status', 'reset', 'devices', 'readers', 'insert', 'remove', 'trace', 'scan', 'apdu', 'serve']);
-    for (const cmd of program.commands) {
+    expect(names).toEqual(['hash', 'encrypt', 'decrypt', 'status', 'reset', 'devices', 'readers', 'insert', 'remove', 'trace', 'scan', 'apdu', 'transcript', 'script', 'replay', 'relay', 'serve']);
+    // `script` is a group: its sub-commands are the client commands.
+    const script = program.commands.find((c) => c.name() === 'script')!;
+    expect(script.commands.map((c) => c.name())).toEqual(['load', 'verdict']);
+    for (const sub of script.commands) expect(sub.helpInformation(), sub.name()).toMatch(/--url <url>[\s\S]*--token <token>[\s\S]*--json/);
+    for (const cmd of program.commands.filter((c) => c !== script)) {
       const help = cmd.helpInformation();
       expect(help, cmd.name()).toMatch(new RegExp(`^Usage: vscr ${cmd.name()}`));
       expect(cmd.description().length, cmd.name()).toBeGreaterThan(10);

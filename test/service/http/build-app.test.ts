@@ -10,6 +10,7 @@ import { resolveConfig } from '../../../service/config/load-config.js';
 import { openDevices, type OpenedDevices } from '../../../service/host/devices.js';
 import { EventHub } from '../../../service/host/events.js';
 import { Metrics } from '../../../service/host/metrics.js';
+import { SimHost } from '../../../service/sim/sim-host.js';
 import { ReaderHost } from '../../../service/host/readers.js';
 import { buildApp } from '../../../service/http/app.js';
 import type { ResourceManagerApi } from '../../../service/rm/contract.js';
@@ -35,7 +36,7 @@ beforeAll(async () => {
   rmApi = createResourceManager({ bus, logger });
   readers.attachResourceManager(rmApi);
   await rmApi.ready();
-  app = await buildApp({ config, logger, devices: devices.controls, readers, rm: rmApi, events: new EventHub(rmApi), metrics, version: '9.9.9', startedAt: Date.now(), shuttingDown: () => shuttingDown });
+  app = await buildApp({ config, logger, devices: devices.controls, readers, sim: new SimHost({ readers, logger }), rm: rmApi, events: new EventHub(rmApi), metrics, version: '9.9.9', startedAt: Date.now(), shuttingDown: () => shuttingDown });
   await app.ready();
 });
 afterAll(async () => {
