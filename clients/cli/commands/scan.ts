@@ -37,7 +37,7 @@ export function registerScanCommand(program: Command, io: Io = stdio): void {
 }
 
 async function runScan(flags: ScanFlags, io: Io): Promise<void> {
-  const pcsc = await connectWinscard({ url: resolveUrl(flags), token: resolveToken(flags) });
+  const pcsc = await connectWinscard({ url: resolveUrl(flags, io.env), token: resolveToken(flags, io.env) });
   const deadline = flags.timeout === undefined ? Infinity : Date.now() + flags.timeout * 1000;
   const emit: Emit = (record, text) => {
     if (flags.json) io.out(JSON.stringify(record));
