@@ -6,7 +6,7 @@ import { cardEvents } from '../../clients/cli/commands/scan.js';
 import { EXIT, exitCodeFor, UsageError, CancelledError, LocalError } from '../../clients/cli/exit-codes.js';
 import { VscrHttpError, VscrUnreachableError } from '../../clients/sdk/errors.js';
 import { PcscError, WinscardSocketError } from '../../clients/winscard/errors.js';
-import { SCARD, SCARD_STATE } from '../../service/rm/pcsc-constants.js';
+import { SCARD, SCARD_STATE } from '../../service/contract/pcsclite.js';
 
 describe('status words', () => {
   it('names the common ISO 7816-4 status words', () => {

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { fromHex, toHex } from '../../sdk/hex.js';
 import { connectWinscard } from '../../winscard/client.js';
-import { SCARD_DISPOSITION, SCARD_PROTOCOL, SCARD_SCOPE, SCARD_SHARE } from '../../../service/rm/pcsc-constants.js';
+import { SCARD_DISPOSITION, SCARD_PROTOCOL, SCARD_SCOPE, SCARD_SHARE } from '../../../service/contract/pcsclite.js';
 import { makeClient, readerArg, resolveToken, resolveUrl, stdio, withClientOptions, type ClientFlags, type Io } from '../context.js';
 import { UsageError } from '../exit-codes.js';
 import { statusWordMeaning } from '../status-words.js';

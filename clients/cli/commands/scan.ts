@@ -9,7 +9,7 @@ import { connectWinscard, type ReaderStateQuery, type ReaderStateResult, type Wi
 import { toHex } from '../../sdk/hex.js';
 import {
   INFINITE, PCSCLITE_MAX_READERS_CONTEXTS, PNP_NOTIFICATION_READER, SCARD, SCARD_SCOPE, SCARD_STATE,
-} from '../../../service/rm/pcsc-constants.js';
+} from '../../../service/contract/pcsclite.js';
 import {
   cancellable, parsePositiveInt, parseSeconds, resolveToken, resolveUrl, stdio, withClientOptions, type ClientFlags, type Io,
 } from '../context.js';

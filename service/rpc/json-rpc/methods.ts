@@ -2,7 +2,7 @@
 // (STYLE.md convention 8), with the exact param and result names of the BRIEF's JSON-RPC contract.
 
 import type { RmSession } from '../../rm/contract.js';
-import { MAX_BUFFER_SIZE, MAX_BUFFER_SIZE_EXTENDED, SCARD } from '../../rm/pcsc-constants.js';
+import { MAX_BUFFER_SIZE, MAX_BUFFER_SIZE_EXTENDED, SCARD } from '../../contract/pcsclite.js';
 import { encodeHex, type ParamReader } from './codec.js';
 
 export type MethodResult = Record<string, unknown>;

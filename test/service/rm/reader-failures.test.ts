@@ -7,7 +7,7 @@ import { createReaderBus } from '../../../smcard/index.js';
 import { createVirtualCard } from '../../../smcard/card/index.js';
 import { createResourceManager } from '../../../service/rm/index.js';
 import type { ResourceManagerApi } from '../../../service/rm/contract.js';
-import { SCARD, SCARD_ATTR, SCARD_STATE as S } from '../../../service/rm/pcsc-constants.js';
+import { SCARD, SCARD_ATTR, SCARD_STATE as S } from '../../../service/contract/pcsclite.js';
 import { isBlocked, waitForRm, withTimeout } from './support/stack.js';
 import { ScriptedBus, ScriptedDevice } from './support/scripted-reader.js';
 

@@ -5,7 +5,7 @@
 import { NTSTATUS } from '../../../../kernel/ntstatus.js';
 import type { IoResult, PendingIo, ReaderBus, ReaderBusEvents, ReaderDeviceInterface, ReaderFileHandle, VirtualReader } from '../../../../smcard/reader/contract.js';
 import { IOCTL_SMARTCARD, dword, readDword } from '../../../../service/rm/reader-ioctl.js';
-import { SCARD_ATTR } from '../../../../service/rm/pcsc-constants.js';
+import { SCARD_ATTR } from '../../../../service/contract/pcsclite.js';
 
 const done = (status: number, output: Uint8Array = new Uint8Array(0)): IoResult => ({ status, information: output.length, output });
 
