@@ -3,7 +3,7 @@
 
 import pino, { type Logger } from 'pino';
 import { NTSTATUS } from '../kernel/ntstatus.js';
-import { ntError } from './driver/nt-error.js';
+import { ntError } from '../kernel/nt-error.js';
 import type { CryptoDeviceOptions, InterruptMode, PciCryptoDevice } from './device/contract.js';
 import { createPciCryptoDevice } from './device/index.js';
 import { CryptoDeviceDriver } from './driver/crypto-device-driver.js';

@@ -8,10 +8,10 @@ import { DEVICE_ERROR, DEVICE_STATE } from '../lib/contract.js';
 import { createDmaForUserBuffer, type DmaProgram, type DmaUserMemory } from './dma-user-memory.js';
 import type { DeviceInterrupts } from './interrupt.js';
 import type { UserBufferDescriptor } from './ioctl-codes.js';
-import { KernelEvent, waitForAny } from './kernel-event.js';
+import { KernelEvent, waitForAny } from '../../kernel/kernel-event.js';
 import { COMMAND, REG, type DeviceCommand } from './registers.js';
 import type { UserAddressSpace } from './user-address-space.js';
-import { WaitLock } from './wait-lock.js';
+import { WaitLock } from '../../kernel/wait-lock.js';
 
 /** How long a reset may take before the request gives up with STATUS_DEVICE_BUSY (the original's 1000 ms). */
 export const RESET_TIMEOUT_MS = 1000;
