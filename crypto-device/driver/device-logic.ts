@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { NTSTATUS, formatNtStatus, type NtStatus } from '../../kernel/ntstatus.js';
 import type { PciCryptoDevice } from '../device/contract.js';
-import { DEVICE_ERROR, DEVICE_STATE } from '../lib/contract.js';
+import { ERROR as DEVICE_ERROR, STATE as DEVICE_STATE } from '../device/registers.js';
 import { createDmaForUserBuffer, type DmaProgram, type DmaUserMemory } from './dma-user-memory.js';
 import type { DeviceInterrupts } from './interrupt.js';
 import type { UserBufferDescriptor } from './ioctl-codes.js';

@@ -3,17 +3,15 @@
 
 import type { EngineName, InterruptMode } from '../device/contract.js';
 
-/** Device State register values. */
-export const DEVICE_STATE = { READY: 0, RESETTING: 1, AES_CBC: 2, SHA2: 3 } as const;
-/** Device ErrorCode register values. */
-export const DEVICE_ERROR = { NONE: 0, DMA: 1, RESET: 2, WRITE_IO: 3, INTERNAL: 4 } as const;
+/** Device State and ErrorCode register values, from the one register table. */
+export { STATE as DEVICE_STATE, ERROR as DEVICE_ERROR } from '../device/registers.js';
 
 export interface DeviceStatus {
   state: number;
-  /** `ReadyState`, `ResettingState`, `AesCbcState`, `Sha2State` */
+  /** `ReadyState`, `ResetState`, `AesCbcState`, `Sha2State` (lib/status-names.ts) */
   stateName: string;
   errorCode: number;
-  /** `no error`, `DMA error`, `reset error`, `write I/O error`, `internal error` */
+  /** `no error`, `DMA error`, `reset error`, `write I/O error`, `internal error` (lib/status-names.ts) */
   errorName: string;
 }
 

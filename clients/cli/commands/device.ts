@@ -15,7 +15,6 @@ import {
 import { LocalError } from '../exit-codes.js';
 import { checkEncryptedSize, encryptLayout, readTrailer } from '../file-format.js';
 import { createProgress, type Progress } from '../progress.js';
-import { formatError, formatState } from '../status-names.js';
 
 interface DeviceFlags extends ClientFlags {
   device: number;
@@ -166,8 +165,9 @@ function printStatus(st: DeviceStatus, flags: DeviceFlags, io: Io): void {
     io.out(JSON.stringify(st));
     return;
   }
-  io.out(`State: ${formatState(st.state)}`);
-  io.out(`Error: ${formatError(st.errorCode)}`);
+  // The names come from the service's one table (crypto-device/lib/status-names.ts).
+  io.out(`State: ${st.stateName} (${st.state})`);
+  io.out(`Error: ${st.errorName} (${st.errorCode})`);
 }
 
 /** One line per device; the PCI id reads like the original's device interface path (VEN_1111&DEV_2222). */
@@ -176,7 +176,7 @@ export function describeDevice(d: DeviceInfo): string {
   const rev = d.revision.toString(16).toUpperCase().padStart(2, '0');
   const mib = Math.round(d.guestMemoryBytes / (1024 * 1024));
   return `${d.id}: PCI\\VEN_${hex4(d.vendorId)}&DEV_${hex4(d.deviceId)}&REV_${rev}  engine=${d.engine} interrupts=${d.interruptMode} ` +
-    `memory=${mib} MiB  State: ${formatState(d.state)}  Error: ${formatError(d.errorCode)}`;
+    `memory=${mib} MiB  State: ${d.stateName} (${d.state})  Error: ${d.errorName} (${d.errorCode})`;
 }
 
 async function statFile(file: string) {
