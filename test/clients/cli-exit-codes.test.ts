@@ -44,12 +44,6 @@ describe('exit codes of the real binary', () => {
     expect(r.stderr).toMatch(/cannot reach the vscr service .*ECONNREFUSED.*vscr serve/);
   });
 
-  it('4 for a device error (unknown device), with the service code', async () => {
-    const r = await runCliProcess(['status', '--device', '7'], env);
-    expect(r.code).toBe(4);
-    expect(r.stderr).toMatch(/VSCR_ERR_UNKNOWN_DEVICE, HTTP 404/);
-  });
-
   it('130 when Ctrl-C interrupts a device operation, after resetting the device', async () => {
     const child = spawnCli(['hash', '-', '--progress'], env);
     child.stdin.write('partial input that never ends');
@@ -62,14 +56,21 @@ describe('exit codes of the real binary', () => {
     child.stdin.destroy();
   });
 
-  it('0 and usage text for --help', async () => {
-    const r = await runCliProcess(['hash', '--help'], env);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Usage: vscr hash \[options\] <file>/);
-  });
 });
 
 describe('exit codes in process', () => {
+  it('4 for a device error (unknown device), with the service code', async () => {
+    const r = await inProcess(['status', '--device', '7']);
+    expect(r.code).toBe(4);
+    expect(r.err).toMatch(/VSCR_ERR_UNKNOWN_DEVICE, HTTP 404/);
+  });
+
+  it('0 and usage text for --help', async () => {
+    const r = await inProcess(['hash', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Usage: vscr hash \[options\] <file>/);
+  });
+
   it('2 for unknown commands, unknown options, bad hex and missing arguments', async () => {
     expect((await inProcess(['bogus'])).code).toBe(2);
     expect((await inProcess(['status', '--nope'])).code).toBe(2);
