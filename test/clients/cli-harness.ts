@@ -4,7 +4,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Io } from '../../clients/cli/context.js';
 import { runCli as runCliEntry } from '../../clients/cli/main.js';
@@ -55,19 +55,32 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcessWi
  * same code as the binary without a Node start per call. The exit code through the binary and signals use
  * runCliProcess / spawnCli.
  */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<CliResult> {
+export function runCli(args: string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<CliResult> {
+  return startCli(args, env, stdin).done;
+}
+
+/** runCli with its output also streamed as it comes, for commands a test talks to while they run (scan). */
+export function startCli(args: string[], env: NodeJS.ProcessEnv, stdin = ''): { stdout: PassThrough; done: Promise<CliResult> } {
   let stdout = '';
   let stderr = '';
+  const live = new PassThrough();
+  const toStdout = (text: string) => {
+    stdout += text;
+    live.write(text);
+  };
   const io: Io = {
-    out: (line) => void (stdout += line + '\n'),
+    out: (line) => toStdout(line + '\n'),
     err: (line) => void (stderr += line + '\n'),
-    write: (text) => void (stdout += text),
+    write: toStdout,
     writeErr: (text) => void (stderr += text),
     stdin: Readable.from(stdin === '' ? [] : [Buffer.from(stdin)]),
     env,
   };
-  const code = await runCliEntry(args, io);
-  return { code, signal: null, stdout, stderr };
+  const done = runCliEntry(args, io).then((code) => {
+    live.end();
+    return { code, signal: null, stdout, stderr };
+  });
+  return { stdout: live, done };
 }
 
 /** Runs the real binary to completion; kills it and fails after `timeoutMs`. */
