@@ -18,6 +18,20 @@ module.exports = {
       to: { path: '^(smcard|service|clients)/' },
     },
     {
+      name: 'crypto-device-inner-layers',
+      comment: 'Inside crypto-device/: lib -> driver -> device -> engines; the driver never imports the library above it.',
+      severity: 'error',
+      from: { path: '^crypto-device/(engines|device|driver)/' },
+      to: { path: '^crypto-device/lib/' },
+    },
+    {
+      name: 'engines-import-up',
+      comment: 'The engines know nothing of the device or driver that use them.',
+      severity: 'error',
+      from: { path: '^crypto-device/engines/' },
+      to: { path: '^crypto-device/(device|driver|lib)/' },
+    },
+    {
       name: 'smcard-imports-up',
       comment: 'smcard/ may use crypto-device/ and kernel/ only.',
       severity: 'error',

@@ -4,7 +4,7 @@
 import { NTSTATUS, type NtStatus } from '../../kernel/ntstatus.js';
 import { ntError } from '../../kernel/nt-error.js';
 import type { GuestMemory } from '../device/contract.js';
-import type { UserBuffer } from '../lib/contract.js';
+import type { UserBuffer } from './user-buffer.js';
 import { copyBytes } from '../device/byte-copy.js';
 import { PAGE_SIZE } from './registers.js';
 

@@ -2,6 +2,7 @@
 // Implemented by crypto-device/lib/crypto-device-ctrl.ts on top of the driver's I/O controls.
 
 import type { EngineName, InterruptMode } from '../device/contract.js';
+import type { UserBuffer } from '../driver/user-buffer.js';
 
 /** Device State and ErrorCode register values, from the one register table. */
 export { STATE as DEVICE_STATE, ERROR as DEVICE_ERROR } from '../device/registers.js';
@@ -15,16 +16,8 @@ export interface DeviceStatus {
   errorName: string;
 }
 
-/** A buffer in the simulated user address space, so large bodies can be written in place chunk by chunk. */
-export interface UserBuffer {
-  /** User virtual address (never 0). */
-  readonly address: bigint;
-  readonly length: number;
-  write(offset: number, chunk: Uint8Array): void;
-  read(offset?: number, length?: number): Uint8Array;
-  /** Unmap and give the pages back. Idempotent. */
-  release(): void;
-}
+/** A buffer in the simulated user address space; defined with the address space the driver owns. */
+export type { UserBuffer } from '../driver/user-buffer.js';
 
 export interface CryptoDeviceInfo {
   index: number;
