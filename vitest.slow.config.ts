@@ -3,5 +3,6 @@ import { defineConfig } from 'vitest/config';
 import { shared, SLOW_TESTS } from './vitest.config.js';
 
 export default defineConfig({
-  test: { ...shared, include: [SLOW_TESTS], exclude: ['node_modules/**', 'dist/**'] },
+  // Long tests get five minutes each: a busy CI machine can stretch a load test well past the usual minute.
+  test: { ...shared, testTimeout: 300_000, include: [SLOW_TESTS], exclude: ['node_modules/**', 'dist/**'] },
 });
