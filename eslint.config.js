@@ -22,4 +22,8 @@ export default tseslint.config(
     files: ['panel/**/*.js'],
     rules: { 'no-undef': 'off' },
   },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
+  },
 );

@@ -11,14 +11,31 @@ export interface ClientFlags {
   json?: boolean;
 }
 
+/** The process surface a command touches, injected so tests can run the CLI in process. */
 export interface Io {
+  /** One line to stdout / stderr. */
   out(line: string): void;
   err(line: string): void;
+  /** Raw text to stdout / stderr (help, trace dumps). */
+  write(text: string): void;
+  writeErr(text: string): void;
+  readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** VSCR_URL and VSCR_TOKEN come from here. */
+  readonly env: NodeJS.ProcessEnv;
 }
 
 export const stdio: Io = {
   out: (line) => process.stdout.write(line + '\n'),
   err: (line) => process.stderr.write(line + '\n'),
+  write: (text) => process.stdout.write(text),
+  writeErr: (text) => process.stderr.write(text),
+  // Getters: touching process.stdin opens it, which would keep a finished CLI alive.
+  get stdin() {
+    return process.stdin;
+  },
+  get env() {
+    return process.env;
+  },
 };
 
 /** Adds --url, --token and --json to a client command. */
@@ -34,22 +51,22 @@ export function withDeviceOption(cmd: Command): Command {
   return cmd.addOption(new Option('--device <n>', 'crypto device id (see `vscr devices`)').argParser(parseIndex).default(0));
 }
 
-export function resolveUrl(flags: ClientFlags): string {
-  return flags.url ?? (process.env.VSCR_URL ? parseUrl(process.env.VSCR_URL) : DEFAULT_URL);
+export function resolveUrl(flags: ClientFlags, env: NodeJS.ProcessEnv = process.env): string {
+  return flags.url ?? (env.VSCR_URL ? parseUrl(env.VSCR_URL) : DEFAULT_URL);
 }
 
 /** --token, else $VSCR_TOKEN (an empty variable counts as unset). */
-export function resolveToken(flags: ClientFlags): string | undefined {
-  return flags.token ?? (process.env.VSCR_TOKEN || undefined);
+export function resolveToken(flags: ClientFlags, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return flags.token ?? (env.VSCR_TOKEN || undefined);
 }
 
-export function makeClient(flags: ClientFlags): VscrClient {
-  return new VscrClient({ url: resolveUrl(flags), token: resolveToken(flags) });
+export function makeClient(flags: ClientFlags, io: Io): VscrClient {
+  return new VscrClient({ url: resolveUrl(flags, io.env), token: resolveToken(flags, io.env) });
 }
 
 /** Runs one command's work with a REST client that is closed afterwards, whatever happens. */
-export async function withClient(flags: ClientFlags, work: (c: VscrClient) => Promise<void>): Promise<void> {
-  const client = makeClient(flags);
+export async function withClient(flags: ClientFlags, io: Io, work: (c: VscrClient) => Promise<void>): Promise<void> {
+  const client = makeClient(flags, io);
   try {
     await work(client);
   } finally {

@@ -2,12 +2,13 @@
 
 import { CommanderError } from 'commander';
 import { describeError, EXIT, exitCodeFor } from './exit-codes.js';
+import { stdio, type Io } from './context.js';
 import { buildProgram } from './program.js';
 import { isMainModule } from '../../service/main-module.js';
 
-/** Runs the CLI with `argv` (without node and the script); resolves with the exit code. */
-export async function runCli(argv: string[]): Promise<number> {
-  const program = buildProgram();
+/** Runs the CLI with `argv` (without node and the script) on `io`; resolves with the exit code. */
+export async function runCli(argv: string[], io: Io = stdio): Promise<number> {
+  const program = buildProgram(io);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.OK;
@@ -18,7 +19,7 @@ export async function runCli(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
     const code = exitCodeFor(err);
-    if (code !== EXIT.CANCELLED) process.stderr.write(describeError(err) + '\n');
+    if (code !== EXIT.CANCELLED) io.err(describeError(err));
     return code;
   }
 }

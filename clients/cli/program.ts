@@ -28,8 +28,8 @@ export function buildProgram(io: Io = stdio): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
-      writeOut: (s) => process.stdout.write(s),
-      writeErr: (s) => process.stderr.write(s),
+      writeOut: (s) => io.write(s),
+      writeErr: (s) => io.writeErr(s),
     });
   registerDeviceCommands(program, io);
   registerReaderCommands(program, io);

@@ -8,7 +8,7 @@
 
 import {
   INFINITE, MAX_BUFFER_SIZE, MAX_BUFFER_SIZE_EXTENDED, SCARD, SCARD_PROTOCOL, SCARD_SCOPE,
-} from '../../service/rm/pcsc-constants.js';
+} from '../../service/contract/pcsclite.js';
 import { fromHex, toHex } from '../sdk/hex.js';
 import { PcscError, WinscardSocketError } from './errors.js';
 import { RpcConnection } from './rpc-connection.js';

@@ -2,7 +2,7 @@
 // protocol faults have their own classes. All extend VscrError, so `code` is stable and `isVscrError` works.
 
 import { VscrError } from '../sdk/errors.js';
-import { scardName } from '../../service/rm/pcsc-constants.js';
+import { scardName } from '../../service/contract/pcsclite.js';
 
 /** A PC/SC call returned rv != SCARD_S_SUCCESS. `code` is the pcsc-lite name, e.g. `SCARD_E_NO_SMARTCARD`. */
 export class PcscError extends VscrError {

@@ -6,4 +6,4 @@ export {
 export { PcscError, JsonRpcError, WinscardClosedError, WinscardSocketError } from './errors.js';
 export { openWebSocketTransport, type RpcTransport, type WebSocketLike, type WebSocketFactory, type WebSocketTransportOptions } from './transport.js';
 export { encodeRequest, decodeReply, type JsonRpcReply } from './codec.js';
-export * from '../../service/rm/pcsc-constants.js';
+export * from '../../service/contract/pcsclite.js';

@@ -2,8 +2,10 @@
 // interrupts). Implemented by pci-crypto-device.ts; consumed by crypto-device/driver/.
 
 import type { Logger } from 'pino';
+import type { EngineName } from '../engines/types.js';
 
-export type EngineName = 'native' | 'noble';
+// Defined with the engines; re-exported because device options name it.
+export type { EngineName };
 
 /** INTx line-based; one MSI (vector 0 for every event); four MSIs (vector = interrupt number). */
 export type InterruptMode = 'intx' | 'msi' | 'msi-multi';

@@ -3,7 +3,7 @@
 
 import pino, { type Logger } from 'pino';
 import { NTSTATUS, formatNtStatus } from '../../kernel/ntstatus.js';
-import { ntError } from './nt-error.js';
+import { ntError } from '../../kernel/nt-error.js';
 import type { InterruptMode, PciCryptoDevice } from '../device/contract.js';
 import { CryptoDeviceLogic, RESET_TIMEOUT_MS } from './device-logic.js';
 import { DeviceInterrupts } from './interrupt.js';

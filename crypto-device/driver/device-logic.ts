@@ -4,14 +4,14 @@
 import type { Logger } from 'pino';
 import { NTSTATUS, formatNtStatus, type NtStatus } from '../../kernel/ntstatus.js';
 import type { PciCryptoDevice } from '../device/contract.js';
-import { DEVICE_ERROR, DEVICE_STATE } from '../lib/contract.js';
+import { ERROR as DEVICE_ERROR, STATE as DEVICE_STATE } from '../device/registers.js';
 import { createDmaForUserBuffer, type DmaProgram, type DmaUserMemory } from './dma-user-memory.js';
 import type { DeviceInterrupts } from './interrupt.js';
 import type { UserBufferDescriptor } from './ioctl-codes.js';
-import { KernelEvent, waitForAny } from './kernel-event.js';
+import { KernelEvent, waitForAny } from '../../kernel/kernel-event.js';
 import { COMMAND, REG, type DeviceCommand } from './registers.js';
 import type { UserAddressSpace } from './user-address-space.js';
-import { WaitLock } from './wait-lock.js';
+import { WaitLock } from '../../kernel/wait-lock.js';
 
 /** How long a reset may take before the request gives up with STATUS_DEVICE_BUSY (the original's 1000 ms). */
 export const RESET_TIMEOUT_MS = 1000;

@@ -2,7 +2,7 @@
 // them into the driver's ready/error/reset events.
 
 import { IRQ, type InterruptMode, type PciCryptoDevice } from '../device/contract.js';
-import { KernelEvent } from './kernel-event.js';
+import { KernelEvent } from '../../kernel/kernel-event.js';
 import { REG } from './registers.js';
 
 const FLAG_REGISTER: Record<number, number> = {

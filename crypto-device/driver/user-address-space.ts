@@ -2,9 +2,9 @@
 // User buffers reach the driver by address, which is what lets the original's bad-address tests run unchanged.
 
 import { NTSTATUS, type NtStatus } from '../../kernel/ntstatus.js';
-import { ntError } from './nt-error.js';
+import { ntError } from '../../kernel/nt-error.js';
 import type { GuestMemory } from '../device/contract.js';
-import type { UserBuffer } from '../lib/contract.js';
+import type { UserBuffer } from './user-buffer.js';
 import { copyBytes } from '../device/byte-copy.js';
 import { PAGE_SIZE } from './registers.js';
 

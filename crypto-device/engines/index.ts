@@ -1,6 +1,6 @@
 // Engine registry: picks the crypto back end a device uses (docs/crypto-device.md; docs/architecture.md "Engines").
 
-import type { EngineName } from '../device/contract.js';
+import type { EngineName } from './types.js';
 import { nativeEngine } from './native.js';
 import { nobleEngine } from './noble.js';
 import type { CryptoEngine } from './types.js';

@@ -1,6 +1,7 @@
 // The engine interface shared by the native and noble back ends: streaming SHA-256 and AES-256-CBC with zero padding.
 
-import type { EngineName } from '../device/contract.js';
+/** The selectable engines: node:crypto (the default, fast) and the pure-JS @noble libraries. */
+export type EngineName = 'native' | 'noble';
 
 /** Incremental SHA-256 (FIPS 180-4). `digest()` may be called once. */
 export interface HashStream {

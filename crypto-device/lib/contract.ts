@@ -2,31 +2,22 @@
 // Implemented by crypto-device/lib/crypto-device-ctrl.ts on top of the driver's I/O controls.
 
 import type { EngineName, InterruptMode } from '../device/contract.js';
+import type { UserBuffer } from '../driver/user-buffer.js';
 
-/** Device State register values. */
-export const DEVICE_STATE = { READY: 0, RESETTING: 1, AES_CBC: 2, SHA2: 3 } as const;
-/** Device ErrorCode register values. */
-export const DEVICE_ERROR = { NONE: 0, DMA: 1, RESET: 2, WRITE_IO: 3, INTERNAL: 4 } as const;
+/** Device State and ErrorCode register values, from the one register table. */
+export { STATE as DEVICE_STATE, ERROR as DEVICE_ERROR } from '../device/registers.js';
 
 export interface DeviceStatus {
   state: number;
-  /** `ReadyState`, `ResettingState`, `AesCbcState`, `Sha2State` */
+  /** `ReadyState`, `ResetState`, `AesCbcState`, `Sha2State` (lib/status-names.ts) */
   stateName: string;
   errorCode: number;
-  /** `no error`, `DMA error`, `reset error`, `write I/O error`, `internal error` */
+  /** `no error`, `DMA error`, `reset error`, `write I/O error`, `internal error` (lib/status-names.ts) */
   errorName: string;
 }
 
-/** A buffer in the simulated user address space, so large bodies can be written in place chunk by chunk. */
-export interface UserBuffer {
-  /** User virtual address (never 0). */
-  readonly address: bigint;
-  readonly length: number;
-  write(offset: number, chunk: Uint8Array): void;
-  read(offset?: number, length?: number): Uint8Array;
-  /** Unmap and give the pages back. Idempotent. */
-  release(): void;
-}
+/** A buffer in the simulated user address space; defined with the address space the driver owns. */
+export type { UserBuffer } from '../driver/user-buffer.js';
 
 export interface CryptoDeviceInfo {
   index: number;

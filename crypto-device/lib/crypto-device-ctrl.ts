@@ -3,7 +3,7 @@
 
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { NTSTATUS, type NtStatus } from '../../kernel/ntstatus.js';
-import { ntError } from '../driver/nt-error.js';
+import { ntError } from '../../kernel/nt-error.js';
 import type { DriverFileHandle } from '../driver/crypto-device-driver.js';
 import { deviceIoControlByAddress, type UserIoControlResult } from '../driver/io-manager.js';
 import {

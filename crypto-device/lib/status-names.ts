@@ -1,11 +1,11 @@
-// Names of the device's State and ErrorCode values, as the original console prints them
-// (`State: ReadyState (0)`, `Error: no error (0)`).
+// The one table of names for the device's State and ErrorCode values, used by REST and (through REST) the CLI,
+// printed as the original console did (`State: ReadyState (0)`, `Error: no error (0)`).
 
 import { DEVICE_ERROR, DEVICE_STATE, type DeviceStatus } from './contract.js';
 
 const STATE_NAMES: Record<number, string> = {
   [DEVICE_STATE.READY]: 'ReadyState',
-  [DEVICE_STATE.RESETTING]: 'ResettingState',
+  [DEVICE_STATE.RESETTING]: 'ResetState', // the original's CryptoDevice_ResetState
   [DEVICE_STATE.AES_CBC]: 'AesCbcState',
   [DEVICE_STATE.SHA2]: 'Sha2State',
 };

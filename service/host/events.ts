@@ -2,7 +2,7 @@
 // carries device events, fanning both out to subscribers.
 
 import type { ReaderSnapshot, ResourceManagerApi } from '../rm/contract.js';
-import { READER_STATE } from '../rm/pcsc-constants.js';
+import { READER_STATE } from '../contract/pcsclite.js';
 import { readerStateNames, toHex } from './readers.js';
 
 export type ServiceEvent =

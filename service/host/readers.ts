@@ -7,7 +7,7 @@ import { createVirtualCard, listProfiles, type CardCrypto } from '../../smcard/c
 import type { VirtualCard } from '../../smcard/card/contract.js';
 import type { ReaderBus, ReaderDriverVariant, VirtualReader } from '../../smcard/reader/contract.js';
 import type { ReaderSnapshot, ResourceManagerApi } from '../rm/contract.js';
-import { READER_STATE } from '../rm/pcsc-constants.js';
+import { READER_STATE } from '../contract/pcsclite.js';
 import { METRIC, type Counter, type Metrics } from './metrics.js';
 
 /** The REST shape of a reader (docs/service.md, GET /v1/readers). */

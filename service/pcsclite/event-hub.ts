@@ -1,6 +1,6 @@
 // Event registration across connections: waiters for reader changes, and hContext → connection for CANCEL (§5.4).
 
-import { SCARD } from '../rm/pcsc-constants.js';
+import { SCARD } from '../contract/pcsclite.js';
 
 /** What the hub needs from a connection: a way to push the asynchronous 8-byte message. */
 export interface SignalTarget {

@@ -2,7 +2,7 @@
 
 import type { Logger } from 'pino';
 import type { ResourceManagerApi, RmSession } from '../rm/contract.js';
-import { SCARD } from '../rm/pcsc-constants.js';
+import { SCARD } from '../contract/pcsclite.js';
 import {
   beginStruct,
   cancelStruct,

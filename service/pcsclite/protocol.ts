@@ -1,5 +1,10 @@
 // The pcsc-lite 1.9.9 wire contract: protocol version, command numbers and fixed body sizes (docs/pcsclite-protocol.md §2–§3).
 
+import { MAX_ATR_SIZE, PCSCLITE_MAX_READERS_CONTEXTS } from '../contract/pcsclite.js';
+
+// The sizes are pcsc-lite's constants, defined once in the contract the clients share.
+export { MAX_ATR_SIZE, MAX_BUFFER_SIZE, MAX_BUFFER_SIZE_EXTENDED, MAX_READERNAME, PCSCLITE_MAX_READERS_CONTEXTS } from '../contract/pcsclite.js';
+
 /** libpcsclite 1.9.9 speaks 4.4 and pcscd requires exact equality (§4 version_struct). */
 export const PROTOCOL_VERSION_MAJOR = 4;
 export const PROTOCOL_VERSION_MINOR = 4;
@@ -63,13 +68,6 @@ export const SEND_LENGTH_OFFSET: Readonly<Partial<Record<Command, number>>> = {
 };
 
 export const HEADER_SIZE = 8;
-export const MAX_READERNAME = 128;
-export const MAX_ATR_SIZE = 33;
-/** Size of `getset_struct.pbAttr`; a larger `cbAttrLen` closes the connection (§1.4). */
-export const MAX_BUFFER_SIZE = 264;
-/** 4+3+65536+3+2: the largest extended APDU exchange; a larger `cbSendLength` closes the connection (§1.4). */
-export const MAX_BUFFER_SIZE_EXTENDED = 65548;
-export const PCSCLITE_MAX_READERS_CONTEXTS = 16;
 export const READER_STATE_SIZE = 184;
 export const READER_STATES_SIZE = READER_STATE_SIZE * PCSCLITE_MAX_READERS_CONTEXTS; // 2944
 /** pcscd leaves MAX_ATR_SIZE+1 in `cardAtrLength` of unused slots (§2). */

@@ -73,14 +73,3 @@ export function waitOnce(waiters: Set<() => void>, signal: AbortSignal): Promise
 export function wakeAll(waiters: Set<() => void>): void {
   for (const w of [...waiters]) w();
 }
-
-/** True when `p` has not settled after a few macrotask turns: an IRP the driver really pended. */
-export async function stillPending(p: Promise<unknown>, turns = 4): Promise<boolean> {
-  let settled = false;
-  void p.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  for (let i = 0; i < turns && !settled; i++) await new Promise<void>((r) => setImmediate(r));
-  return !settled;
-}

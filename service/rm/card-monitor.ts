@@ -5,7 +5,6 @@
 import type { Logger } from 'pino';
 import { NTSTATUS, formatNtStatus } from '../../kernel/ntstatus.js';
 import type { PendingIo } from '../../smcard/reader/contract.js';
-import { stillPending } from './async-util.js';
 import type { ReaderIo } from './reader-ioctl.js';
 
 export interface MonitorHooks {
@@ -52,7 +51,7 @@ export class CardMonitor {
       const name = wantPresent ? 'IOCTL_SMARTCARD_IS_PRESENT' : 'IOCTL_SMARTCARD_IS_ABSENT';
       const io = this.io.track(wantPresent);
       this.pending = io;
-      if (await stillPending(io.result)) {
+      if (await io.pended) {
         unpended = 0;
         if (initial) {
           initial = false;

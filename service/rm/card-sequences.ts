@@ -3,7 +3,7 @@
 
 import { NTSTATUS } from '../../kernel/ntstatus.js';
 import { ntStatusToScard } from './error-map.js';
-import { SCARD, SCARD_ATTR, SCARD_PROTOCOL } from './pcsc-constants.js';
+import { SCARD, SCARD_ATTR, SCARD_PROTOCOL } from '../contract/pcsclite.js';
 import { IOCTL_SMARTCARD, SCARD_POWER, SMCLIB_STATE, WIN_PROTOCOL, readDword, type ReaderIo } from './reader-ioctl.js';
 import { READER_STATE_VALUE } from './reader-state.js';
 import type { RmReader } from './rm-types.js';

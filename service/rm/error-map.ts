@@ -2,7 +2,7 @@
 // driver-error rows), plus pcsc_stringify_error-style text for SCARD_* values.
 
 import { NTSTATUS, formatNtStatus } from '../../kernel/ntstatus.js';
-import { SCARD, scardName } from './pcsc-constants.js';
+import { SCARD, scardName } from '../contract/pcsclite.js';
 
 /** What the RM was doing when the driver answered: the same NTSTATUS means different things per call. */
 export type DriverOperation = 'power' | 'protocol' | 'transmit' | 'control' | 'attrib' | 'eject' | 'generic';

@@ -42,6 +42,8 @@ export function dword(value: number): Uint8Array {
   return out;
 }
 
+const NOT_PENDED = Promise.resolve(false);
+
 function writeDword(out: Uint8Array, offset: number, value: number): void {
   out[offset] = value & 0xff;
   out[offset + 1] = (value >>> 8) & 0xff;
@@ -107,13 +109,13 @@ export class ReaderIo {
    */
   track(wantPresent: boolean): PendingIo {
     const code = wantPresent ? IOCTL_SMARTCARD.IS_PRESENT : IOCTL_SMARTCARD.IS_ABSENT;
-    if (this.closed) return { result: Promise.resolve(failed(NTSTATUS.STATUS_CANCELLED)), cancel: () => undefined };
+    if (this.closed) return { result: Promise.resolve(failed(NTSTATUS.STATUS_CANCELLED)), pended: NOT_PENDED, cancel: () => undefined };
     try {
       const io = this.handle.deviceIoControl(code, new Uint8Array(0), 0);
       const result = io.result.catch(failedWith);
-      return { result, cancel: () => io.cancel() };
+      return { result, pended: io.pended.catch(() => false), cancel: () => io.cancel() };
     } catch (err) {
-      return { result: Promise.resolve(failedWith(err)), cancel: () => undefined };
+      return { result: Promise.resolve(failedWith(err)), pended: NOT_PENDED, cancel: () => undefined };
     }
   }
 

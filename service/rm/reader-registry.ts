@@ -8,7 +8,7 @@ import type { ReaderDiagnosis, ReaderSnapshot } from './contract.js';
 import { AsyncMutex, wakeAll } from './async-util.js';
 import { CardMonitor } from './card-monitor.js';
 import type { ChangeEmitter } from './change-emitter.js';
-import { MAX_READERNAME, PCSCLITE_MAX_READERS_CONTEXTS, SCARD_ATTR } from './pcsc-constants.js';
+import { MAX_READERNAME, PCSCLITE_MAX_READERS_CONTEXTS, SCARD_ATTR } from '../contract/pcsclite.js';
 import { READER_STATE_VALUE } from './reader-state.js';
 import { ReaderIo, SCARD_POWER, readDword } from './reader-ioctl.js';
 import { readerSharing, type RmReader } from './rm-types.js';

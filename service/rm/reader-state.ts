@@ -1,6 +1,6 @@
 // The composite readerState values pcscd 1.9.9 actually produces (docs/pcsclite-protocol.md §5.2).
 
-import { READER_STATE } from './pcsc-constants.js';
+import { READER_STATE } from '../contract/pcsclite.js';
 
 export const READER_STATE_VALUE = {
   /** 0x0002: no card. */

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { releaseHandle } from './handle-allocator.js';
 import type { ChangeEmitter } from './change-emitter.js';
-import { READER_STATE, SCARD } from './pcsc-constants.js';
+import { READER_STATE, SCARD } from '../contract/pcsclite.js';
 import type { ReaderRegistry } from './reader-registry.js';
 import { wakeAll } from './async-util.js';
 import type { CardHandle, ContextRecord, RmReader } from './rm-types.js';

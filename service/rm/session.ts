@@ -4,7 +4,7 @@
 import { setMaxListeners } from 'node:events';
 import { allocateHandle, releaseHandle } from './handle-allocator.js';
 import type { ReaderStateIn, ReaderStateOut, RmSession } from './contract.js';
-import { INFINITE, PCSCLITE_MAX_READERS_CONTEXTS, SCARD, SCARD_DISPOSITION, SCARD_SCOPE } from './pcsc-constants.js';
+import { INFINITE, PCSCLITE_MAX_READERS_CONTEXTS, SCARD, SCARD_DISPOSITION, SCARD_SCOPE } from '../contract/pcsclite.js';
 import { holdsTransaction, type RmCore } from './rm-core.js';
 import { readerSharing, type CardHandle, type ContextRecord } from './rm-types.js';
 import { allIgnored, evaluatePass, firstUnknownReader, type ReaderView, type StatusEntry } from './status-change.js';

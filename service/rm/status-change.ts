@@ -3,7 +3,7 @@
 // UNAWARE, IGNORE, unknown readers and the `\\?PnP?\Notification` pseudo-reader. Pure: no I/O, no time.
 
 import type { ReaderStateOut } from './contract.js';
-import { PNP_NOTIFICATION_READER, READER_STATE, SCARD_STATE } from './pcsc-constants.js';
+import { PNP_NOTIFICATION_READER, READER_STATE, SCARD_STATE } from '../contract/pcsclite.js';
 
 /** What one pass needs to know about a published reader. */
 export interface ReaderView {

@@ -3,7 +3,7 @@
 
 import { NTSTATUS } from '../../kernel/ntstatus.js';
 import { ntStatusToScard } from './error-map.js';
-import { MAX_BUFFER_SIZE_EXTENDED, MAX_ATR_SIZE, SCARD, SCARD_ATTR, SCARD_PROTOCOL } from './pcsc-constants.js';
+import { MAX_BUFFER_SIZE_EXTENDED, MAX_ATR_SIZE, SCARD, SCARD_ATTR, SCARD_PROTOCOL } from '../contract/pcsclite.js';
 import { IOCTL_SMARTCARD, WIN_PROTOCOL, readDword, scardCtlCode } from './reader-ioctl.js';
 import { clearApduOrigin, setApduOrigin } from './apdu-origin.js';
 import { cardPresent } from './reader-state.js';

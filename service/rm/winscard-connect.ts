@@ -4,11 +4,11 @@
 import { waitOnce } from './async-util.js';
 import { cyclePower, ejectCard, negotiateProtocol, powerUpCard, resetCard, unpowerCard } from './card-sequences.js';
 import { allocateHandle } from './handle-allocator.js';
-import { SCARD, SCARD_DISPOSITION, SCARD_PROTOCOL, SCARD_SHARE } from './pcsc-constants.js';
+import { SCARD, SCARD_DISPOSITION, SCARD_PROTOCOL, SCARD_SHARE } from '../contract/pcsclite.js';
 import { cardPresent } from './reader-state.js';
 import { dropHandle, flagReset, lockedByOther, readerUnavailable, type RmCore } from './rm-core.js';
 import { readerSharing, type CardHandle, type ContextRecord, type RmReader } from './rm-types.js';
-import { READER_STATE } from './pcsc-constants.js';
+import { READER_STATE } from '../contract/pcsclite.js';
 
 /** pcsc-lite's per-reader handle table size (PCSCLITE_MAX_READER_CONTEXTS). */
 const MAX_HANDLES_PER_READER = 16;

@@ -4,7 +4,7 @@
 
 import { waitOnce, wakeAll } from './async-util.js';
 import { cyclePower, resetCard } from './card-sequences.js';
-import { SCARD, SCARD_DISPOSITION, SCARD_SHARE } from './pcsc-constants.js';
+import { SCARD, SCARD_DISPOSITION, SCARD_SHARE } from '../contract/pcsclite.js';
 import { cardPresent } from './reader-state.js';
 import { flagReset, lockedByOther, pendingEventRv, readerUnavailable, type RmCore } from './rm-core.js';
 import type { CardHandle } from './rm-types.js';

@@ -14,7 +14,11 @@ export class BusyPoll {
   private running = false;
   private stopped = false;
 
-  constructor(readonly micros: number) {
+  /** `now` (milliseconds, monotonic) is injectable so tests step time instead of sleeping. */
+  constructor(
+    readonly micros: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     if (!Number.isFinite(micros) || micros < 0 || micros > MAX_BUSY_POLL_MICROS) {
       throw new RangeError(`busy-poll window must be in [0, ${MAX_BUSY_POLL_MICROS}] µs (got ${micros})`);
     }
@@ -23,7 +27,7 @@ export class BusyPoll {
   /** Traffic seen: poll until `micros` from now. */
   extend(): void {
     if (this.micros === 0 || this.stopped) return;
-    this.until = performance.now() + this.micros / 1000;
+    this.until = this.now() + this.micros / 1000;
     if (this.running) return;
     this.running = true;
     setImmediate(this.turn);
@@ -35,7 +39,7 @@ export class BusyPoll {
   }
 
   private readonly turn = (): void => {
-    if (!this.stopped && performance.now() < this.until) setImmediate(this.turn);
+    if (!this.stopped && this.now() < this.until) setImmediate(this.turn);
     else this.running = false;
   };
 }

@@ -20,7 +20,7 @@ import {
   waitReaderStateChange,
   type ReaderStateEntry,
 } from '../pcsclite/index.js';
-import { SCARD_SCOPE, SCARD_SHARE, scardName } from '../rm/pcsc-constants.js';
+import { SCARD_SCOPE, SCARD_SHARE, scardName } from '../contract/pcsclite.js';
 
 /** A PC/SC call the remote daemon refused (`rv` is its SCARD_* code), or a broken connection (SCARD_F_COMM_ERROR). */
 export class PcscClientError extends Error {

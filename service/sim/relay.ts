@@ -6,7 +6,7 @@ import type { VirtualCard } from '../../smcard/card/contract.js';
 import { atrProtocolMask, parseAtr } from '../../smcard/card/atr.js';
 import type { VirtualReader } from '../../smcard/reader/contract.js';
 import type { ReaderStateEntry } from '../pcsclite/index.js';
-import { READER_STATE, SCARD_DISPOSITION } from '../rm/pcsc-constants.js';
+import { READER_STATE, SCARD_DISPOSITION } from '../contract/pcsclite.js';
 import { PcscClient, PcscClientError } from './pcsc-client.js';
 
 const NO_READERS = 0x8010002e; // SCARD_E_NO_READERS_AVAILABLE

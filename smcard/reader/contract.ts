@@ -18,6 +18,11 @@ export interface IoResult {
 /** An issued DeviceIoControl (overlapped): its completion and CancelIo. */
 export interface PendingIo {
   readonly result: Promise<IoResult>;
+  /**
+   * What the driver's dispatch returned: true for STATUS_PENDING (the IRP completes later, e.g. card tracking),
+   * false when it completed the IRP at once. DeviceIoControl's own return value in the real stack.
+   */
+  readonly pended: Promise<boolean>;
   /** CancelIo for this request; completes it with STATUS_CANCELLED if it is still pending and cancelable. */
   cancel(): void;
 }

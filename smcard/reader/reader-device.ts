@@ -28,6 +28,7 @@ export const MAX_SYSTEM_BUFFER = 0x100000;
 class IssuedIrp implements PendingIo {
   constructor(
     readonly result: Promise<IoResult>,
+    readonly pended: Promise<boolean>,
     private readonly irp: Irp,
   ) {}
 
@@ -36,8 +37,10 @@ class IssuedIrp implements PendingIo {
   }
 }
 
+const NOT_PENDED = Promise.resolve(false);
+
 function completedIo(status: number): PendingIo {
-  return { result: Promise.resolve({ status, information: 0, output: new Uint8Array(0) }), cancel: () => undefined };
+  return { result: Promise.resolve({ status, information: 0, output: new Uint8Array(0) }), pended: NOT_PENDED, cancel: () => undefined };
 }
 
 export class ReaderDevice implements ReaderDeviceInterface {
@@ -111,24 +114,27 @@ export class ReaderDevice implements ReaderDeviceInterface {
       irp.releaseSystemBuffer();
       return { status: io.Status, information: io.Information, output };
     });
+    let pended = NOT_PENDED;
     if (this.removedFlag) {
       irp.complete(this.config.removedDeviceStatus, 0);
     } else {
-      void this.dispatch(irp);
+      pended = this.dispatch(irp);
     }
-    return new IssuedIrp(result, irp);
+    return new IssuedIrp(result, pended, irp);
   }
 
-  /** EvtIoDeviceControl: every IOCTL goes to the library at once (§3.1.1). */
-  private async dispatch(irp: Irp): Promise<void> {
+  /** EvtIoDeviceControl: every IOCTL goes to the library at once (§3.1.1). Resolves true when it pended. */
+  private async dispatch(irp: Irp): Promise<boolean> {
     try {
       const status = await SmartcardDeviceControl(this.ext, irp);
       if (status === NTSTATUS.STATUS_PENDING) {
         this.trace.markPending(irp);
+        return true;
       } else if (!irp.completed) {
         // §3.1.2: a driver-parameter error comes back without completion; the driver completes it.
         irp.complete(status, 0);
       }
+      return false;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.faults.push({ irpId: irp.id, ioControlCode: irp.ioControlCode, message });
@@ -137,6 +143,7 @@ export class ReaderDevice implements ReaderDeviceInterface {
         irp.setCancelRoutine(null);
         irp.complete(NTSTATUS.STATUS_UNSUCCESSFUL, 0);
       }
+      return false;
     }
   }
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import Fastify from 'fastify';
-import { SCARD_STATE } from '../../service/rm/pcsc-constants.js';
+import { SCARD_STATE } from '../../service/contract/pcsclite.js';
 import { startService } from '../../service/service.js';
 import { RpcClient } from '../service/integration/harness.js';
 import { PSO_HASH_123, READER1, SELECT_CRYPTO_APPLET, connect, establish, transmit } from '../service/integration/pcsc-helpers.js';

@@ -1,18 +1,11 @@
-// The original autotest (CryptoDeviceTest.py) end to end through the CLI: make a large file of repeated lines,
-// hash it against an independent SHA-256, encrypt it in place (hash changes), decrypt it (byte-identical), then
-// reset, status and devices — plus the file format's known answer and --out.
+// The original autotest's (CryptoDeviceTest.py) smaller steps through the CLI: reset, status and devices, the
+// file format's known answer and --out, edge sizes and refusals. The large file runs in cli-autotest.slow.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCipheriv, createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliEnv, runCli, startTestService, type TestService } from './cli-harness.js';
-
-// The original wrote 1,000,000 lines of 1000 '1' characters (about 1 GB). 20,000 lines (about 20 MB) keep this
-// suite fast on a 2-core CI machine while still spanning thousands of DMA pages and several request chunks.
-const LINES = 20_000;
-const LINE = '1'.repeat(1000) + '\n';
 
 let ts: TestService;
 let dir: string;
@@ -28,38 +21,8 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function fileSha256(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 describe('the original autotest through `vscr`', () => {
-  it('hash, encrypt in place, decrypt in place, reset, status, devices', async () => {
-    const file = join(dir, 'CryptoDeviceTestFile.txt');
-    await writeFile(file, LINE.repeat(LINES));
-    const original = await fileSha256(file);
-
-    const hash = await runCli(['hash', file], env);
-    expect(hash.stderr).toBe('');
-    expect(hash.code).toBe(0);
-    expect(hash.stdout).toBe(`${file} : ${original}\n`);
-
-    const enc = await runCli(['encrypt', file], env);
-    expect(enc.code, enc.stderr).toBe(0);
-    expect(enc.stdout).toContain(`File '${file}' encrypted`);
-    const encrypted = await fileSha256(file);
-    expect(encrypted).not.toBe(original);
-    // 20,020,000 bytes are a multiple of 16: no padding, a 16-byte trailer, strip count 16.
-    expect((await stat(file)).size).toBe(LINES * LINE.length + 16);
-    expect(enc.stdout).toContain('File padding: 16 byte(s)');
-
-    const dec = await runCli(['decrypt', file], env);
-    expect(dec.code, dec.stderr).toBe(0);
-    expect(dec.stdout).toContain(`File '${file}' decrypted`);
-    expect((await stat(file)).size).toBe(LINES * LINE.length);
-    expect(await fileSha256(file)).toBe(original);
-
+  it('reset, status and devices after the autotest steps', async () => {
     const reset = await runCli(['reset'], env);
     expect([reset.code, reset.stdout]).toEqual([0, 'Reset done\n']);
 
@@ -69,7 +32,7 @@ describe('the original autotest through `vscr`', () => {
     const devices = await runCli(['devices'], env);
     expect(devices.code).toBe(0);
     expect(devices.stdout).toMatch(/^0: PCI\\VEN_1111&DEV_2222&REV_00 .*State: ReadyState \(0\)/);
-  }, 180_000);
+  });
 
   it('encrypts in the original format: zero padding, then a trailer with the strip count, in one CBC pass', async () => {
     const file = join(dir, 'abc.txt');
@@ -130,10 +93,7 @@ describe('the original autotest through `vscr`', () => {
   }, 120_000);
 
   it('hashes standard input with `hash -`', async () => {
-    const { spawnCli, collect } = await import('./cli-harness.js');
-    const child = spawnCli(['hash', '-', '--json'], env);
-    child.stdin.end('123');
-    const r = await collect(child, 30_000);
+    const r = await runCli(['hash', '-', '--json'], env, '123');
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ file: '-', digest: 'a665a45920422f9d417e4867efdc4fb8a04a1f3fff1fa07e998e86f7f7a27ae3' });
   });

@@ -1,11 +1,10 @@
 // `vscr` exit codes (docs/cli.md): 0 ok, 1 local error, 2 usage, 3 unreachable, 4 device/card error, 130
 // cancelled — spawned for real — and --help for every command.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { buildProgram } from '../../clients/cli/program.js';
-import { runCli as runInProcess } from '../../clients/cli/main.js';
-import { cliEnv, collect, runCli, spawnCli, startTestService, waitForOutput, type TestService } from './cli-harness.js';
+import { cliEnv, collect, runCli, runCliProcess, spawnCli, startTestService, waitForOutput, type TestService } from './cli-harness.js';
 
 let ts: TestService;
 let env: NodeJS.ProcessEnv;
@@ -28,40 +27,21 @@ async function freePort(): Promise<number> {
 
 /** Runs the CLI in this process with stdout/stderr captured (cheap; the spawned tests cover the real binary). */
 async function inProcess(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  const saved = process.env.VSCR_URL;
-  process.env.VSCR_URL = ts.service.url;
-  try {
-    const code = await runInProcess(args);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    if (saved === undefined) delete process.env.VSCR_URL;
-    else process.env.VSCR_URL = saved;
-  }
+  const r = await runCli(args, env);
+  return { code: r.code ?? -1, out: r.stdout, err: r.stderr };
 }
 
 describe('exit codes of the real binary', () => {
   it('2 for a usage error, with a hint', async () => {
-    const r = await runCli(['status', '--device', 'x'], env);
+    const r = await runCliProcess(['status', '--device', 'x'], env);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/not a non-negative integer/);
   });
 
   it('3 when the service is unreachable, saying how to start it', async () => {
-    const r = await runCli(['status', '--url', `http://127.0.0.1:${await freePort()}`], env);
+    const r = await runCliProcess(['status', '--url', `http://127.0.0.1:${await freePort()}`], env);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/cannot reach the vscr service .*ECONNREFUSED.*vscr serve/);
-  });
-
-  it('4 for a device error (unknown device), with the service code', async () => {
-    const r = await runCli(['status', '--device', '7'], env);
-    expect(r.code).toBe(4);
-    expect(r.stderr).toMatch(/VSCR_ERR_UNKNOWN_DEVICE, HTTP 404/);
   });
 
   it('130 when Ctrl-C interrupts a device operation, after resetting the device', async () => {
@@ -76,14 +56,21 @@ describe('exit codes of the real binary', () => {
     child.stdin.destroy();
   });
 
-  it('0 and usage text for --help', async () => {
-    const r = await runCli(['hash', '--help'], env);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Usage: vscr hash \[options\] <file>/);
-  });
 });
 
 describe('exit codes in process', () => {
+  it('4 for a device error (unknown device), with the service code', async () => {
+    const r = await inProcess(['status', '--device', '7']);
+    expect(r.code).toBe(4);
+    expect(r.err).toMatch(/VSCR_ERR_UNKNOWN_DEVICE, HTTP 404/);
+  });
+
+  it('0 and usage text for --help', async () => {
+    const r = await inProcess(['hash', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Usage: vscr hash \[options\] <file>/);
+  });
+
   it('2 for unknown commands, unknown options, bad hex and missing arguments', async () => {
     expect((await inProcess(['bogus'])).code).toBe(2);
     expect((await inProcess(['status', '--nope'])).code).toBe(2);
@@ -137,8 +124,8 @@ describe('--help', () => {
   });
 
   it('`vscr serve --help` prints the service\'s own flags and exits 0', async () => {
-    const r = await inProcess(['serve', '--help']);
+    const r = await runCliProcess(['serve', '--help'], env); // the service's parser prints to the real stdout
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/--data-dir <dir>/);
+    expect(r.stdout).toMatch(/--data-dir <dir>/);
   });
 });

@@ -1,10 +1,13 @@
-// Test harness: a real service started in-process on port 0 with a temp data dir, and `node bin/vscr.js …`
-// spawned against it with bounded waits.
+// Test harness: a real service started in-process on port 0 with a temp data dir, the CLI run against it in
+// process with injected stdio, and `node bin/vscr.js …` spawned where the real process matters, with bounded waits.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import type { Io } from '../../clients/cli/context.js';
+import { runCli as runCliEntry } from '../../clients/cli/main.js';
 import { startService, type RunningService } from '../../service/service.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/vscr.js', import.meta.url));
@@ -47,8 +50,41 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcessWi
   return spawn(process.execPath, [BIN, ...args], { env, stdio: 'pipe' });
 }
 
-/** Runs the CLI to completion; kills it and fails after `timeoutMs`. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 45_000): Promise<CliResult> {
+/**
+ * Runs the CLI in this process through its entry, with stdout, stderr, an empty stdin and `env` injected: the
+ * same code as the binary without a Node start per call. The exit code through the binary and signals use
+ * runCliProcess / spawnCli.
+ */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<CliResult> {
+  return startCli(args, env, stdin).done;
+}
+
+/** runCli with its output also streamed as it comes, for commands a test talks to while they run (scan). */
+export function startCli(args: string[], env: NodeJS.ProcessEnv, stdin = ''): { stdout: PassThrough; done: Promise<CliResult> } {
+  let stdout = '';
+  let stderr = '';
+  const live = new PassThrough();
+  const toStdout = (text: string) => {
+    stdout += text;
+    live.write(text);
+  };
+  const io: Io = {
+    out: (line) => toStdout(line + '\n'),
+    err: (line) => void (stderr += line + '\n'),
+    write: toStdout,
+    writeErr: (text) => void (stderr += text),
+    stdin: Readable.from(stdin === '' ? [] : [Buffer.from(stdin)]),
+    env,
+  };
+  const done = runCliEntry(args, io).then((code) => {
+    live.end();
+    return { code, signal: null, stdout, stderr };
+  });
+  return { stdout: live, done };
+}
+
+/** Runs the real binary to completion; kills it and fails after `timeoutMs`. */
+export function runCliProcess(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 45_000): Promise<CliResult> {
   const child = spawnCli(args, env);
   child.stdin.end();
   return collect(child, timeoutMs, args);

@@ -1,12 +1,13 @@
 // Pure helpers of the CLI: status-word meanings, the original's status names, scan's event arithmetic, exit codes.
 import { describe, expect, it } from 'vitest';
 import { statusWordMeaning } from '../../clients/cli/status-words.js';
-import { formatError, formatState } from '../../clients/cli/status-names.js';
+import { describeDevice } from '../../clients/cli/commands/device.js';
+import { describeStatus, formatStatusLines } from '../../crypto-device/lib/status-names.js';
 import { cardEvents } from '../../clients/cli/commands/scan.js';
-import { EXIT, exitCodeFor, UsageError, CancelledError, LocalError } from '../../clients/cli/exit-codes.js';
+import { EXIT, describeError, exitCodeFor, UsageError, CancelledError, LocalError } from '../../clients/cli/exit-codes.js';
 import { VscrHttpError, VscrUnreachableError } from '../../clients/sdk/errors.js';
 import { PcscError, WinscardSocketError } from '../../clients/winscard/errors.js';
-import { SCARD, SCARD_STATE } from '../../service/rm/pcsc-constants.js';
+import { SCARD, SCARD_STATE } from '../../service/contract/pcsclite.js';
 
 describe('status words', () => {
   it('names the common ISO 7816-4 status words', () => {
@@ -21,12 +22,14 @@ describe('status words', () => {
 });
 
 describe('status names', () => {
-  it('prints the original console lines', () => {
-    expect(`State: ${formatState(0)}`).toBe('State: ReadyState (0)');
-    expect(`Error: ${formatError(0)}`).toBe('Error: no error (0)');
-    expect(formatState(3)).toBe('Sha2State (3)');
-    expect(formatError(1)).toBe('dma error (1)');
-    expect(formatError(9)).toBe('unknown error (9)');
+  it('prints the names the service sends, from the one table, as the original console lines', () => {
+    const device = {
+      id: 0, vendorId: 0x1111, deviceId: 0x2222, revision: 0, engine: 'native', interruptMode: 'msi-multi', guestMemoryBytes: 1 << 30,
+    };
+    expect(describeDevice({ ...device, ...describeStatus(1, 1) })).toBe(
+      '0: PCI\\VEN_1111&DEV_2222&REV_00  engine=native interrupts=msi-multi memory=1024 MiB  State: ResetState (1)  Error: DMA error (1)',
+    );
+    expect(formatStatusLines(describeStatus(3, 9))).toEqual(['State: Sha2State (3)', 'Error: unknown error (9)']);
   });
 });
 
@@ -63,7 +66,17 @@ describe('exit codes', () => {
     expect(exitCodeFor(new WinscardSocketError('closed'))).toBe(3);
     expect(exitCodeFor(new VscrHttpError(404, { error: 'Not Found', code: 'VSCR_ERR_UNKNOWN_DEVICE', message: 'm' }))).toBe(4);
     expect(exitCodeFor(new PcscError('SCardConnect', SCARD.E_NO_SMARTCARD))).toBe(4);
-    expect(Object.assign(new Error('no'), { code: 'ENOENT' })).toBeTruthy();
     expect(exitCodeFor(Object.assign(new Error('no'), { code: 'ENOENT' }))).toBe(1);
+    // The SDK's own codes for a dropped socket, an abort and a bad argument are not "device error" (4).
+    expect(exitCodeFor(new VscrHttpError(400, { error: 'Bad Request', code: 'VSCR_ERR_ARGUMENT', message: 'm' }))).toBe(EXIT.USAGE);
+  });
+
+  it('says what a local file error was about, naming the path', () => {
+    const missing = Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT', path: '/tmp/none.bin' });
+    expect(describeError(missing)).toBe('error: no such file: /tmp/none.bin');
+    const denied = Object.assign(new Error('EACCES'), { code: 'EACCES', path: '/root/x' });
+    expect(describeError(denied)).toBe('error: permission denied: /root/x');
+    expect(describeError(new VscrHttpError(401, { error: 'Unauthorized', code: 'VSCR_ERR_UNAUTHORIZED', message: 'token required' })))
+      .toBe('error: token required [VSCR_ERR_UNAUTHORIZED, HTTP 401]\nhint: pass the service token with --token or VSCR_TOKEN');
   });
 });

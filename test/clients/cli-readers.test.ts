@@ -1,12 +1,11 @@
 // The reader commands' successful output (readers, insert, apdu, trace, remove) and how every client command finds
 // the service (--url over VSCR_URL over the default http://127.0.0.1:8790). Run in process for speed; the
 // spawned suites cover the real binary.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type AddressInfo } from 'node:net';
-import { runCli as runInProcess } from '../../clients/cli/main.js';
 import { resolveUrl } from '../../clients/cli/context.js';
 import { DEFAULT_URL } from '../../clients/sdk/client.js';
-import { startTestService, type TestService } from './cli-harness.js';
+import { cliEnv, runCli, startTestService, type TestService } from './cli-harness.js';
 
 let ts: TestService;
 
@@ -19,21 +18,8 @@ afterAll(async () => {
 
 /** Runs the CLI in this process with stdout/stderr captured and VSCR_URL set as given (undefined = unset). */
 async function cli(args: string[], vscrUrl: string | undefined = ts.service.url): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  const saved = process.env.VSCR_URL;
-  if (vscrUrl === undefined) delete process.env.VSCR_URL;
-  else process.env.VSCR_URL = vscrUrl;
-  try {
-    return { code: await runInProcess(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    if (saved === undefined) delete process.env.VSCR_URL;
-    else process.env.VSCR_URL = saved;
-  }
+  const r = await runCli(args, cliEnv(vscrUrl));
+  return { code: r.code ?? -1, out: r.stdout, err: r.stderr };
 }
 
 async function deadUrl(): Promise<string> {
@@ -121,16 +107,8 @@ describe('finding the service', () => {
 
   it('the default is http://127.0.0.1:8790', () => {
     expect(DEFAULT_URL).toBe('http://127.0.0.1:8790');
-    const saved = process.env.VSCR_URL;
-    delete process.env.VSCR_URL;
-    try {
-      expect(resolveUrl({})).toBe('http://127.0.0.1:8790');
-      expect(resolveUrl({ url: 'http://h:1' })).toBe('http://h:1');
-      process.env.VSCR_URL = 'http://env:2/';
-      expect(resolveUrl({})).toBe('http://env:2');
-    } finally {
-      if (saved === undefined) delete process.env.VSCR_URL;
-      else process.env.VSCR_URL = saved;
-    }
+    expect(resolveUrl({}, {})).toBe('http://127.0.0.1:8790');
+    expect(resolveUrl({ url: 'http://h:1' }, {})).toBe('http://h:1');
+    expect(resolveUrl({}, { VSCR_URL: 'http://env:2/' })).toBe('http://env:2');
   });
 });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { ReaderTracker } from '../../clients/cli/commands/scan.js';
 import { WinscardClient } from '../../clients/winscard/client.js';
-import { INFINITE, PNP_NOTIFICATION_READER, SCARD, SCARD_STATE } from '../../service/rm/pcsc-constants.js';
+import { INFINITE, PNP_NOTIFICATION_READER, SCARD, SCARD_STATE } from '../../service/contract/pcsclite.js';
 import { MockRpcTransport } from './mock-transport.js';
 
 const R0 = 'vscr Virtual Reader 00 00';

@@ -6,7 +6,7 @@ import { decodeReply, encodeRequest } from '../../clients/winscard/codec.js';
 import { JsonRpcError, PcscError, WinscardClosedError, WinscardSocketError } from '../../clients/winscard/errors.js';
 import { pcscWebSocketUrl } from '../../clients/winscard/client.js';
 import { isVscrError } from '../../clients/sdk/errors.js';
-import { INFINITE, SCARD, SCARD_PROTOCOL, SCARD_SHARE, SCARD_STATE } from '../../service/rm/pcsc-constants.js';
+import { INFINITE, SCARD, SCARD_PROTOCOL, SCARD_SHARE, SCARD_STATE } from '../../service/contract/pcsclite.js';
 import { MockRpcTransport } from './mock-transport.js';
 
 function setup() {

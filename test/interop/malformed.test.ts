@@ -8,7 +8,7 @@ import {
   statusStruct,
   transmitStruct,
 } from '../../service/pcsclite/index.js';
-import { SCARD } from '../../service/rm/pcsc-constants.js';
+import { SCARD } from '../../service/contract/pcsclite.js';
 import { WireClient } from '../service/pcsclite/wire-client.js';
 import { type InteropService, rest, startInteropService } from './support.js';
 

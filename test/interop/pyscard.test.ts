@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCARD } from '../../service/rm/pcsc-constants.js';
+import { SCARD } from '../../service/contract/pcsclite.js';
 import { gate, type InteropService, PYTHON, rest, startInteropService } from './support.js';
 
 const g = gate([['pyscard', 'python3-pyscard']]);

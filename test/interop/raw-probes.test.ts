@@ -10,7 +10,7 @@ import {
   releaseStruct,
   waitReaderStateChange,
 } from '../../service/pcsclite/index.js';
-import { SCARD } from '../../service/rm/pcsc-constants.js';
+import { SCARD } from '../../service/contract/pcsclite.js';
 import { rest } from './support.js';
 import { useWireSession } from './wire-session.js';
 

@@ -1,7 +1,7 @@
 // Blocking BEGIN/CONNECT behind another client's transaction, over the real service's socket (§7).
 import { describe, expect, it } from 'vitest';
 import { beginStruct, Command, connectStruct, endStruct, statusStruct } from '../../service/pcsclite/index.js';
-import { SCARD } from '../../service/rm/pcsc-constants.js';
+import { SCARD } from '../../service/contract/pcsclite.js';
 import { useWireSession } from './wire-session.js';
 
 const R0 = 'vscr Virtual Reader 00 00';

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { fromHex, toHex } from '../../sdk/hex.js';
 import { connectWinscard } from '../../winscard/client.js';
-import { SCARD_DISPOSITION, SCARD_PROTOCOL, SCARD_SCOPE, SCARD_SHARE } from '../../../service/rm/pcsc-constants.js';
+import { SCARD_DISPOSITION, SCARD_PROTOCOL, SCARD_SCOPE, SCARD_SHARE } from '../../../service/contract/pcsclite.js';
 import { makeClient, readerArg, resolveToken, resolveUrl, stdio, withClientOptions, type ClientFlags, type Io } from '../context.js';
 import { UsageError } from '../exit-codes.js';
 import { statusWordMeaning } from '../status-words.js';
@@ -37,8 +37,8 @@ async function runApdu(readerText: string, apduTexts: string[], flags: ApduFlags
   const preferred = { t0: SCARD_PROTOCOL.T0, t1: SCARD_PROTOCOL.T1, any: SCARD_PROTOCOL.ANY }[(flags.protocol ?? 'any').toLowerCase()];
   if (preferred === undefined) throw new UsageError(`--protocol must be t0, t1 or any, not "${flags.protocol}"`);
 
-  const readerName = await resolveReaderName(readerArg(readerText), flags);
-  const pcsc = await connectWinscard({ url: resolveUrl(flags), token: resolveToken(flags) });
+  const readerName = await resolveReaderName(readerArg(readerText), flags, io);
+  const pcsc = await connectWinscard({ url: resolveUrl(flags, io.env), token: resolveToken(flags, io.env) });
   const results: { command: string; response: string; sw: string; meaning: string }[] = [];
   try {
     const ctx = await pcsc.establishContext(SCARD_SCOPE.SYSTEM);
@@ -62,9 +62,9 @@ async function runApdu(readerText: string, apduTexts: string[], flags: ApduFlags
 }
 
 /** An index is looked up in `GET /v1/readers`; a name is used as given. */
-async function resolveReaderName(reader: number | string, flags: ClientFlags): Promise<string> {
+async function resolveReaderName(reader: number | string, flags: ClientFlags, io: Io): Promise<string> {
   if (typeof reader === 'string') return reader;
-  const client = makeClient(flags);
+  const client = makeClient(flags, io);
   try {
     const found = (await client.readers()).find((r) => r.index === reader);
     if (!found) throw new UsageError(`no reader with index ${reader}; \`vscr readers\` lists them`);

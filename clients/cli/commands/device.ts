@@ -15,7 +15,6 @@ import {
 import { LocalError } from '../exit-codes.js';
 import { checkEncryptedSize, encryptLayout, readTrailer } from '../file-format.js';
 import { createProgress, type Progress } from '../progress.js';
-import { formatError, formatState } from '../status-names.js';
 
 interface DeviceFlags extends ClientFlags {
   device: number;
@@ -30,29 +29,29 @@ export function registerDeviceCommands(program: Command, io: Io = stdio): void {
     .description('SHA-256 of a file on the crypto device; prints "<file> : <hex>" like the original console')
     .argument('<file>', 'file to hash, or - for standard input')
     .option('--progress', 'show a progress bar even when stderr is not a terminal')
-    .action((file: string, flags: DeviceFlags) => withClient(flags, (c) => hash(c, file, flags, io)));
+    .action((file: string, flags: DeviceFlags) => withClient(flags, io, (c) => hash(c, file, flags, io)));
 
   withDeviceOption(withClientOptions(program.command('encrypt')))
     .description('AES-256-CBC encrypt a file in place on the crypto device (the original\'s format: zero padding plus a 16-byte trailer)')
     .argument('<file>', 'file to encrypt')
     .option('--out <file>', 'write the result here and leave <file> unchanged')
     .option('--progress', 'show a progress bar even when stderr is not a terminal')
-    .action((file: string, flags: CryptFlags) => withClient(flags, (c) => encrypt(c, file, flags, io)));
+    .action((file: string, flags: CryptFlags) => withClient(flags, io, (c) => encrypt(c, file, flags, io)));
 
   withDeviceOption(withClientOptions(program.command('decrypt')))
     .description('AES-256-CBC decrypt a file made by `vscr encrypt` (or the original console), in place')
     .argument('<file>', 'file to decrypt')
     .option('--out <file>', 'write the result here and leave <file> unchanged')
     .option('--progress', 'show a progress bar even when stderr is not a terminal')
-    .action((file: string, flags: CryptFlags) => withClient(flags, (c) => decrypt(c, file, flags, io)));
+    .action((file: string, flags: CryptFlags) => withClient(flags, io, (c) => decrypt(c, file, flags, io)));
 
   withDeviceOption(withClientOptions(program.command('status')))
     .description('print the device state and error code ("State: ReadyState (0)", "Error: no error (0)")')
-    .action((flags: DeviceFlags) => withClient(flags, async (c) => printStatus(await c.deviceStatus(flags.device), flags, io)));
+    .action((flags: DeviceFlags) => withClient(flags, io, async (c) => printStatus(await c.deviceStatus(flags.device), flags, io)));
 
   withDeviceOption(withClientOptions(program.command('reset')))
     .description('reset the crypto device (clears a sticky error, cancels a running operation)')
-    .action((flags: DeviceFlags) => withClient(flags, async (c) => {
+    .action((flags: DeviceFlags) => withClient(flags, io, async (c) => {
       const st = await c.resetDevice(flags.device);
       if (flags.json) io.out(JSON.stringify(st));
       else io.out('Reset done');
@@ -60,7 +59,7 @@ export function registerDeviceCommands(program: Command, io: Io = stdio): void {
 
   withClientOptions(program.command('devices'))
     .description('list the crypto devices')
-    .action((flags: ClientFlags) => withClient(flags, async (c) => {
+    .action((flags: ClientFlags) => withClient(flags, io, async (c) => {
       const devices = await c.devices();
       if (flags.json) io.out(JSON.stringify({ devices }));
       else for (const d of devices) io.out(describeDevice(d));
@@ -85,10 +84,10 @@ async function hash(c: VscrClient, file: string, flags: DeviceFlags, io: Io): Pr
   const size = fromStdin ? 0 : (await statFile(file)).size;
   const progress = createProgress('hash', size, { force: flags.progress });
   try {
-    const source = fromStdin ? process.stdin : createReadStream(file);
+    const source = fromStdin ? io.stdin : createReadStream(file);
     const digest = await deviceCancellable(c, flags, io, (signal) => {
       // Said only once Ctrl-C handling is in place, so a script waiting for this line can interrupt safely.
-      if (fromStdin && (flags.progress || process.stdin.isTTY)) io.err('hash: reading standard input (end it with Ctrl-D; Ctrl-C cancels and resets the device)');
+      if (fromStdin && (flags.progress || io.stdin.isTTY)) io.err('hash: reading standard input (end it with Ctrl-D; Ctrl-C cancels and resets the device)');
       return c.sha256(flags.device, counted(source, progress), { signal });
     });
     if (flags.json) io.out(JSON.stringify({ file, digest }));
@@ -166,8 +165,9 @@ function printStatus(st: DeviceStatus, flags: DeviceFlags, io: Io): void {
     io.out(JSON.stringify(st));
     return;
   }
-  io.out(`State: ${formatState(st.state)}`);
-  io.out(`Error: ${formatError(st.errorCode)}`);
+  // The names come from the service's one table (crypto-device/lib/status-names.ts).
+  io.out(`State: ${st.stateName} (${st.state})`);
+  io.out(`Error: ${st.errorName} (${st.errorCode})`);
 }
 
 /** One line per device; the PCI id reads like the original's device interface path (VEN_1111&DEV_2222). */
@@ -176,7 +176,7 @@ export function describeDevice(d: DeviceInfo): string {
   const rev = d.revision.toString(16).toUpperCase().padStart(2, '0');
   const mib = Math.round(d.guestMemoryBytes / (1024 * 1024));
   return `${d.id}: PCI\\VEN_${hex4(d.vendorId)}&DEV_${hex4(d.deviceId)}&REV_${rev}  engine=${d.engine} interrupts=${d.interruptMode} ` +
-    `memory=${mib} MiB  State: ${formatState(d.state)}  Error: ${formatError(d.errorCode)}`;
+    `memory=${mib} MiB  State: ${d.stateName} (${d.state})  Error: ${d.errorName} (${d.errorCode})`;
 }
 
 async function statFile(file: string) {

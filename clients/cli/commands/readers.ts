@@ -7,7 +7,7 @@ import { readerArg, stdio, withClient, withClientOptions, type ClientFlags, type
 export function registerReaderCommands(program: Command, io: Io = stdio): void {
   withClientOptions(program.command('readers'))
     .description('list the virtual readers, their cards and why a reader is not published')
-    .action((flags: ClientFlags) => withClient(flags, async (c) => {
+    .action((flags: ClientFlags) => withClient(flags, io, async (c) => {
       const readers = await c.readers();
       if (flags.json) io.out(JSON.stringify({ readers }));
       else if (readers.length === 0) io.out('no readers (start the service with --readers <n>, or add one with POST /v1/readers)');
@@ -18,7 +18,7 @@ export function registerReaderCommands(program: Command, io: Io = stdio): void {
     .description('insert a virtual card into a reader')
     .argument('<reader>', 'reader index or exact name (see `vscr readers`)')
     .argument('[profile]', 'card profile (default: the service\'s "default")')
-    .action((reader: string, profile: string | undefined, flags: ClientFlags) => withClient(flags, async (c) => {
+    .action((reader: string, profile: string | undefined, flags: ClientFlags) => withClient(flags, io, async (c) => {
       const r = await c.insertCard(readerArg(reader), profile);
       if (flags.json) io.out(JSON.stringify({ reader: r }));
       else io.out(`Card inserted: ${r.name}${r.atr ? `  ATR: ${spacedHex(r.atr)}` : ''}`);
@@ -27,7 +27,7 @@ export function registerReaderCommands(program: Command, io: Io = stdio): void {
   withClientOptions(program.command('remove'))
     .description('remove the card from a reader')
     .argument('<reader>', 'reader index or exact name')
-    .action((reader: string, flags: ClientFlags) => withClient(flags, async (c) => {
+    .action((reader: string, flags: ClientFlags) => withClient(flags, io, async (c) => {
       const r = await c.removeCard(readerArg(reader));
       if (flags.json) io.out(JSON.stringify({ reader: r }));
       else io.out(`Card removed: ${r.name}`);
@@ -36,11 +36,11 @@ export function registerReaderCommands(program: Command, io: Io = stdio): void {
   withClientOptions(program.command('trace'))
     .description('print the reader\'s IRP log (every IOCTL with status and duration, like a debugger log)')
     .argument('<reader>', 'reader index or exact name')
-    .action((reader: string, flags: ClientFlags) => withClient(flags, async (c) => {
+    .action((reader: string, flags: ClientFlags) => withClient(flags, io, async (c) => {
       if (flags.json) io.out(JSON.stringify({ entries: await c.trace(readerArg(reader)) }));
       else {
         const text = await c.traceText(readerArg(reader));
-        process.stdout.write(text.endsWith('\n') || text === '' ? text : text + '\n');
+        io.write(text.endsWith('\n') || text === '' ? text : text + '\n');
       }
     }));
 }

@@ -9,7 +9,7 @@ import { connectWinscard, type ReaderStateQuery, type ReaderStateResult, type Wi
 import { toHex } from '../../sdk/hex.js';
 import {
   INFINITE, PCSCLITE_MAX_READERS_CONTEXTS, PNP_NOTIFICATION_READER, SCARD, SCARD_SCOPE, SCARD_STATE,
-} from '../../../service/rm/pcsc-constants.js';
+} from '../../../service/contract/pcsclite.js';
 import {
   cancellable, parsePositiveInt, parseSeconds, resolveToken, resolveUrl, stdio, withClientOptions, type ClientFlags, type Io,
 } from '../context.js';
@@ -37,7 +37,7 @@ export function registerScanCommand(program: Command, io: Io = stdio): void {
 }
 
 async function runScan(flags: ScanFlags, io: Io): Promise<void> {
-  const pcsc = await connectWinscard({ url: resolveUrl(flags), token: resolveToken(flags) });
+  const pcsc = await connectWinscard({ url: resolveUrl(flags, io.env), token: resolveToken(flags, io.env) });
   const deadline = flags.timeout === undefined ? Infinity : Date.now() + flags.timeout * 1000;
   const emit: Emit = (record, text) => {
     if (flags.json) io.out(JSON.stringify(record));

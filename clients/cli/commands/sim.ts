@@ -54,7 +54,7 @@ export function registerSimCommands(program: Command, io: Io = stdio): void {
     .addOption(new Option('--session <n>', 'only this card session').argParser(parsePositiveInt))
     .option('--clear', 'forget the transcript entries kept so far')
     .addHelpText('after', '\nPIN bytes of VERIFY, CHANGE REFERENCE DATA and RESET RETRY COUNTER show as ?? unless the service runs with --raw-transcripts.')
-    .action((reader: string, flags: TranscriptFlags) => withClient(flags, async (c) => {
+    .action((reader: string, flags: TranscriptFlags) => withClient(flags, io, async (c) => {
       const ref = readerArg(reader);
       if (flags.clear) {
         await c.clearTranscript(ref);
@@ -68,10 +68,10 @@ export function registerSimCommands(program: Command, io: Io = stdio): void {
         await writeLocal(flags.save, await c.transcriptAs(ref, 'jsonl', query));
         if (!flags.follow) io.err(`saved ${page.entries.length} entries to ${flags.save}`);
       }
-      if (flags.scriptor) process.stdout.write(await c.transcriptAs(ref, 'scriptor', query));
+      if (flags.scriptor) io.write(await c.transcriptAs(ref, 'scriptor', query));
       else if (flags.json && !flags.follow) io.out(JSON.stringify(page));
       else if (flags.json) for (const e of page.entries) io.out(JSON.stringify(e));
-      else if (!flags.save || flags.follow) process.stdout.write(transcriptText(page.entries));
+      else if (!flags.save || flags.follow) io.write(transcriptText(page.entries));
       if (!flags.follow) return;
       const since = page.entries.at(-1)?.seq ?? 0;
       const controller = new AbortController();
@@ -96,7 +96,7 @@ export function registerSimCommands(program: Command, io: Io = stdio): void {
     .argument('<reader>', 'reader index or exact name')
     .argument('<file>', 'the script file')
     .option('--replace', 'remove the card in the reader first')
-    .action((reader: string, file: string, flags: ClientFlags & { replace?: boolean }) => withClient(flags, async (c) => {
+    .action((reader: string, file: string, flags: ClientFlags & { replace?: boolean }) => withClient(flags, io, async (c) => {
       const loaded = await c.loadScript(readerArg(reader), await readLocal(file), { replace: flags.replace });
       if (flags.json) io.out(JSON.stringify(loaded));
       else io.out(`Script "${loaded.script}" (${loaded.rules} rules) inserted in ${loaded.reader.name}${loaded.reader.atr ? `  ATR: ${loaded.reader.atr.toUpperCase()}` : ''}`);
@@ -104,7 +104,7 @@ export function registerSimCommands(program: Command, io: Io = stdio): void {
   withClientOptions(script.command('verdict'))
     .description('print the verdict of the reader\'s scripted or replayed card; exit 5 unless it passed')
     .argument('<reader>', 'reader index or exact name')
-    .action((reader: string, flags: ClientFlags) => withClient(flags, async (c) => {
+    .action((reader: string, flags: ClientFlags) => withClient(flags, io, async (c) => {
       const v = await c.verdict(readerArg(reader));
       if (flags.json) io.out(JSON.stringify({ verdict: v }));
       else for (const line of describeVerdict(v)) io.out(line);
@@ -119,7 +119,7 @@ export function registerSimCommands(program: Command, io: Io = stdio): void {
     .addOption(new Option('--mode <mode>', 'ordered: the recorded order; by-command: each command gets its recorded answers').choices(['ordered', 'by-command']).default('ordered'))
     .addOption(new Option('--session <n>', 'replay this session of the file (default: the last with exchanges)').argParser(parsePositiveInt))
     .option('--replace', 'remove the card in the reader first')
-    .action((reader: string, file: string, flags: ClientFlags & { mode: 'ordered' | 'by-command'; session?: number; replace?: boolean }) => withClient(flags, async (c) => {
+    .action((reader: string, file: string, flags: ClientFlags & { mode: 'ordered' | 'by-command'; session?: number; replace?: boolean }) => withClient(flags, io, async (c) => {
       const loaded = await c.replay(readerArg(reader), await readLocal(file), { mode: flags.mode, session: flags.session, replace: flags.replace });
       if (flags.json) io.out(JSON.stringify(loaded));
       else io.out(`Replaying ${loaded.rules} exchanges (${flags.mode}) in ${loaded.reader.name}${loaded.reader.atr ? `  ATR: ${loaded.reader.atr.toUpperCase()}` : ''}; \`vscr script verdict ${reader}\` reports divergence`);
@@ -132,7 +132,7 @@ export function registerSimCommands(program: Command, io: Io = stdio): void {
     .option('--remote-reader <name>', 'the remote reader (default: its first reader)')
     .option('--replace', 'remove the card in the local reader first')
     .option('--stop', 'stop relaying (the relayed card is removed)')
-    .action((reader: string, socket: string | undefined, flags: ClientFlags & { remoteReader?: string; replace?: boolean; stop?: boolean }) => withClient(flags, async (c) => {
+    .action((reader: string, socket: string | undefined, flags: ClientFlags & { remoteReader?: string; replace?: boolean; stop?: boolean }) => withClient(flags, io, async (c) => {
       const ref = readerArg(reader);
       if (flags.stop) {
         await c.stopRelay(ref);

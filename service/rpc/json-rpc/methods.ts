@@ -2,7 +2,7 @@
 // (docs/style.md convention 8), with the param and result names listed in docs/json-rpc.md.
 
 import type { RmSession } from '../../rm/contract.js';
-import { MAX_BUFFER_SIZE, MAX_BUFFER_SIZE_EXTENDED, SCARD } from '../../rm/pcsc-constants.js';
+import { MAX_BUFFER_SIZE, MAX_BUFFER_SIZE_EXTENDED, SCARD } from '../../contract/pcsclite.js';
 import { encodeHex, type ParamReader } from './codec.js';
 
 export type MethodResult = Record<string, unknown>;

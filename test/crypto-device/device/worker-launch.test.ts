@@ -1,8 +1,8 @@
-// The device worker starts in all three ways the project runs code: vitest (every other test), tsx from .ts
-// sources, and the compiled JavaScript build (tsc into a temporary outDir, removed afterwards).
+// The device worker starts from .ts sources under tsx (vitest covers every other test); the compiled JavaScript
+// build is worker-launch.slow.test.ts.
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -60,23 +60,4 @@ describe('device worker launch', () => {
     expect(stdout.trim()).toBe(`2 ${SHA_123}`);
   });
 
-  it('runs from the compiled JavaScript build', async () => {
-    const out = join(tmp, 'build');
-    await writeFile(join(tmp, 'package.json'), JSON.stringify({ type: 'module' }));
-    await symlink(join(ROOT, 'node_modules'), join(tmp, 'node_modules'), 'dir'); // so the build resolves @noble/*
-    await writeFile(
-      join(tmp, 'tsconfig.json'),
-      JSON.stringify({
-        extends: join(ROOT, 'tsconfig.json'),
-        compilerOptions: { noEmit: false, outDir: out, rootDir: ROOT, declaration: false, sourceMap: false },
-        include: [join(ROOT, 'crypto-device/device'), join(ROOT, 'crypto-device/engines')],
-      }),
-    );
-    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-    await run(process.execPath, [tsc, '-p', join(tmp, 'tsconfig.json')], { cwd: tmp, timeout: 120_000 });
-    const file = join(tmp, 'js-run.mjs');
-    await writeFile(file, script(pathToFileURL(join(out, 'crypto-device/device/index.js')).href));
-    const { stdout } = await run(process.execPath, [file], { cwd: tmp, timeout: 30_000 });
-    expect(stdout.trim()).toBe(`2 ${SHA_123}`);
-  });
 });

@@ -9,7 +9,7 @@ import { createRig, expectNtStatus, expectSameBytes, hex, pattern, refDecrypt, r
 
 describe('status names and sizes', () => {
   it('names states and errors as the original console prints them', () => {
-    expect([0, 1, 2, 3].map(stateName)).toEqual(['ReadyState', 'ResettingState', 'AesCbcState', 'Sha2State']);
+    expect([0, 1, 2, 3].map(stateName)).toEqual(['ReadyState', 'ResetState', 'AesCbcState', 'Sha2State']);
     expect([0, 1, 2, 3, 4].map(errorName)).toEqual(['no error', 'DMA error', 'reset error', 'write I/O error', 'internal error']);
     expect(formatStatusLines(describeStatus(0, 0))).toEqual(['State: ReadyState (0)', 'Error: no error (0)']);
     expect(stateName(9)).toBe('UnknownState');

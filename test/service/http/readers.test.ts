@@ -131,8 +131,11 @@ describe('readers', () => {
     const added = await json<{ reader: Reader }>(base, '/v1/readers', { method: 'POST', json: { variant: 'forum-broken' } });
     expect(added.status).toBe(201);
     expect(added.body.reader.variant).toBe('forum-broken');
-    // Reported, not asserted beyond shape: the exact failure wording belongs to the resource manager.
-    expect(typeof added.body.reader.published).toBe('boolean');
+    // The resource manager drops it: its first IS_ABSENT is STATUS_DEVICE_BUSY of the forum thread (docs/background.md), and REST says so.
+    expect(added.body.reader.published).toBe(false);
+    expect(added.body.reader.failure).toMatch(/IOCTL_SMARTCARD_IS_ABSENT.*STATUS_DEVICE_BUSY \(0x80000011\)/);
+    const listed = (await readers()).find((r) => r.index === added.body.reader.index);
+    expect(listed).toMatchObject({ published: false, variant: 'forum-broken', failure: added.body.reader.failure });
     const del = await http(base, `/v1/readers/${added.body.reader.index}`, { method: 'DELETE' });
     expect(del.status).toBe(204);
   });

@@ -1,6 +1,6 @@
 // PC/SC helpers for the service suites: contexts, connections and the crypto applet APDUs (smcard/card/APDUS.md).
 
-import { SCARD_PROTOCOL, SCARD_SHARE } from '../../../service/rm/pcsc-constants.js';
+import { SCARD_PROTOCOL, SCARD_SHARE } from '../../../service/contract/pcsclite.js';
 import type { RpcClient } from './harness.js';
 
 export const READER0 = 'vscr Virtual Reader 00 00';

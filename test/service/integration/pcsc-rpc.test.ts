@@ -4,7 +4,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCARD, SCARD_DISPOSITION, SCARD_SHARE, SCARD_STATE } from '../../../service/rm/pcsc-constants.js';
+import { SCARD, SCARD_DISPOSITION, SCARD_SHARE, SCARD_STATE } from '../../../service/contract/pcsclite.js';
 import { SHA256_123, expectHealthy, json, RpcClient, startTestService, within, type TestService } from './harness.js';
 import { READER0, READER1, cardHash123, connect, establish, settlesWithin } from './pcsc-helpers.js';
 

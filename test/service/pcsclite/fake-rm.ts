@@ -1,6 +1,6 @@
 // A small in-memory ResourceManagerApi for transport tests: readers, one-card slots, shares, a transaction lock.
 import type { ReaderSnapshot, ResourceManagerApi, RmSession } from '../../../service/rm/contract.js';
-import { CM_IOCTL_GET_FEATURE_REQUEST, SCARD } from '../../../service/rm/pcsc-constants.js';
+import { CM_IOCTL_GET_FEATURE_REQUEST, SCARD } from '../../../service/contract/pcsclite.js';
 
 interface FakeReader {
   name: string;

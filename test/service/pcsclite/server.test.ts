@@ -23,7 +23,7 @@ import {
   transmitStruct,
   waitReaderStateChange,
 } from '../../../service/pcsclite/index.js';
-import { SCARD } from '../../../service/rm/pcsc-constants.js';
+import { SCARD } from '../../../service/contract/pcsclite.js';
 import { FakeRm } from './fake-rm.js';
 import { waitFor, WireClient } from './wire-client.js';
 

@@ -77,7 +77,7 @@ class ManualHandle implements ReaderFileHandle {
       fail = rej;
     });
     this.issued.push({ code, complete, fail });
-    return { result, cancel: () => undefined };
+    return { result, pended: Promise.resolve(true), cancel: () => undefined };
   }
 
   close(): void {
@@ -140,7 +140,7 @@ describe('ReaderIo queue', () => {
     const handle: ReaderFileHandle = {
       deviceIoControl(_code, input, outputLength) {
         seen = { input: input.slice(), outputLength };
-        return { result: Promise.resolve(ok(0)), cancel: () => undefined };
+        return { result: Promise.resolve(ok(0)), pended: Promise.resolve(false), cancel: () => undefined };
       },
       close: () => undefined,
     };

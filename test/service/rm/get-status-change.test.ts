@@ -2,7 +2,7 @@
 // word, timeouts, Cancel and AbortSignal. Results are asserted by state, never by elapsed time.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { SCARD, SCARD_STATE as S } from '../../../service/rm/pcsc-constants.js';
+import { SCARD, SCARD_STATE as S } from '../../../service/contract/pcsclite.js';
 import { hex, isBlocked, makeStack, waitForRm, withTimeout, type Stack } from './support/stack.js';
 
 let stack: Stack | null = null;

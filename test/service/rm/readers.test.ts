@@ -2,7 +2,7 @@
 // against the real reader bus and virtual cards.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { PNP_NOTIFICATION_READER, SCARD, SCARD_PROTOCOL, SCARD_SHARE, SCARD_STATE as S } from '../../../service/rm/pcsc-constants.js';
+import { PNP_NOTIFICATION_READER, SCARD, SCARD_PROTOCOL, SCARD_SHARE, SCARD_STATE as S } from '../../../service/contract/pcsclite.js';
 import { isBlocked, makeStack, waitForRm, withTimeout, type Stack } from './support/stack.js';
 
 let stack: Stack | null = null;

@@ -2,7 +2,7 @@
 // closed while holding a transaction, a card removed mid-transaction.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { SCARD, SCARD_DISPOSITION, SCARD_PROTOCOL, SCARD_SHARE, SCARD_STATE as S } from '../../../service/rm/pcsc-constants.js';
+import { SCARD, SCARD_DISPOSITION, SCARD_PROTOCOL, SCARD_SHARE, SCARD_STATE as S } from '../../../service/contract/pcsclite.js';
 import type { RmSession } from '../../../service/rm/contract.js';
 import { SELECT_CRYPTO, isBlocked, makeStack, waitForRm, withTimeout, type Stack } from './support/stack.js';
 

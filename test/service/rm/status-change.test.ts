@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { evaluatePass, firstUnknownReader, type ReaderView, type StatusEntry } from '../../../service/rm/status-change.js';
 import { ntStatusToScard, stringifyError } from '../../../service/rm/error-map.js';
 import { toWindowsControlCode } from '../../../service/rm/winscard-card-io.js';
-import { CM_IOCTL_GET_FEATURE_REQUEST, PNP_NOTIFICATION_READER, SCARD, SCARD_STATE as S } from '../../../service/rm/pcsc-constants.js';
+import { CM_IOCTL_GET_FEATURE_REQUEST, PNP_NOTIFICATION_READER, SCARD, SCARD_STATE as S } from '../../../service/contract/pcsclite.js';
 import { NTSTATUS } from '../../../kernel/ntstatus.js';
 
 const ATR = Uint8Array.from([0x3b, 0x80, 0x80, 0x01, 0x01]);

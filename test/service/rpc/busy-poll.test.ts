@@ -13,6 +13,10 @@ import { RpcClient, startRpcServer } from './support/rpc-client.js';
 
 const immediates = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Immediate').length;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Lets `n` setImmediate turns run. */
+const turns = async (n: number) => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
 
 describe('BusyPoll', () => {
   it('rejects windows outside [0, 10000] µs', () => {
@@ -23,15 +27,21 @@ describe('BusyPoll', () => {
   });
 
   it('polls for the window after each extend(), then lets the loop sleep', async () => {
-    const poll = new BusyPoll(10_000);
+    let now = 1000; // an injected clock: the window is stepped through, not slept through
+    const poll = new BusyPoll(10_000, () => now);
     const before = immediates();
     poll.extend();
     expect(immediates()).toBe(before + 1);
-    await sleep(3);
+    now += 9;
+    await turns(3);
     expect(immediates()).toBe(before + 1); // still inside the 10 ms window
-    poll.extend(); // renews the window without starting a second chain
+    poll.extend(); // renews the window (to 1019) without starting a second chain
     expect(immediates()).toBe(before + 1);
-    await sleep(30);
+    now += 9.9;
+    await turns(3);
+    expect(immediates()).toBe(before + 1); // inside the renewed window, past the first
+    now += 0.2;
+    await turns(3);
     expect(immediates()).toBe(before);
   });
 

@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CM_IOCTL_GET_FEATURE_REQUEST, PNP_NOTIFICATION_READER, SCARD, SCARD_ATTR, SCARD_STATE as S } from '../../../service/rm/pcsc-constants.js';
+import { CM_IOCTL_GET_FEATURE_REQUEST, PNP_NOTIFICATION_READER, SCARD, SCARD_ATTR, SCARD_STATE as S } from '../../../service/contract/pcsclite.js';
 import { hex, isBlocked, psoHash, waitForRm, withTimeout } from '../rm/support/stack.js';
 import { RpcClient, startRpcServer, type RpcServer } from './support/rpc-client.js';
 

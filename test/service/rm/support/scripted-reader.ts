@@ -5,7 +5,7 @@
 import { NTSTATUS } from '../../../../kernel/ntstatus.js';
 import type { IoResult, PendingIo, ReaderBus, ReaderBusEvents, ReaderDeviceInterface, ReaderFileHandle, VirtualReader } from '../../../../smcard/reader/contract.js';
 import { IOCTL_SMARTCARD, dword, readDword } from '../../../../service/rm/reader-ioctl.js';
-import { SCARD_ATTR } from '../../../../service/rm/pcsc-constants.js';
+import { SCARD_ATTR } from '../../../../service/contract/pcsclite.js';
 
 const done = (status: number, output: Uint8Array = new Uint8Array(0)): IoResult => ({ status, information: output.length, output });
 
@@ -50,7 +50,7 @@ export class ScriptedDevice implements ReaderDeviceInterface {
   }
 
   private ioctl(code: number, input: Uint8Array): PendingIo {
-    const now = (r: IoResult): PendingIo => ({ result: Promise.resolve(r), cancel: () => undefined });
+    const now = (r: IoResult): PendingIo => ({ result: Promise.resolve(r), pended: Promise.resolve(false), cancel: () => undefined });
     switch (code) {
       case IOCTL_SMARTCARD.GET_ATTRIBUTE: {
         const v = this.attrs.get(readDword(input) ?? 0);
@@ -67,7 +67,7 @@ export class ScriptedDevice implements ReaderDeviceInterface {
         if (answer !== 'pend') return now(done(answer));
         const result = new Promise<IoResult>((resolve) => (this.pendingTrack = { resolve }));
         this.onPended?.();
-        return { result, cancel: () => this.completeTracking(NTSTATUS.STATUS_CANCELLED) };
+        return { result, pended: Promise.resolve(true), cancel: () => this.completeTracking(NTSTATUS.STATUS_CANCELLED) };
       }
       default:
         return now(done(NTSTATUS.STATUS_INVALID_DEVICE_REQUEST));

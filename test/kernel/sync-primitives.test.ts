@@ -1,8 +1,8 @@
 // KEVENT-style events and the wait lock used for IoLock/ResetLock.
 
 import { describe, expect, it } from 'vitest';
-import { KernelEvent, waitForAny } from '../../../crypto-device/driver/kernel-event.js';
-import { WaitLock } from '../../../crypto-device/driver/wait-lock.js';
+import { KernelEvent, waitForAny } from '../../kernel/kernel-event.js';
+import { WaitLock } from '../../kernel/wait-lock.js';
 
 describe('KernelEvent / waitForAny', () => {
   it('returns the first already-signalled event without waiting', async () => {

@@ -1,8 +1,8 @@
 // The IRP life cycle (kernel/irp.ts): exactly-once completion, cancel-routine exchange, file-object tracking.
 
 import { describe, expect, it } from 'vitest';
-import { FileObject, Irp, IrpLifecycleError } from '../../../kernel/irp.js';
-import { NTSTATUS } from '../../../kernel/ntstatus.js';
+import { FileObject, Irp, IrpLifecycleError } from '../../kernel/irp.js';
+import { NTSTATUS } from '../../kernel/ntstatus.js';
 
 describe('Irp', () => {
   it('uses one system buffer of max(in, out) bytes holding the input', () => {

@@ -97,7 +97,9 @@ export const INFINITE = 0xffffffff;
 export const MAX_ATR_SIZE = 33;
 export const MAX_READERNAME = 128;
 export const PCSCLITE_MAX_READERS_CONTEXTS = 16;
+/** Size of `getset_struct.pbAttr`; a larger `cbAttrLen` closes the connection (§1.4). */
 export const MAX_BUFFER_SIZE = 264;
+/** 4+3+65536+3+2: the largest extended APDU exchange; a larger `cbSendLength` closes the connection (§1.4). */
 export const MAX_BUFFER_SIZE_EXTENDED = 65548;
 export const PNP_NOTIFICATION_READER = '\\\\?PnP?\\Notification';
 
