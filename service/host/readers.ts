@@ -26,12 +26,15 @@ export interface ReaderView {
   failure: string | null;
   variant: ReaderDriverVariant;
   profile: string | null;
+  pinpad: boolean;
 }
 
 export interface AddReaderOptions {
   vendorName?: string;
   ifdType?: string;
   variant?: ReaderDriverVariant;
+  /** A PIN-pad reader (docs/pinpad.md). */
+  pinpad?: boolean;
 }
 
 const STATE_NAMES = Object.entries(READER_STATE) as [string, number][];
@@ -97,7 +100,7 @@ export class ReaderHost {
 
   /** Adds a reader to the bus without waiting (start-up, before the resource manager exists). */
   addReaderNow(options: AddReaderOptions = {}): VirtualReader {
-    const reader = this.bus.addReader({ vendorName: options.vendorName, ifdType: options.ifdType, variant: options.variant });
+    const reader = this.bus.addReader({ vendorName: options.vendorName, ifdType: options.ifdType, variant: options.variant, pinpad: options.pinpad });
     this.names.set(reader, { vendorName: options.vendorName ?? 'vscr', ifdType: options.ifdType ?? 'Virtual Reader' });
     this.logger.info({ unitNo: reader.unitNo, variant: reader.variant }, 'reader added');
     return reader;
@@ -188,6 +191,7 @@ export class ReaderHost {
       failure: diag?.failure ?? null,
       variant: reader.variant,
       profile: reader.card?.profile ?? null,
+      pinpad: reader.keypad != null,
     };
   }
 

@@ -35,6 +35,7 @@ import { dword } from '../smclib/attributes.js';
 import { SmartcardInitializeCardCapabilities, type SmartcardExtension } from '../smclib/extension.js';
 import { requestApdu, SmartcardT0Request, writeTransmitReply } from '../smclib/transmit.js';
 import type { ReaderDriverVariant } from './contract.js';
+import type { PinpadDriver } from './pinpad/pinpad-driver.js';
 import type { ReaderDriverConfig } from './driver-config.js';
 
 /** The driver's private state (ReaderExtension): the slot and how to reach the trace and log. */
@@ -48,6 +49,8 @@ export interface ReaderDriverContext {
   readonly log: Logger;
   /** Records `<name>: Entry` on the IRP's trace entry. */
   note(irp: Irp | null, name: string): void;
+  /** The PIN pad of a `pinpad` reader; it answers the PC/SC part 10 IOCTLs. */
+  readonly pinpad?: PinpadDriver | null;
 }
 
 function ctx(ext: SmartcardExtension): ReaderDriverContext {
@@ -197,10 +200,20 @@ async function cbCardTrackingForumBroken(ext: SmartcardExtension): Promise<numbe
   return S.STATUS_SUCCESS;
 }
 
-/** RDF_IOCTL_VENDOR: PC/SC part 10 GET_FEATURE_REQUEST answers an empty TLV list; nothing else is known. */
+/**
+ * RDF_IOCTL_VENDOR: a PIN-pad reader's pad answers the PC/SC part 10 IOCTLs; otherwise GET_FEATURE_REQUEST
+ * answers an empty TLV list and nothing else is known.
+ */
 async function cbVendor(ext: SmartcardExtension): Promise<number> {
   const c = ctx(ext);
   c.note(ext.OsData.CurrentIrp, 'CBVendorIoctl');
+  const io = ext.IoRequest;
+  if (c.pinpad?.handles(ext.MajorIoControlCode)) {
+    const r = await c.pinpad.control(ext.MajorIoControlCode, io.RequestBuffer.slice(0, io.RequestBufferLength), io.ReplyBufferLength);
+    io.ReplyBuffer.set(r.output);
+    io.Information.value = r.output.length;
+    return r.status;
+  }
   switch (ext.MajorIoControlCode) {
     case IOCTL_SMARTCARD.GET_FEATURE_REQUEST:
       ext.IoRequest.Information.value = 0;
