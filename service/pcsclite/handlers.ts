@@ -2,8 +2,8 @@
 
 import type { Logger } from 'pino';
 import type { ResourceManagerApi, RmSession } from '../rm/contract.js';
+import { toPcscliteFeatures } from '../rm/feature-codes.js';
 import { SCARD } from '../rm/pcsc-constants.js';
-import { toPcscliteFeatures } from './feature-codes.js';
 import {
   beginStruct,
   cancelStruct,

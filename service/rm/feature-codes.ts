@@ -1,8 +1,9 @@
-// PC/SC part 10 feature lists in pcsc-lite's numbering: the reader advertises Windows control codes
-// (SCARD_CTL_CODE(fn) = 0x310000 | fn << 2); a pcsc-lite client must get 0x42000000 + fn back, the code it sends.
+// PC/SC part 10 feature lists in the client's numbering: the reader advertises Windows control codes
+// (SCARD_CTL_CODE(fn) = 0x310000 | fn << 2); a client that asked in pcsc-lite's numbering (0x42000000 + fn) gets
+// its features in that numbering, the codes it will send.
 
 import { ctlDeviceType, ctlFunction, FILE_DEVICE_SMARTCARD } from '../../kernel/ctl-code.js';
-import { CM_IOCTL_GET_FEATURE_REQUEST, pcscliteCtlCode } from '../rm/pcsc-constants.js';
+import { CM_IOCTL_GET_FEATURE_REQUEST, pcscliteCtlCode } from './pcsc-constants.js';
 
 /**
  * The GET_FEATURE_REQUEST answer with each smart-card control code renumbered; other codes, a malformed list and
