@@ -43,12 +43,32 @@ export interface ReaderInfo {
   profile: string | null;
   /** The reader's device interface path, when the service reports it. */
   symbolicLink?: string;
+  /** A PIN-pad reader (docs/pinpad.md), when the service reports it. */
+  pinpad?: boolean;
 }
 
 export interface AddReaderOptions {
   vendorName?: string;
   ifdType?: string;
   variant?: string;
+  /** Add a PIN-pad reader (docs/pinpad.md). */
+  pinpad?: boolean;
+}
+
+/** The keypad of a PIN-pad reader: never the digits, only how many were typed. */
+export interface PinpadStatus {
+  prompting: boolean;
+  stage: 'pin' | 'current' | 'new' | 'confirm' | null;
+  digitsEntered: number;
+  maxDigits: number | null;
+  queued: number;
+  entries: number;
+}
+
+/** Keys for the pad: the digits first, then a key. */
+export interface PinpadKeys {
+  digits?: string;
+  key?: 'ok' | 'cancel' | 'clear';
 }
 
 /** One trace entry; the service defines the fields, the SDK passes them through. */
