@@ -106,6 +106,12 @@ export class ReaderHost {
     return reader;
   }
 
+  /** The options a reader was added with (to plug an equal one back after an unplug fault). */
+  addOptionsOf(reader: VirtualReader): AddReaderOptions {
+    const names = this.names.get(reader);
+    return { vendorName: names?.vendorName, ifdType: names?.ifdType, variant: reader.variant, pinpad: reader.keypad != null };
+  }
+
   /** Adds a reader and waits until the resource manager has published it or given up on it. */
   async addReader(options: AddReaderOptions = {}): Promise<VirtualReader> {
     const reader = this.addReaderNow(options);

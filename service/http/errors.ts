@@ -29,6 +29,8 @@ export const errors = {
   VSCR_ERR_NO_CARD: createError('VSCR_ERR_NO_CARD', 'reader %s holds no card', 409),
   VSCR_ERR_NOT_PINPAD: createError('VSCR_ERR_NOT_PINPAD', 'reader %s has no PIN pad; add one with POST /v1/readers {"pinpad": true}', 409),
   VSCR_ERR_PINPAD_IDLE: createError('VSCR_ERR_PINPAD_IDLE', 'the PIN pad of reader %s is not asking for a PIN; queue one instead (POST /v1/readers/:reader/pinpad/queue)', 409),
+  VSCR_ERR_BAD_FAULT: createError('VSCR_ERR_BAD_FAULT', 'the fault cannot be armed: %s', 400),
+  VSCR_ERR_UNKNOWN_FAULT: createError('VSCR_ERR_UNKNOWN_FAULT', 'no fault %s armed on reader %s; GET /v1/readers/:reader/faults lists them', 404),
   VSCR_ERR_PINPAD_QUEUE_FULL: createError('VSCR_ERR_PINPAD_QUEUE_FULL', 'the PIN pad of reader %s already holds %s queued entries', 409),
   VSCR_ERR_BODY_TOO_LARGE: createError('VSCR_ERR_BODY_TOO_LARGE', 'the request body is larger than the limit of %s bytes for this content type', 413),
   VSCR_ERR_UNSUPPORTED_MEDIA_TYPE: createError('VSCR_ERR_UNSUPPORTED_MEDIA_TYPE', 'unsupported Content-Type %s; send application/json or application/octet-stream', 415),

@@ -35,6 +35,7 @@ import { dword } from '../smclib/attributes.js';
 import { SmartcardInitializeCardCapabilities, type SmartcardExtension } from '../smclib/extension.js';
 import { requestApdu, SmartcardT0Request, writeTransmitReply } from '../smclib/transmit.js';
 import type { ReaderDriverVariant } from './contract.js';
+import { applyTransmitFault, type ReaderFaults } from './faults/reader-faults.js';
 import type { PinpadDriver } from './pinpad/pinpad-driver.js';
 import type { ReaderDriverConfig } from './driver-config.js';
 
@@ -51,6 +52,8 @@ export interface ReaderDriverContext {
   note(irp: Irp | null, name: string): void;
   /** The PIN pad of a `pinpad` reader; it answers the PC/SC part 10 IOCTLs. */
   readonly pinpad?: PinpadDriver | null;
+  /** Faults armed on this reader (docs/faults.md); consulted on every TRANSMIT. */
+  readonly faults?: ReaderFaults;
 }
 
 function ctx(ext: SmartcardExtension): ReaderDriverContext {
@@ -159,9 +162,16 @@ async function cbTransmit(ext: SmartcardExtension): Promise<number> {
     if (st !== S.STATUS_SUCCESS) return st;
     apdu = ext.SmartcardRequest.Buffer.slice(0, ext.SmartcardRequest.BufferLength);
   }
+  const fault = c.faults?.onApdu(apdu) ?? null;
   let response: Uint8Array;
   try {
-    response = await card.transmit(apdu, protocol);
+    if (fault) {
+      const r = await applyTransmitFault(fault, card, apdu, protocol, c.ejectCard);
+      if (typeof r === 'number') return r;
+      response = r;
+    } else {
+      response = await card.transmit(apdu, protocol);
+    }
   } catch (err) {
     c.log.warn({ err }, 'card transmit failed');
     return c.card() === card ? S.STATUS_IO_DEVICE_ERROR : S.STATUS_NO_MEDIA;

@@ -93,6 +93,8 @@ export interface VirtualReader {
   readonly card: VirtualCard | null;
   /** The keypad of a PIN-pad reader (driven from outside), null for a plain reader. */
   readonly keypad?: import('./pinpad/keypad.js').Keypad | null;
+  /** Faults armed on this reader (docs/faults.md). */
+  readonly faults?: import('./faults/reader-faults.js').ReaderFaults;
   insertCard(card: VirtualCard): void;
   /** Removes the card (if any) and returns it. */
   removeCard(): VirtualCard | null;

@@ -11,6 +11,7 @@ import type { IoctlTraceEntry, ReaderDriverVariant, VirtualReader, VirtualReader
 import { DEFAULT_READER_DRIVER_CONFIG, type ReaderDriverConfig } from './driver-config.js';
 import { ReaderDevice } from './reader-device.js';
 import { IoctlTrace } from './trace.js';
+import { ReaderFaults } from './faults/reader-faults.js';
 import type { Keypad } from './pinpad/keypad.js';
 import { PinpadDriver } from './pinpad/pinpad-driver.js';
 
@@ -42,6 +43,8 @@ export class VirtualReaderImpl implements VirtualReader {
   private slot: VirtualCard | null = null;
   /** The PIN pad of a `pinpad` reader, null for a plain one. */
   readonly pinpad: PinpadDriver | null;
+  /** Faults armed on this reader (docs/faults.md). */
+  readonly faults = new ReaderFaults();
   private readonly ioTrace: IoctlTrace;
   private readonly log: Logger;
 
@@ -73,6 +76,7 @@ export class VirtualReaderImpl implements VirtualReader {
       log: this.log,
       note: (irp, name) => this.ioTrace.noteCallback(irp, name),
       pinpad: this.pinpad,
+      faults: this.faults,
     };
     installReaderCallbacks(this.extension, context);
     const status = SmartcardInitialize(this.extension);
