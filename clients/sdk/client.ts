@@ -8,7 +8,7 @@ import { concatBytes, fromHex } from './hex.js';
 import { SseDecoder } from './sse.js';
 import { FetchTransport, type BodySource, type HttpRequest, type HttpResponse, type HttpTransport } from './transport.js';
 import type {
-  AddReaderOptions, DeviceInfo, DeviceStatus, Health, PinpadKeys, PinpadStatus, ReaderInfo, ReaderRef, TraceEntry, VscrEvent,
+  AddReaderOptions, DeviceInfo, DeviceStatus, FaultInfo, FaultRequest, Health, PinpadKeys, PinpadStatus, ReaderInfo, ReaderRef, TraceEntry, VscrEvent,
 } from './types.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8790';
@@ -155,6 +155,22 @@ export class VscrClient {
 
   async trace(reader: ReaderRef, opts?: CallOptions): Promise<TraceEntry[]> {
     return (await this.#json<{ entries: TraceEntry[] }>({ method: 'GET', path: `/v1/readers/${readerRef(reader)}/trace` }, opts)).entries;
+  }
+
+  // ---- faults on demand (docs/faults.md) ----
+
+  async armFault(reader: ReaderRef, fault: FaultRequest, opts?: CallOptions): Promise<FaultInfo> {
+    return (await this.#json<{ fault: FaultInfo }>({ method: 'POST', path: `/v1/readers/${readerRef(reader)}/faults`, json: fault }, opts)).fault;
+  }
+
+  async faults(reader: ReaderRef, opts?: CallOptions): Promise<FaultInfo[]> {
+    return (await this.#json<{ faults: FaultInfo[] }>({ method: 'GET', path: `/v1/readers/${readerRef(reader)}/faults` }, opts)).faults;
+  }
+
+  /** Clears one fault, or all of the reader's without `id`; returns how many were cleared. */
+  async clearFaults(reader: ReaderRef, id?: number, opts?: CallOptions): Promise<number> {
+    const path = `/v1/readers/${readerRef(reader)}/faults${id === undefined ? '' : `/${id}`}`;
+    return (await this.#json<{ cleared: number }>({ method: 'DELETE', path }, opts)).cleared;
   }
 
   // ---- the keypad of a PIN-pad reader (docs/pinpad.md) ----

@@ -86,3 +86,27 @@ export interface VscrEvent {
 
 /** A reader named by its index or its exact name. */
 export type ReaderRef = number | string;
+
+/** A fault to arm on a reader (docs/faults.md). */
+export interface FaultRequest {
+  kind: 'remove-card' | 'mute' | 'slow' | 'sw' | 'corrupt' | 'unplug' | 'reset-card';
+  trigger?: { nth?: number; match?: string; afterMs?: number; probability?: number; seed?: number };
+  once?: boolean;
+  now?: boolean;
+  delayMs?: number;
+  sw?: string;
+  corruption?: 'bitflip' | 'truncate';
+  replugMs?: number;
+}
+
+/** An armed fault as the service lists it. */
+export interface FaultInfo {
+  id: number;
+  reader: number;
+  kind: string;
+  once: boolean;
+  trigger: FaultRequest['trigger'] | null;
+  seen: number;
+  fired: number;
+  spec: Record<string, unknown>;
+}
