@@ -122,10 +122,13 @@ describe('--help', () => {
   it('exists for every command and lists the common options of client commands', () => {
     const program = buildProgram();
     const names = program.commands.map((c) => c.name());
-    expect(names).toEqual(['hash', 'encrypt', 'decrypt', 'status', 'reset', 'devices', 'readers', 'insert', 'remove', 'trace', 'scan', 'apdu', 'serve']);
-    for (const cmd of program.commands) {
+    expect(names).toEqual(['hash', 'encrypt', 'decrypt', 'status', 'reset', 'devices', 'readers', 'insert', 'remove', 'trace', 'pinpad', 'fault', 'scan', 'apdu', 'serve']);
+    // A command group (pinpad, fault) is checked through its sub-commands, which carry the client options.
+    const leaves = program.commands.flatMap((c) => (c.commands.length > 0 ? c.commands : [c]));
+    for (const group of program.commands.filter((c) => c.commands.length > 0)) expect(group.description().length, group.name()).toBeGreaterThan(10);
+    for (const cmd of leaves) {
       const help = cmd.helpInformation();
-      expect(help, cmd.name()).toMatch(new RegExp(`^Usage: vscr ${cmd.name()}`));
+      expect(help, cmd.name()).toMatch(new RegExp(`^Usage: vscr (${cmd.parent?.name()} )?${cmd.name()}`));
       expect(cmd.description().length, cmd.name()).toBeGreaterThan(10);
       if (cmd.name() !== 'serve') expect(help, cmd.name()).toMatch(/--url <url>[\s\S]*--token <token>[\s\S]*--json/);
     }

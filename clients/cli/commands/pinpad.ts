@@ -50,7 +50,7 @@ export function registerPinpadCommands(program: Command, io: Io = stdio): void {
 
   for (const key of ['ok', 'cancel', 'clear'] as const) {
     withClientOptions(pinpad.command(key))
-      .description(key === 'clear' ? 'press the correction key (forget the digits typed so far)' : `press ${key === 'ok' ? 'OK' : 'Cancel'}`)
+      .description(key === 'clear' ? 'press the correction key (forget the digits typed so far)' : `press the ${key === 'ok' ? 'OK' : 'Cancel'} key`)
       .argument('<reader>', 'reader index or exact name')
       .option('--wait <ms>', 'first wait (up to 30000 ms) for the pad to ask for a PIN', parseIndex)
       .action((reader: string, flags: WaitFlags) => withClient(flags, async (c) => {
