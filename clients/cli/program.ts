@@ -3,6 +3,8 @@
 import { Command } from 'commander';
 import { registerApduCommand } from './commands/apdu.js';
 import { registerDeviceCommands } from './commands/device.js';
+import { registerFaultCommands } from './commands/fault.js';
+import { registerPinpadCommands } from './commands/pinpad.js';
 import { registerReaderCommands } from './commands/readers.js';
 import { registerScanCommand } from './commands/scan.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -33,6 +35,8 @@ export function buildProgram(io: Io = stdio): Command {
     });
   registerDeviceCommands(program, io);
   registerReaderCommands(program, io);
+  registerPinpadCommands(program, io);
+  registerFaultCommands(program, io);
   registerScanCommand(program, io);
   registerApduCommand(program, io);
   registerSimCommands(program, io);

@@ -9,7 +9,7 @@ import { SseDecoder } from './sse.js';
 import type { CardLoaded, RelayStatus, ScriptVerdict, TranscriptEntry, TranscriptFormat, TranscriptPage, TranscriptQuery } from './sim-types.js';
 import { FetchTransport, type BodySource, type HttpRequest, type HttpResponse, type HttpTransport } from './transport.js';
 import type {
-  AddReaderOptions, DeviceInfo, DeviceStatus, Health, ReaderInfo, ReaderRef, TraceEntry, VscrEvent,
+  AddReaderOptions, DeviceInfo, DeviceStatus, FaultInfo, FaultRequest, Health, PinpadKeys, PinpadStatus, ReaderInfo, ReaderRef, TraceEntry, VscrEvent,
 } from './types.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8790';
@@ -156,6 +156,44 @@ export class VscrClient {
 
   async trace(reader: ReaderRef, opts?: CallOptions): Promise<TraceEntry[]> {
     return (await this.#json<{ entries: TraceEntry[] }>({ method: 'GET', path: `/v1/readers/${readerRef(reader)}/trace` }, opts)).entries;
+  }
+
+  // ---- faults on demand (docs/faults.md) ----
+
+  async armFault(reader: ReaderRef, fault: FaultRequest, opts?: CallOptions): Promise<FaultInfo> {
+    return (await this.#json<{ fault: FaultInfo }>({ method: 'POST', path: `/v1/readers/${readerRef(reader)}/faults`, json: fault }, opts)).fault;
+  }
+
+  async faults(reader: ReaderRef, opts?: CallOptions): Promise<FaultInfo[]> {
+    return (await this.#json<{ faults: FaultInfo[] }>({ method: 'GET', path: `/v1/readers/${readerRef(reader)}/faults` }, opts)).faults;
+  }
+
+  /** Clears one fault, or all of the reader's without `id`; returns how many were cleared. */
+  async clearFaults(reader: ReaderRef, id?: number, opts?: CallOptions): Promise<number> {
+    const path = `/v1/readers/${readerRef(reader)}/faults${id === undefined ? '' : `/${id}`}`;
+    return (await this.#json<{ cleared: number }>({ method: 'DELETE', path }, opts)).cleared;
+  }
+
+  // ---- the keypad of a PIN-pad reader (docs/pinpad.md) ----
+
+  /** The keypad state; with `waitPromptMs`, after waiting (up to 30 s) for the pad to ask for a PIN. */
+  async pinpadStatus(reader: ReaderRef, waitPromptMs = 0, opts?: CallOptions): Promise<PinpadStatus> {
+    const query = waitPromptMs > 0 ? `?waitPrompt=${Math.min(Math.trunc(waitPromptMs), 30_000)}` : '';
+    return (await this.#json<{ pinpad: PinpadStatus }>({ method: 'GET', path: `/v1/readers/${readerRef(reader)}/pinpad${query}` }, opts)).pinpad;
+  }
+
+  /** Presses digits and/or a key; 409 VSCR_ERR_PINPAD_IDLE when the pad is not asking for a PIN. */
+  async pinpadPress(reader: ReaderRef, keys: PinpadKeys, opts?: CallOptions): Promise<PinpadStatus> {
+    return (await this.#json<{ pinpad: PinpadStatus }>({ method: 'POST', path: `/v1/readers/${readerRef(reader)}/pinpad`, json: keys }, opts)).pinpad;
+  }
+
+  /** Queues an entry for the next prompt: digits then OK, or `{ key: 'cancel' }`. */
+  async pinpadQueue(reader: ReaderRef, entry: { digits?: string; key?: 'ok' | 'cancel' }, opts?: CallOptions): Promise<PinpadStatus> {
+    return (await this.#json<{ pinpad: PinpadStatus }>({ method: 'POST', path: `/v1/readers/${readerRef(reader)}/pinpad/queue`, json: entry }, opts)).pinpad;
+  }
+
+  async pinpadClearQueue(reader: ReaderRef, opts?: CallOptions): Promise<PinpadStatus> {
+    return (await this.#json<{ pinpad: PinpadStatus }>({ method: 'DELETE', path: `/v1/readers/${readerRef(reader)}/pinpad/queue` }, opts)).pinpad;
   }
 
   /** The trace as the debugger-log text. */

@@ -43,12 +43,32 @@ export interface ReaderInfo {
   profile: string | null;
   /** The reader's device interface path, when the service reports it. */
   symbolicLink?: string;
+  /** A PIN-pad reader (docs/pinpad.md), when the service reports it. */
+  pinpad?: boolean;
 }
 
 export interface AddReaderOptions {
   vendorName?: string;
   ifdType?: string;
   variant?: string;
+  /** Add a PIN-pad reader (docs/pinpad.md). */
+  pinpad?: boolean;
+}
+
+/** The keypad of a PIN-pad reader: never the digits, only how many were typed. */
+export interface PinpadStatus {
+  prompting: boolean;
+  stage: 'pin' | 'current' | 'new' | 'confirm' | null;
+  digitsEntered: number;
+  maxDigits: number | null;
+  queued: number;
+  entries: number;
+}
+
+/** Keys for the pad: the digits first, then a key. */
+export interface PinpadKeys {
+  digits?: string;
+  key?: 'ok' | 'cancel' | 'clear';
 }
 
 /** One trace entry; the service defines the fields, the SDK passes them through. */
@@ -66,3 +86,27 @@ export interface VscrEvent {
 
 /** A reader named by its index or its exact name. */
 export type ReaderRef = number | string;
+
+/** A fault to arm on a reader (docs/faults.md). */
+export interface FaultRequest {
+  kind: 'remove-card' | 'mute' | 'slow' | 'sw' | 'corrupt' | 'unplug' | 'reset-card';
+  trigger?: { nth?: number; match?: string; afterMs?: number; probability?: number; seed?: number };
+  once?: boolean;
+  now?: boolean;
+  delayMs?: number;
+  sw?: string;
+  corruption?: 'bitflip' | 'truncate';
+  replugMs?: number;
+}
+
+/** An armed fault as the service lists it. */
+export interface FaultInfo {
+  id: number;
+  reader: number;
+  kind: string;
+  once: boolean;
+  trigger: FaultRequest['trigger'] | null;
+  seen: number;
+  fired: number;
+  spec: Record<string, unknown>;
+}

@@ -26,6 +26,7 @@ export interface ReaderView {
   failure: string | null;
   variant: ReaderDriverVariant;
   profile: string | null;
+  pinpad: boolean;
 }
 
 /** A hook on the card slot (transcripts): wraps each card as it goes in, hears it come out. */
@@ -38,6 +39,8 @@ export interface AddReaderOptions {
   vendorName?: string;
   ifdType?: string;
   variant?: ReaderDriverVariant;
+  /** A PIN-pad reader (docs/pinpad.md). */
+  pinpad?: boolean;
 }
 
 const STATE_NAMES = Object.entries(READER_STATE) as [string, number][];
@@ -108,10 +111,16 @@ export class ReaderHost {
 
   /** Adds a reader to the bus without waiting (start-up, before the resource manager exists). */
   addReaderNow(options: AddReaderOptions = {}): VirtualReader {
-    const reader = this.bus.addReader({ vendorName: options.vendorName, ifdType: options.ifdType, variant: options.variant });
+    const reader = this.bus.addReader({ vendorName: options.vendorName, ifdType: options.ifdType, variant: options.variant, pinpad: options.pinpad });
     this.names.set(reader, { vendorName: options.vendorName ?? 'vscr', ifdType: options.ifdType ?? 'Virtual Reader' });
     this.logger.info({ unitNo: reader.unitNo, variant: reader.variant }, 'reader added');
     return reader;
+  }
+
+  /** The options a reader was added with (to plug an equal one back after an unplug fault). */
+  addOptionsOf(reader: VirtualReader): AddReaderOptions {
+    const names = this.names.get(reader);
+    return { vendorName: names?.vendorName, ifdType: names?.ifdType, variant: reader.variant, pinpad: reader.keypad != null };
   }
 
   /** Adds a reader and waits until the resource manager has published it or given up on it. */
@@ -212,6 +221,7 @@ export class ReaderHost {
       failure: diag?.failure ?? null,
       variant: reader.variant,
       profile: reader.card?.profile ?? null,
+      pinpad: reader.keypad != null,
     };
   }
 

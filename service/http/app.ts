@@ -10,6 +10,8 @@ import { installErrorHandling } from './error-handler.js';
 import { deviceRoutes } from './routes/devices.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { faultRoutes } from './routes/faults.js';
+import { pinpadRoutes } from './routes/pinpad.js';
 import { readerRoutes } from './routes/readers.js';
 import { simRoutes } from './routes/sim.js';
 import { pcscRpcRoutes } from './routes/pcsc-rpc.js';
@@ -67,6 +69,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(deviceRoutes, { ctx });
   await app.register(readerRoutes, { ctx });
   await app.register(simRoutes, { ctx });
+  await app.register(pinpadRoutes, { ctx });
+  await app.register(faultRoutes, { ctx });
   await app.register(eventRoutes, { ctx });
   await app.register(pcscRpcRoutes, { ctx });
   await app.register(profileRoutes, { ctx });

@@ -76,6 +76,7 @@ export const readerSchema = {
     failure: { type: ['string', 'null'] },
     variant: { type: 'string', enum: ['correct', 'forum-broken'] },
     profile: { type: ['string', 'null'] },
+    pinpad: { type: 'boolean', description: 'a PIN-pad reader (docs/pinpad.md)' },
   },
 } as const;
 

@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { ResourceManagerApi, RmSession } from '../rm/contract.js';
 import { SCARD } from '../contract/pcsclite.js';
+import { toPcscliteFeatures } from '../rm/feature-codes.js';
 import {
   beginStruct,
   cancelStruct,
@@ -191,10 +192,11 @@ const control: Handler = async (ctx, { body, payload }) => {
   if (foreign) return foreign;
   const r = await ctx.session.control(rmHandle(req.hCard), req.dwControlCode, payload, MAX_BUFFER_SIZE_EXTENDED);
   let rv = r.rv;
-  const returned = rv === SCARD.S_SUCCESS ? r.pbRecvBuffer.length : 0;
+  const data = rv === SCARD.S_SUCCESS ? toPcscliteFeatures(req.dwControlCode, r.pbRecvBuffer) : r.pbRecvBuffer;
+  const returned = rv === SCARD.S_SUCCESS ? data.length : 0;
   if (rv === SCARD.S_SUCCESS && returned > req.cbRecvLength) rv = SCARD.E_INSUFFICIENT_BUFFER;
   const reply = controlStruct.encode({ ...req, dwBytesReturned: returned, rv }, body);
-  return withPayload(reply, rv, r.pbRecvBuffer);
+  return withPayload(reply, rv, data);
 };
 
 const status: Handler = async (ctx, { body }) => {

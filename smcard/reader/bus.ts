@@ -48,6 +48,7 @@ export class VirtualReaderBus implements ReaderBus {
     if (index < 0) throw new Error(`reader ${reader.unitNo} is not on this bus`);
     const impl = this.list[index];
     impl.device.surpriseRemove();
+    impl.keypad?.abort(); // a PIN entry on an unplugged reader ends now
     this.list.splice(index, 1);
     const card = impl.card;
     if (card) void card.flush().catch((err: unknown) => this.log.error({ err }, 'card flush on reader removal failed'));

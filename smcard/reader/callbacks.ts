@@ -35,6 +35,8 @@ import { dword } from '../smclib/attributes.js';
 import { SmartcardInitializeCardCapabilities, type SmartcardExtension } from '../smclib/extension.js';
 import { requestApdu, SmartcardT0Request, writeTransmitReply } from '../smclib/transmit.js';
 import type { ReaderDriverVariant } from './contract.js';
+import { applyTransmitFault, type ReaderFaults } from './faults/reader-faults.js';
+import type { PinpadDriver } from './pinpad/pinpad-driver.js';
 import type { ReaderDriverConfig } from './driver-config.js';
 
 /** The driver's private state (ReaderExtension): the slot and how to reach the trace and log. */
@@ -48,6 +50,10 @@ export interface ReaderDriverContext {
   readonly log: Logger;
   /** Records `<name>: Entry` on the IRP's trace entry. */
   note(irp: Irp | null, name: string): void;
+  /** The PIN pad of a `pinpad` reader; it answers the PC/SC part 10 IOCTLs. */
+  readonly pinpad?: PinpadDriver | null;
+  /** Faults armed on this reader (docs/faults.md); consulted on every TRANSMIT. */
+  readonly faults?: ReaderFaults;
 }
 
 function ctx(ext: SmartcardExtension): ReaderDriverContext {
@@ -156,9 +162,16 @@ async function cbTransmit(ext: SmartcardExtension): Promise<number> {
     if (st !== S.STATUS_SUCCESS) return st;
     apdu = ext.SmartcardRequest.Buffer.slice(0, ext.SmartcardRequest.BufferLength);
   }
+  const fault = c.faults?.onApdu(apdu) ?? null;
   let response: Uint8Array;
   try {
-    response = await card.transmit(apdu, protocol);
+    if (fault) {
+      const r = await applyTransmitFault(fault, card, apdu, protocol, c.ejectCard);
+      if (typeof r === 'number') return r;
+      response = r;
+    } else {
+      response = await card.transmit(apdu, protocol);
+    }
   } catch (err) {
     c.log.warn({ err }, 'card transmit failed');
     return c.card() === card ? S.STATUS_IO_DEVICE_ERROR : S.STATUS_NO_MEDIA;
@@ -197,10 +210,20 @@ async function cbCardTrackingForumBroken(ext: SmartcardExtension): Promise<numbe
   return S.STATUS_SUCCESS;
 }
 
-/** RDF_IOCTL_VENDOR: PC/SC part 10 GET_FEATURE_REQUEST answers an empty TLV list; nothing else is known. */
+/**
+ * RDF_IOCTL_VENDOR: a PIN-pad reader's pad answers the PC/SC part 10 IOCTLs; otherwise GET_FEATURE_REQUEST
+ * answers an empty TLV list and nothing else is known.
+ */
 async function cbVendor(ext: SmartcardExtension): Promise<number> {
   const c = ctx(ext);
   c.note(ext.OsData.CurrentIrp, 'CBVendorIoctl');
+  const io = ext.IoRequest;
+  if (c.pinpad?.handles(ext.MajorIoControlCode)) {
+    const r = await c.pinpad.control(ext.MajorIoControlCode, io.RequestBuffer.slice(0, io.RequestBufferLength), io.ReplyBufferLength);
+    io.ReplyBuffer.set(r.output);
+    io.Information.value = r.output.length;
+    return r.status;
+  }
   switch (ext.MajorIoControlCode) {
     case IOCTL_SMARTCARD.GET_FEATURE_REQUEST:
       ext.IoRequest.Information.value = 0;

@@ -59,6 +59,8 @@ export interface VirtualReaderOptions {
   smclib?: Partial<import('../smclib/options.js').SmclibOptions>;
   /** Reader-driver configuration points (smcard/reader/driver-config.ts). Optional. */
   driver?: Partial<import('./driver-config.js').ReaderDriverConfig>;
+  /** A PIN-pad reader (PC/SC part 10 secure PIN entry, docs/pinpad.md); true takes the default pad. */
+  pinpad?: boolean | Partial<import('./pinpad/part10.js').PinpadProperties>;
 }
 
 export interface IoctlTraceEntry {
@@ -94,6 +96,10 @@ export interface VirtualReader {
   readonly unitNo: number;
   readonly variant: ReaderDriverVariant;
   readonly card: VirtualCard | null;
+  /** The keypad of a PIN-pad reader (driven from outside), null for a plain reader. */
+  readonly keypad?: import('./pinpad/keypad.js').Keypad | null;
+  /** Faults armed on this reader (docs/faults.md). */
+  readonly faults?: import('./faults/reader-faults.js').ReaderFaults;
   insertCard(card: VirtualCard): void;
   /** Removes the card (if any) and returns it. */
   removeCard(): VirtualCard | null;

@@ -11,6 +11,9 @@ import type { IoctlTraceEntry, ReaderDriverVariant, VirtualReader, VirtualReader
 import { DEFAULT_READER_DRIVER_CONFIG, type ReaderDriverConfig } from './driver-config.js';
 import { ReaderDevice } from './reader-device.js';
 import { IoctlTrace } from './trace.js';
+import { ReaderFaults } from './faults/reader-faults.js';
+import type { Keypad } from './pinpad/keypad.js';
+import { PinpadDriver } from './pinpad/pinpad-driver.js';
 
 /** Thrown by insertCard/removeCard misuse; `code` matches the REST error codes. */
 export class ReaderSlotError extends Error {
@@ -38,6 +41,10 @@ export class VirtualReaderImpl implements VirtualReader {
   /** The SMARTCARD_EXTENSION (exposed for diagnostics and tests; the RM must use IOCTLs). */
   readonly extension: SmartcardExtension;
   private slot: VirtualCard | null = null;
+  /** The PIN pad of a `pinpad` reader, null for a plain one. */
+  readonly pinpad: PinpadDriver | null;
+  /** Faults armed on this reader (docs/faults.md). */
+  readonly faults = new ReaderFaults();
   private readonly ioTrace: IoctlTrace;
   private readonly log: Logger;
 
@@ -55,6 +62,12 @@ export class VirtualReaderImpl implements VirtualReader {
       supportedProtocols: this.config.supportedProtocols,
       options: o.smclib,
     });
+    this.pinpad = o.pinpad
+      ? new PinpadDriver(
+          { card: () => this.slot, protocol: () => this.extension.CardCapabilities.Protocol.Selected },
+          o.pinpad === true ? {} : o.pinpad,
+        )
+      : null;
     const context: ReaderDriverContext = {
       card: () => this.slot,
       ejectCard: () => void this.removeCard(),
@@ -62,6 +75,8 @@ export class VirtualReaderImpl implements VirtualReader {
       config: this.config,
       log: this.log,
       note: (irp, name) => this.ioTrace.noteCallback(irp, name),
+      pinpad: this.pinpad,
+      faults: this.faults,
     };
     installReaderCallbacks(this.extension, context);
     const status = SmartcardInitialize(this.extension);
@@ -74,6 +89,10 @@ export class VirtualReaderImpl implements VirtualReader {
 
   get card(): VirtualCard | null {
     return this.slot;
+  }
+
+  get keypad(): Keypad | null {
+    return this.pinpad?.keypad ?? null;
   }
 
   /** CurrentState as the driver sees it (diagnostics only). */
@@ -101,6 +120,7 @@ export class VirtualReaderImpl implements VirtualReader {
     const card = this.slot;
     if (!card) return null;
     this.slot = null;
+    this.pinpad?.keypad.abort(); // a PIN entry for a card that left ends now
     this.log.info({ profile: card.profile }, 'card removed');
     updateCardState(this.extension, false);
     // Pulling the card cuts its power; persist its counters (card contract: flush on removal).

@@ -52,7 +52,7 @@ export async function readerRoutes(app: FastifyInstance, opts: { ctx: AppContext
     },
   }, async () => ({ readers: readers.list() }));
 
-  app.post<{ Body: { vendorName?: string; ifdType?: string; variant?: ReaderDriverVariant } | undefined }>('/v1/readers', {
+  app.post<{ Body: { vendorName?: string; ifdType?: string; variant?: ReaderDriverVariant; pinpad?: boolean } | undefined }>('/v1/readers', {
     schema: {
       tags: ['readers'],
       summary: 'Add a virtual reader (PnP arrival)',
@@ -63,6 +63,7 @@ export async function readerRoutes(app: FastifyInstance, opts: { ctx: AppContext
           vendorName: { type: 'string', minLength: 1, maxLength: 32, pattern: '^[\\x20-\\x7e]+$' },
           ifdType: { type: 'string', minLength: 1, maxLength: 32, pattern: '^[\\x20-\\x7e]+$' },
           variant: { type: 'string', enum: ['correct', 'forum-broken'] },
+          pinpad: { type: 'boolean' },
         },
       },
       response: { 201: readerResponse, ...errorResponses },

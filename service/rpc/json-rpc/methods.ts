@@ -3,6 +3,7 @@
 
 import type { RmSession } from '../../rm/contract.js';
 import { MAX_BUFFER_SIZE, MAX_BUFFER_SIZE_EXTENDED, SCARD } from '../../contract/pcsclite.js';
+import { toPcscliteFeatures } from '../../rm/feature-codes.js';
 import { encodeHex, type ParamReader } from './codec.js';
 
 export type MethodResult = Record<string, unknown>;
@@ -130,7 +131,8 @@ export const METHODS: Record<string, MethodHandler> = {
     const cbRecvLength = p.optU32('cbRecvLength', MAX_BUFFER_SIZE_EXTENDED);
     if (!s.ownsCard(hCard)) return { rv: INVALID_HANDLE, pbRecvBuffer: '' };
     const r = await s.control(hCard, dwControlCode, pbSendBuffer, cbRecvLength);
-    return { rv: r.rv, pbRecvBuffer: encodeHex(r.pbRecvBuffer) };
+    const data = r.rv === SCARD.S_SUCCESS ? toPcscliteFeatures(dwControlCode, r.pbRecvBuffer) : r.pbRecvBuffer;
+    return { rv: r.rv, pbRecvBuffer: encodeHex(data) };
   },
 
   async SCardGetAttrib(s, p) {

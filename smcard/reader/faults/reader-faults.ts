@@ -1,0 +1,223 @@
+// Faults armed on one reader: what they do to the APDU traffic (remove the card mid-APDU, a mute or slow card,
+// an overridden status word, a corrupted response, an unplugged reader), and when they fire (at once, on the
+// Nth APDU, on a matching APDU, after a delay, with a seeded probability), one-shot or until cleared.
+
+import { NTSTATUS } from '../../../kernel/ntstatus.js';
+
+export const READER_FAULT_KINDS = ['remove-card', 'mute', 'slow', 'sw', 'corrupt', 'unplug', 'reset-card'] as const;
+export type ReaderFaultKind = (typeof READER_FAULT_KINDS)[number];
+
+/** When an armed fault fires. Every given condition must hold; none given = the next APDU. */
+export interface FaultTrigger {
+  /** Fire on the Nth APDU counted from arming (1 = the next one). */
+  nth?: number;
+  /** Fire on an APDU whose hex starts with this pattern; `..` matches any byte (e.g. `0020..81`). */
+  match?: string;
+  /** Not before this many ms after arming. */
+  afterMs?: number;
+  /** Fire with this probability per eligible APDU, from a PRNG seeded with `seed`. */
+  probability?: number;
+  seed?: number;
+}
+
+export interface FaultSpec {
+  kind: ReaderFaultKind;
+  trigger?: FaultTrigger;
+  /** One-shot (default) or until cleared. */
+  once?: boolean;
+  /** slow: delay per APDU (ms). mute: how long the reader waits before giving up (ms). */
+  delayMs?: number;
+  /** sw: the status word that replaces the card's, 4 hex digits. */
+  sw?: string;
+  /** corrupt: flip one bit (default) or drop the last byte. */
+  corruption?: 'bitflip' | 'truncate';
+  /** unplug: plug the reader back after this many ms (absent: stays unplugged). */
+  replugMs?: number;
+}
+
+export interface ArmedFault extends Required<Pick<FaultSpec, 'kind' | 'once'>> {
+  id: number;
+  spec: FaultSpec;
+  armedAt: number;
+  /** APDUs seen while armed. */
+  seen: number;
+  fired: number;
+  /** For unplug and reset-card: what the reader's owner does when the fault fires. */
+  onEvent?: () => void;
+}
+
+/** A fault firing on an APDU: what the driver does. */
+export interface FaultAction {
+  fault: ArmedFault;
+  kind: ReaderFaultKind;
+}
+
+/** Bounds: what a client can make the reader hold. */
+export const MAX_ARMED_FAULTS = 32;
+export const MAX_FAULT_DELAY_MS = 120_000;
+
+export class FaultSpecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FaultSpecError';
+  }
+}
+
+/** mulberry32: small, seedable, good enough to pick which APDUs a fault hits reproducibly. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function matches(pattern: string, apdu: Uint8Array): boolean {
+  const p = pattern.toLowerCase();
+  if (apdu.length < p.length / 2) return false;
+  for (let i = 0; i < p.length; i += 2) {
+    const pair = p.slice(i, i + 2);
+    if (pair !== '..' && parseInt(pair, 16) !== apdu[i / 2]) return false;
+  }
+  return true;
+}
+
+/** Checks a spec; throws FaultSpecError with the reason. */
+export function validateFaultSpec(spec: FaultSpec): void {
+  if (!READER_FAULT_KINDS.includes(spec.kind)) throw new FaultSpecError(`unknown fault kind "${String(spec.kind)}"`);
+  const t = spec.trigger ?? {};
+  if (t.nth !== undefined && !(Number.isSafeInteger(t.nth) && t.nth >= 1)) throw new FaultSpecError('trigger.nth must be an integer >= 1');
+  if (t.match !== undefined && !/^([0-9a-fA-F]{2}|\.\.){1,64}$/.test(t.match)) throw new FaultSpecError('trigger.match must be hex byte pairs or ".." wildcards');
+  if (t.afterMs !== undefined && !(Number.isSafeInteger(t.afterMs) && t.afterMs >= 0 && t.afterMs <= MAX_FAULT_DELAY_MS)) throw new FaultSpecError(`trigger.afterMs must be 0..${MAX_FAULT_DELAY_MS}`);
+  if (t.probability !== undefined && !(t.probability > 0 && t.probability <= 1)) throw new FaultSpecError('trigger.probability must be in (0, 1]');
+  if (spec.delayMs !== undefined && !(Number.isSafeInteger(spec.delayMs) && spec.delayMs >= 0 && spec.delayMs <= MAX_FAULT_DELAY_MS)) throw new FaultSpecError(`delayMs must be 0..${MAX_FAULT_DELAY_MS}`);
+  if (spec.replugMs !== undefined && !(Number.isSafeInteger(spec.replugMs) && spec.replugMs >= 0 && spec.replugMs <= MAX_FAULT_DELAY_MS)) throw new FaultSpecError(`replugMs must be 0..${MAX_FAULT_DELAY_MS}`);
+  if (spec.kind === 'sw' && !/^[0-9a-fA-F]{4}$/.test(spec.sw ?? '')) throw new FaultSpecError('an sw fault needs "sw": 4 hex digits');
+}
+
+export class ReaderFaults {
+  private readonly armed: ArmedFault[] = [];
+  private readonly rngs = new Map<number, () => number>();
+  private nextId = 1;
+  /** Told of every fault that fires (logging, metrics). */
+  onFired: ((fault: ArmedFault) => void) | null = null;
+  /** Carries out unplug and reset-card, which need more than the driver (the bus, another RM client). */
+  onEvent: ((fault: ArmedFault) => void) | null = null;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  arm(spec: FaultSpec): ArmedFault {
+    validateFaultSpec(spec);
+    if (this.armed.length >= MAX_ARMED_FAULTS) throw new FaultSpecError(`at most ${MAX_ARMED_FAULTS} faults may be armed on one reader`);
+    const fault: ArmedFault = { id: this.nextId++, kind: spec.kind, once: spec.once ?? true, spec: structuredClone(spec), armedAt: this.now(), seen: 0, fired: 0 };
+    fault.onEvent = () => this.onEvent?.(fault);
+    if (spec.trigger?.probability !== undefined) this.rngs.set(fault.id, prng(spec.trigger.seed ?? 1));
+    this.armed.push(fault);
+    return fault;
+  }
+
+  list(): readonly ArmedFault[] {
+    return this.armed.map((f) => ({ ...f }));
+  }
+
+  clear(id?: number): number {
+    const before = this.armed.length;
+    for (let i = this.armed.length - 1; i >= 0; i--) {
+      if (id === undefined || this.armed[i].id === id) {
+        this.rngs.delete(this.armed[i].id);
+        this.armed.splice(i, 1);
+      }
+    }
+    return before - this.armed.length;
+  }
+
+  /** The first armed fault this APDU triggers, counted as fired (and disarmed if one-shot); null when none. */
+  onApdu(apdu: Uint8Array): FaultAction | null {
+    if (this.armed.length === 0) return null;
+    const now = this.now();
+    for (const f of this.armed) f.seen++;
+    for (const f of this.armed) {
+      const t = f.spec.trigger ?? {};
+      if (t.afterMs !== undefined && now - f.armedAt < t.afterMs) continue;
+      if (t.nth !== undefined && f.seen !== t.nth && !(f.seen > t.nth && !f.once)) continue;
+      if (t.match !== undefined && !matches(t.match, apdu)) continue;
+      const rng = this.rngs.get(f.id);
+      if (rng && rng() >= (t.probability ?? 1)) continue;
+      return { fault: this.fire(f), kind: f.kind };
+    }
+    return null;
+  }
+
+  /** Fires a fault outside the APDU flow (armed "at once" for an event fault). */
+  fire(f: ArmedFault): ArmedFault {
+    f.fired++;
+    if (f.once) this.clear(f.id);
+    this.onFired?.(f);
+    return f;
+  }
+}
+
+/** The response after an `sw` or `corrupt` fault; `seed` picks the flipped bit. */
+export function alterResponse(response: Uint8Array, spec: FaultSpec, seed: number): Uint8Array {
+  const out = response.slice();
+  if (spec.kind === 'sw') {
+    out.set(Buffer.from(spec.sw!, 'hex'), out.length - 2);
+    return out;
+  }
+  if (spec.corruption === 'truncate') return out.subarray(0, Math.max(0, out.length - 1));
+  const bit = Math.floor(prng(seed)() * out.length * 8);
+  out[bit >>> 3] ^= 0x80 >>> (bit & 7);
+  return out;
+}
+
+/** How long a mute card keeps the reader waiting before it gives up, when the fault does not say (ms). */
+export const DEFAULT_MUTE_TIMEOUT_MS = 2000;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The card as the APDU path needs it. */
+interface TransmittingCard {
+  transmit(apdu: Uint8Array, protocol: number): Promise<Uint8Array>;
+}
+
+/**
+ * What a fired fault does to one TRANSMIT inside the reader driver: the card's response (maybe altered), or the
+ * NTSTATUS the driver completes the IRP with instead. Event faults (unplug, reset-card) are carried out by the
+ * reader's owner through `onEvent`; the driver only sees their effect.
+ */
+export async function applyTransmitFault(
+  action: FaultAction,
+  card: TransmittingCard,
+  apdu: Uint8Array,
+  protocol: number,
+  ejectCard: () => void,
+): Promise<Uint8Array | number> {
+  const spec = action.fault.spec;
+  switch (action.kind) {
+    case 'remove-card':
+      // Pulled before the card saw the command: its state is untouched, and the slot is empty.
+      ejectCard();
+      return NTSTATUS.STATUS_NO_MEDIA;
+    case 'mute':
+      await sleep(spec.delayMs ?? DEFAULT_MUTE_TIMEOUT_MS);
+      return NTSTATUS.STATUS_IO_TIMEOUT; // the reader gave up waiting for the card
+    case 'slow':
+      await sleep(spec.delayMs ?? 0);
+      return card.transmit(apdu, protocol);
+    case 'sw':
+    case 'corrupt':
+      return alterResponse(await card.transmit(apdu, protocol), spec, (spec.trigger?.seed ?? 1) + action.fault.fired);
+    case 'unplug':
+      action.fault.onEvent?.();
+      return NTSTATUS.STATUS_DEVICE_REMOVED;
+    case 'reset-card': {
+      // The command completes; the other party's reset comes right after it.
+      const response = await card.transmit(apdu, protocol);
+      setImmediate(() => action.fault.onEvent?.());
+      return response;
+    }
+  }
+}

@@ -1,0 +1,50 @@
+// `vscr fault …` in process against a real service: arm with triggers, list, clear one and all, refuse bad input.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCli as runInProcess } from '../../clients/cli/main.js';
+import { startTestService, type TestService } from './cli-harness.js';
+
+let ts: TestService;
+
+beforeAll(async () => {
+  ts = await startTestService();
+});
+afterAll(async () => {
+  await ts?.stop();
+});
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  try {
+    return { code: await runInProcess([...args, '--url', ts.service.url]), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+describe('vscr fault', () => {
+  it('arms, lists and clears faults; the armed spec is what the flags said', async () => {
+    const armed = await cli(['fault', 'arm', '0', 'sw', '--sw', '6a82', '--match', '00a4..0c', '--sticky']);
+    expect(armed.code, armed.err).toBe(0);
+    expect(armed.out).toBe('Armed 1: sw  [match=00a4..0c]  until cleared  seen 0  fired 0\n');
+    const json = await cli(['fault', 'arm', '0', 'corrupt', '--truncate', '--nth', '3', '--probability', '0.5', '--seed', '9', '--json']);
+    expect(JSON.parse(json.out)).toMatchObject({ fault: { id: 2, kind: 'corrupt', once: true, trigger: { nth: 3, probability: 0.5, seed: 9 }, spec: { corruption: 'truncate' } } });
+    expect((await cli(['fault', 'list', '0'])).out.split('\n').filter(Boolean)).toHaveLength(2);
+    expect(ts.service.bus.readers()[0].faults?.list().map((f) => f.kind)).toEqual(['sw', 'corrupt']);
+
+    expect((await cli(['fault', 'clear', '0', '1'])).out).toBe('Cleared 1 fault(s)\n');
+    expect((await cli(['fault', 'clear', '0'])).out).toBe('Cleared 1 fault(s)\n');
+    expect((await cli(['fault', 'list', '0'])).out).toBe('no faults armed\n');
+  });
+
+  it('refuses bad input: an unknown kind (usage, 2), a fault the service cannot arm (4)', async () => {
+    expect((await cli(['fault', 'arm', '0', 'explode'])).code).toBe(2);
+    const bad = await cli(['fault', 'arm', '0', 'mute', '--now']);
+    expect(bad.code).toBe(4);
+    expect(bad.err).toMatch(/"now" applies to remove-card, unplug and reset-card/);
+    expect((await cli(['fault', 'clear', '0', '7'])).code).toBe(4);
+  });
+});
