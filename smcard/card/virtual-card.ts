@@ -44,7 +44,14 @@ export async function createVirtualCard(opts: CreateVirtualCardOptions = {}): Pr
   if (!CARD_ID_RE.test(cardId)) throw new CardOptionsError(`cardId ${JSON.stringify(cardId)} must match ${CARD_ID_RE}`);
   const store = opts.dataDir === undefined ? null : new CardStateStore(join(opts.dataDir, 'cards', `${cardId}.json`));
   const card = new VirtualCardImpl(profile, cardId, opts.crypto ?? null, store, (opts.logger ?? pino({ level: 'silent' })).child({ component: 'card', cardId }));
-  await card.load();
+  // Claimed before reading, so the state loaded is the state this card alone will write.
+  await store?.claim();
+  try {
+    await card.load();
+  } catch (err) {
+    await store?.release();
+    throw err;
+  }
   return card;
 }
 
@@ -153,6 +160,16 @@ class VirtualCardImpl implements VirtualCard {
 
   flush(): Promise<void> {
     return this.enqueue(() => this.save());
+  }
+
+  close(): Promise<void> {
+    return this.enqueue(async () => {
+      try {
+        await this.save();
+      } finally {
+        await this.store?.release();
+      }
+    });
   }
 
   private clearVolatile(): void {
