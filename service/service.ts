@@ -197,7 +197,14 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
 
     let pcscPath: string | null = null;
     if (config.pcsc) {
-      const server = await step('pcsc-lite', () => startPcscLiteServer({ rm, socketPath: pcscSocketPath(config), busyPollMicros: config.pcscBusyPollMicros, logger: logger.child({ component: 'pcsclite' }) }));
+      const server = await step('pcsc-lite', () => startPcscLiteServer({
+        rm,
+        socketPath: pcscSocketPath(config),
+        busyPollMicros: config.pcscBusyPollMicros,
+        maxConnections: config.pcscMaxConnections,
+        socketGroup: config.pcscSocketGroup,
+        logger: logger.child({ component: 'pcsclite' }),
+      }));
       pcscPath = server.socketPath;
       // Teardown runs in reverse: HTTP (REST, WebSocket) first, then this socket, then the RM, so every transport
       // has stopped taking calls before the RM cancels what is pending.

@@ -1,10 +1,11 @@
 // One state file per live card: concurrent inserts of one profile get distinct ids (and files), and the store
 // refuses a second live card on a file that is already owned.
 
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CardStateError, createVirtualCard } from '../../../smcard/card/index.js';
+import { startService } from '../../../service/service.js';
 import { startTestService, type TestService } from '../integration/harness.js';
 
 const READERS = 16;
@@ -56,5 +57,20 @@ describe('card ids and state files', () => {
     await owner.close!();
     const next = await createVirtualCard({ dataDir: svc.dataDir, cardId: 'shared' });
     await next.close!();
+  });
+});
+
+describe('the data directory at start-up', () => {
+  it('is created 0700, and temp state files left by a dead writer are removed', async () => {
+    const fresh = join(svc.dataDir, 'nested', 'data');
+    const first = await startService({ port: 0, dataDir: fresh, logLevel: 'silent', pcsc: false, readers: 0, defaultCard: null, devices: [{ keyString: 'k', engine: 'native', guestMemoryMiB: 16, interruptMode: 'msi' }] });
+    await first.close();
+    expect((await stat(fresh)).mode & 0o777).toBe(0o700);
+    const stale = `default.json.${2 ** 22 + 99}.0badc0de.tmp`;
+    await mkdir(join(fresh, 'cards'), { recursive: true });
+    await writeFile(join(fresh, 'cards', stale), '{"pin":{"value":"31323334"}}');
+    const second = await startService({ port: 0, dataDir: fresh, logLevel: 'silent', pcsc: false, readers: 0, defaultCard: null, devices: [{ keyString: 'k', engine: 'native', guestMemoryMiB: 16, interruptMode: 'msi' }] });
+    await second.close();
+    expect(await readdir(join(fresh, 'cards'))).toEqual([]);
   });
 });
