@@ -26,6 +26,7 @@ export function defaultConfig(): ServiceConfig {
     readers: 2,
     defaultCard: 'default',
     jsonBodyLimit: 1024 * 1024,
+    httpRequestTimeoutMs: 60_000,
     badRequestLogIntervalMs: 60_000,
   };
 }

@@ -23,6 +23,7 @@ export interface ConfigLayer {
   readers?: number;
   defaultCard?: string | null;
   jsonBodyLimit?: number;
+  httpRequestTimeoutMs?: number;
   badRequestLogIntervalMs?: number;
   devices?: Partial<DeviceConfig>[];
   device?: Partial<DeviceConfig>;
@@ -41,7 +42,7 @@ export class ConfigError extends Error {
 
 const LAYER_KEYS = new Set([
   'host', 'port', 'dataDir', 'pcscSocket', 'pcsc', 'pcscBusyPollMicros', 'pcscSocketGroup', 'pcscMaxConnections', 'powerDownDelayMs', 'token', 'logLevel', 'readers', 'defaultCard',
-  'jsonBodyLimit', 'badRequestLogIntervalMs', 'devices', 'device', 'deviceCount',
+  'jsonBodyLimit', 'httpRequestTimeoutMs', 'badRequestLogIntervalMs', 'devices', 'device', 'deviceCount',
 ]);
 const DEVICE_KEYS = new Set(['keyString', 'engine', 'guestMemoryMiB', 'interruptMode', 'maxRequestMiB']);
 
@@ -125,6 +126,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigLayer {
   assign(layer, 'pcscSocketGroup', str('VSCR_PCSC_SOCKET_GROUP'));
   assign(layer, 'pcscMaxConnections', num('VSCR_PCSC_MAX_CONNECTIONS'));
   assign(layer, 'powerDownDelayMs', num('VSCR_POWER_DOWN_DELAY_MS'));
+  assign(layer, 'httpRequestTimeoutMs', num('VSCR_HTTP_REQUEST_TIMEOUT_MS'));
   assign(layer, 'token', str('VSCR_TOKEN'));
   assign(layer, 'logLevel', str('VSCR_LOG_LEVEL') as LogLevel | undefined);
   assign(layer, 'readers', num('VSCR_READERS'));
@@ -211,6 +213,7 @@ export function validateConfig(config: ServiceConfig): ServiceConfig {
   if (config.defaultCard !== null && (typeof config.defaultCard !== 'string' || config.defaultCard === '')) p.push('defaultCard must be a profile name or null');
   if (config.defaultCard !== null && config.readers === 0) p.push('defaultCard needs at least one reader (set readers >= 1 or defaultCard to null)');
   int('jsonBodyLimit', config.jsonBodyLimit, 1024, 64 * 1024 * 1024);
+  int('httpRequestTimeoutMs', config.httpRequestTimeoutMs, 100, 3600 * 1000);
   int('badRequestLogIntervalMs', config.badRequestLogIntervalMs, 0, 24 * 3600 * 1000);
   if (!Array.isArray(config.devices) || config.devices.length === 0 || config.devices.length > 16) p.push('devices must list 1 to 16 devices');
   else {

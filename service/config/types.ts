@@ -50,6 +50,8 @@ export interface ServiceConfig {
   readers: number;
   /** Profile of the card inserted in reader 0 at start-up; null = no card. */
   defaultCard: string | null;
+  /** A request (headers and body) must arrive in full within this many ms, or it is answered 408 and closed. */
+  httpRequestTimeoutMs: number;
   /** Largest JSON request body in bytes. */
   jsonBodyLimit: number;
   /** How often the count of rejected (4xx) requests is logged, in ms; 0 disables the line. */
