@@ -142,7 +142,7 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     undo.push({ name: 'flush-cards', run: () => readers.flushAll() });
 
     const rm = await step('resource-manager', async () => {
-      const created = createResourceManager({ bus, logger });
+      const created = createResourceManager({ bus, logger, powerDownDelayMs: config.powerDownDelayMs });
       readers.attachResourceManager(created);
       undo.push({ name: 'resource-manager', run: () => created.shutdown() });
       await created.ready();
