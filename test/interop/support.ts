@@ -5,7 +5,7 @@ import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startService, type RunningService } from '../../service/service.js';
+import { startService, type RunningService, type ServiceConfig } from '../../service/service.js';
 
 export const PYTHON = '/usr/bin/python3';
 
@@ -64,7 +64,7 @@ export interface InteropService {
   close(): Promise<void>;
 }
 
-export async function startInteropService(): Promise<InteropService> {
+export async function startInteropService(overrides: Partial<ServiceConfig> = {}): Promise<InteropService> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'vscr-iop-'));
   const socketPath = path.join(dataDir, 'pcscd.comm');
   const service = await startService({
@@ -74,6 +74,7 @@ export async function startInteropService(): Promise<InteropService> {
     pcscSocket: socketPath,
     logLevel: (process.env.VSCR_TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent',
     badRequestLogIntervalMs: 0,
+    ...overrides,
   });
   return {
     service,
