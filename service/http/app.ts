@@ -13,6 +13,7 @@ import { healthRoutes } from './routes/health.js';
 import { readerRoutes } from './routes/readers.js';
 import { pcscRpcRoutes } from './routes/pcsc-rpc.js';
 import { errorSchema } from './schemas.js';
+import { errors } from './errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../rpc/json-rpc/index.js';
 
 /** A connection with no traffic at all for this long is closed (SSE sends a heartbeat every 15 s). */
@@ -47,6 +48,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     // Given to node's server constructor too: node 20 only enforces a requestTimeout it was constructed with
     // (fastify sets it afterwards). Deadlines are checked on an interval (default 30 s), which bounds how late.
     http: {
+      // node would answer a missing Host with a bare 400; the hook below answers it in the documented shape.
+      requireHostHeader: false,
       requestTimeout: ctx.config.httpRequestTimeoutMs,
       connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(ctx.config.httpRequestTimeoutMs / 4))),
     },
@@ -61,6 +64,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(fastifyWebsocket, { options: { maxPayload: 4 * DEFAULT_MAX_MESSAGE_BYTES } });
   installAuth(app, ctx);
   installErrorHandling(app, ctx);
+  app.addHook('onRequest', async (request) => {
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) throw new errors.VSCR_ERR_BAD_REQUEST('HTTP/1.1 requires a Host header');
+  });
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -145,12 +145,20 @@ async function readGrowingInto(
  * than about twice `limit`.
  */
 async function readChunkedInto(stream: Readable, control: CryptoDeviceControl, limit: number): Promise<RawInput> {
-  const { buffer: filled, total } = await readGrowingInto(stream, control, {
-    first: CHUNKED_FIRST_CAPACITY,
-    factor: 2,
-    cap: limit,
-    onOverflow: () => new errors.VSCR_ERR_BODY_TOO_LARGE(String(limit)),
-  });
+  let read: { buffer: UserBuffer | null; total: number };
+  try {
+    read = await readGrowingInto(stream, control, {
+      first: CHUNKED_FIRST_CAPACITY,
+      factor: 2,
+      cap: limit,
+      onOverflow: () => new errors.VSCR_ERR_BODY_TOO_LARGE(String(limit)),
+    });
+  } catch (err) {
+    // A client that goes away mid-body is the client's mistake, not a service fault.
+    if (isRegistryError(err)) throw err;
+    throw new errors.VSCR_ERR_BAD_REQUEST(`the chunked body was cut off after ${(err as { bytesRead?: number }).bytesRead ?? 0} bytes (client aborted or a bad chunk)`);
+  }
+  const { buffer: filled, total } = read;
   if (filled === null || total === 0) {
     filled?.release();
     return { buffer: null, length: 0, release: () => undefined };
