@@ -32,6 +32,7 @@ export const errors = {
   VSCR_ERR_UNKNOWN_PROFILE: createError('VSCR_ERR_UNKNOWN_PROFILE', 'no card profile "%s"; known profiles: %s', 400),
   VSCR_ERR_CARD_PRESENT: createError('VSCR_ERR_CARD_PRESENT', 'reader %s already holds a card; remove it first (DELETE /v1/readers/:reader/card)', 409),
   VSCR_ERR_NO_CARD: createError('VSCR_ERR_NO_CARD', 'reader %s holds no card', 409),
+  VSCR_ERR_TOO_MANY_READERS: createError('VSCR_ERR_TOO_MANY_READERS', 'the service already hosts %s readers, the most PC/SC clients can see; remove one first', 409),
   VSCR_ERR_BODY_TOO_LARGE: createError('VSCR_ERR_BODY_TOO_LARGE', 'the request body is larger than the limit of %s bytes for this content type', 413),
   VSCR_ERR_UNSUPPORTED_MEDIA_TYPE: createError('VSCR_ERR_UNSUPPORTED_MEDIA_TYPE', 'unsupported Content-Type %s; send application/json or application/octet-stream', 415),
   VSCR_ERR_DEVICE_BAD_REQUEST: createError('VSCR_ERR_DEVICE_BAD_REQUEST', 'the crypto driver rejected the request buffers (%s)', 400),

@@ -54,3 +54,33 @@ describe('errors raised before routing carry a documented code', () => {
     expect((await json(svc.url, '/health')).status).toBe(200);
   });
 });
+
+describe('documented answers for edge inputs', () => {
+  it('an empty JSON body on a device data route is VSCR_ERR_BAD_JSON; a __proto__ key is refused as such', async () => {
+    const empty = await json(svc.url, '/v1/devices/0/sha256', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '' });
+    expect(empty).toMatchObject({ status: 400, body: { code: 'VSCR_ERR_BAD_JSON' } });
+    const proto = await json(svc.url, '/v1/devices/0/sha256', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"data":"61","__proto__":{"x":1}}' });
+    expect(proto).toMatchObject({ status: 400, body: { code: 'VSCR_ERR_VALIDATION' } });
+    expect(String(proto.body.message)).toMatch(/__proto__/);
+    expect(String(proto.body.message)).not.toMatch(/not valid JSON/);
+  });
+
+  it('device ids are canonical decimals: 00 and 000 are not device 0', async () => {
+    expect((await json(svc.url, '/v1/devices/0/status')).status).toBe(200);
+    for (const id of ['00', '000', '01']) expect((await json(svc.url, `/v1/devices/${id}/status`)).body).toMatchObject({ code: 'VSCR_ERR_UNKNOWN_DEVICE' });
+  });
+
+  it('a 900 KB profile name is refused by the schema, not echoed', async () => {
+    const name = 'p'.repeat(900_000);
+    const r = await json(svc.url, '/v1/readers/0/card', { method: 'POST', json: { profile: name } });
+    expect(r).toMatchObject({ status: 400, body: { code: 'VSCR_ERR_VALIDATION' } });
+    expect(JSON.stringify(r.body).length).toBeLessThan(1000);
+  });
+
+  it('POST /v1/readers stops at 16 readers with VSCR_ERR_TOO_MANY_READERS', async () => {
+    const list = async (): Promise<number> => ((await json<{ readers: unknown[] }>(svc.url, '/v1/readers')).body.readers.length);
+    while ((await list()) < 16) expect((await json(svc.url, '/v1/readers', { method: 'POST', json: {} })).status).toBe(201);
+    expect(await json(svc.url, '/v1/readers', { method: 'POST', json: {} })).toMatchObject({ status: 409, body: { code: 'VSCR_ERR_TOO_MANY_READERS' } });
+    expect(await list()).toBe(16);
+  });
+});
