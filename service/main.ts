@@ -24,6 +24,9 @@ interface CliOptions {
   pcscSocket?: string;
   pcsc?: boolean;
   pcscBusyPoll?: number;
+  pcscSocketGroup?: string;
+  pcscMaxConnections?: number;
+  powerDownDelay?: number;
   readers?: number;
   card?: string | false;
   devices?: number;
@@ -50,6 +53,9 @@ export function buildCommand(): Command {
     .option('--pcsc-socket <path>', 'pcsc-lite socket path, default <data-dir>/pcscd.comm (VSCR_PCSC_SOCKET)')
     .option('--no-pcsc', 'do not serve the pcsc-lite socket (VSCR_PCSC=0)')
     .option('--pcsc-busy-poll <us>', 'keep polling this long after PC/SC traffic (pcsc-lite, JSON-RPC), 0 = off (VSCR_PCSC_BUSY_POLL_US)', integer('--pcsc-busy-poll', 0, 10_000))
+    .option('--pcsc-socket-group <group>', 'also let this group use the pcsc-lite socket (0660, group-owned) (VSCR_PCSC_SOCKET_GROUP)')
+    .option('--pcsc-max-connections <n>', 'simultaneous pcsc-lite connections, like pcscd\'s 200 (VSCR_PCSC_MAX_CONNECTIONS)', integer('--pcsc-max-connections', 1, 10_000))
+    .option('--power-down-delay <ms>', 'power an unused card down this long after its last handle, 0 = never; pcscd: 5000 (VSCR_POWER_DOWN_DELAY_MS)', integer('--power-down-delay', 0, 24 * 3600 * 1000))
     .option('--readers <n>', 'virtual readers at start-up (VSCR_READERS)', integer('--readers', 0, 16))
     .option('--card <profile>', 'card profile inserted in reader 0 at start-up (VSCR_CARD, "none" for no card)')
     .option('--no-card', 'start with every reader empty')
@@ -79,6 +85,9 @@ function layerFromFlags(cmd: Command, o: CliOptions): ConfigLayer {
   if (given('pcscSocket')) layer.pcscSocket = o.pcscSocket;
   if (given('pcsc')) layer.pcsc = o.pcsc;
   if (given('pcscBusyPoll')) layer.pcscBusyPollMicros = o.pcscBusyPoll;
+  if (given('pcscSocketGroup')) layer.pcscSocketGroup = o.pcscSocketGroup;
+  if (given('pcscMaxConnections')) layer.pcscMaxConnections = o.pcscMaxConnections;
+  if (given('powerDownDelay')) layer.powerDownDelayMs = o.powerDownDelay;
   if (given('readers')) layer.readers = o.readers;
   if (given('card')) layer.defaultCard = o.card === false || o.card === 'none' ? null : (o.card as string);
   if (given('devices')) layer.deviceCount = o.devices;

@@ -2,7 +2,8 @@
 // manager, HTTP app, pcsc-lite socket — and tears it down in reverse order on close().
 
 import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import pino, { type Logger } from 'pino';
@@ -10,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CryptoDeviceControl, CryptoDeviceHost } from '../crypto-device/index.js';
 import type { ReaderBus } from '../smcard/reader/contract.js';
 import { createReaderBus } from '../smcard/index.js';
+import { removeStaleTempFiles } from '../smcard/card/index.js';
 import { PUBLISHED_KEY_STRING } from './config/defaults.js';
 import { pcscSocketPath, resolveConfig } from './config/load-config.js';
 import type { ServiceConfig } from './config/types.js';
@@ -116,7 +118,13 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     if (config.devices.some((d) => d.keyString === PUBLISHED_KEY_STRING)) {
       log.warn('device key string is the published default "secret" from the e-book: anyone can decrypt; set --device-key or VSCR_DEVICE_KEY');
     }
-    await step('data-dir', () => mkdir(config.dataDir, { recursive: true }));
+    await step('data-dir', async () => {
+      // 0700: card state (PIN/PUK counters) and the pcsc-lite socket live here; other local users stay out.
+      const created = await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+      if (created !== undefined) await chmod(config.dataDir, 0o700);
+      const removed = await removeStaleTempFiles(join(config.dataDir, 'cards'));
+      if (removed.length > 0) log.info({ removed: removed.length }, 'removed temp state files left by a crashed writer');
+    });
 
     const metrics = new Metrics();
     const devices: OpenedDevices = await step('crypto-devices', () => openDevices(config.devices, logger));
@@ -141,7 +149,7 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     undo.push({ name: 'flush-cards', run: () => readers.flushAll() });
 
     const rm = await step('resource-manager', async () => {
-      const created = createResourceManager({ bus, logger });
+      const created = createResourceManager({ bus, logger, powerDownDelayMs: config.powerDownDelayMs });
       readers.attachResourceManager(created);
       undo.push({ name: 'resource-manager', run: () => created.shutdown() });
       await created.ready();
@@ -203,7 +211,14 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
 
     let pcscPath: string | null = null;
     if (config.pcsc) {
-      const server = await step('pcsc-lite', () => startPcscLiteServer({ rm, socketPath: pcscSocketPath(config), busyPollMicros: config.pcscBusyPollMicros, logger: logger.child({ component: 'pcsclite' }) }));
+      const server = await step('pcsc-lite', () => startPcscLiteServer({
+        rm,
+        socketPath: pcscSocketPath(config),
+        busyPollMicros: config.pcscBusyPollMicros,
+        maxConnections: config.pcscMaxConnections,
+        socketGroup: config.pcscSocketGroup,
+        logger: logger.child({ component: 'pcsclite' }),
+      }));
       pcscPath = server.socketPath;
       // Teardown runs in reverse: HTTP (REST, WebSocket) first, then this socket, then the RM, so every transport
       // has stopped taking calls before the RM cancels what is pending.

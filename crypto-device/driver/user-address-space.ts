@@ -57,10 +57,16 @@ export class UserAddressSpace {
    * (an unmapped page follows each), so a range that leaves its mapping is unmapped memory.
    */
   private readonly mappings = new Map<number, Mapping>();
-  /** Mapping bases in ascending order (virtual addresses are handed out upwards and never reused). */
+  /** Mapping bases in ascending order. */
   private readonly bases: number[] = [];
-  /** Next free virtual page; addresses are never reused, so a stale pointer faults instead of aliasing. */
+  /**
+   * Where the search for a free range starts (next fit). Addresses are handed out upwards, so a freed range is
+   * reused only after the cursor has gone round the whole space: a stale pointer faults instead of aliasing for
+   * as long as possible, and the space is never exhausted while freed ranges exist.
+   */
   private nextPage = FIRST_USER_PAGE;
+  /** One past the last page a mapping's trailing unmapped page may be (that page must be a user page too). */
+  private readonly endPage: number;
   private readonly defaultContiguous: boolean;
 
   constructor(
@@ -69,19 +75,21 @@ export class UserAddressSpace {
   ) {
     this.highestUserAddress = options.highestUserAddress ?? DEFAULT_HIGHEST_USER_ADDRESS;
     this.defaultContiguous = options.defaultContiguous ?? false;
+    this.endPage = Number((this.highestUserAddress + 1n) / BigInt(PAGE_SIZE));
   }
 
   /** VirtualAlloc(MEM_COMMIT): maps `pageCount` pages and leaves one unmapped page after them. */
   map(pageCount: number, options: MapOptions = {}): bigint {
     if (!Number.isInteger(pageCount) || pageCount <= 0) throw new RangeError(`pageCount must be a positive integer, got ${pageCount}`);
-    const base = this.nextPage;
-    if (BigInt(base + pageCount) * BigInt(PAGE_SIZE) > this.highestUserAddress) {
-      throw ntError(NTSTATUS.STATUS_INSUFFICIENT_RESOURCES, 'user address space exhausted');
-    }
+    const base = this.findFree(pageCount, this.nextPage) ?? this.findFree(pageCount, FIRST_USER_PAGE);
+    if (base === null) throw ntError(NTSTATUS.STATUS_INSUFFICIENT_RESOURCES, 'user address space exhausted');
     const pages = this.allocPhysical(pageCount, options.contiguous ?? this.defaultContiguous);
-    this.nextPage += pageCount + 1;
+    this.nextPage = base + pageCount + 1;
     this.mappings.set(base, { base, pageCount, pages, locks: 0, freeOnUnlock: false });
-    this.bases.push(base);
+    // Usually appended (the cursor is past every mapping); after a wrap it lands between two.
+    const at = this.indexAtOrBelow(base) + 1;
+    if (at === this.bases.length) this.bases.push(base);
+    else this.bases.splice(at, 0, base);
     if (options.zero ?? true) this.zeroPhysical(pages);
     return BigInt(base) * BigInt(PAGE_SIZE);
   }
@@ -183,6 +191,27 @@ export class UserAddressSpace {
     const mapping = this.mappings.get(this.bases[i])!;
     if (last >= mapping.base + mapping.pageCount) return null;
     return { mapping, firstIndex: first - mapping.base, lastIndex: last - mapping.base };
+  }
+
+  /**
+   * The first base at or after `from` where `pageCount` pages plus one unmapped page fit between the mappings
+   * around it, or null. Only the mappings from `from` on are visited.
+   */
+  private findFree(pageCount: number, from: number): number | null {
+    let i = this.indexAtOrBelow(from);
+    let candidate = from;
+    if (i >= 0) {
+      const below = this.mappings.get(this.bases[i])!;
+      candidate = Math.max(candidate, below.base + below.pageCount + 1);
+    }
+    for (i += 1; ; i++) {
+      const limit = i < this.bases.length ? this.bases[i] : this.endPage;
+      // The pages and the unmapped page after them must end at or before the next mapping (or the space's end).
+      if (candidate + pageCount + 1 <= limit) return candidate;
+      if (i >= this.bases.length) return null;
+      const m = this.mappings.get(this.bases[i])!;
+      candidate = m.base + m.pageCount + 1;
+    }
   }
 
   /** Index in `bases` of the last base <= vpn, or -1. */

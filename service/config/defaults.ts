@@ -17,6 +17,9 @@ export function defaultConfig(): ServiceConfig {
     pcscSocket: null,
     pcsc: true,
     pcscBusyPollMicros: 500,
+    pcscSocketGroup: null,
+    pcscMaxConnections: 200,
+    powerDownDelayMs: 5000,
     token: null,
     logLevel: 'info',
     devices: [defaultDeviceConfig()],
@@ -24,6 +27,7 @@ export function defaultConfig(): ServiceConfig {
     defaultCard: 'default',
     cardReaders: ['piv', 'openpgp'],
     jsonBodyLimit: 1024 * 1024,
+    httpRequestTimeoutMs: 60_000,
     badRequestLogIntervalMs: 60_000,
   };
 }

@@ -15,12 +15,16 @@ export interface ConfigLayer {
   pcscSocket?: string | null;
   pcsc?: boolean;
   pcscBusyPollMicros?: number;
+  pcscSocketGroup?: string | null;
+  pcscMaxConnections?: number;
+  powerDownDelayMs?: number;
   token?: string | null;
   logLevel?: LogLevel;
   readers?: number;
   defaultCard?: string | null;
   cardReaders?: string[];
   jsonBodyLimit?: number;
+  httpRequestTimeoutMs?: number;
   badRequestLogIntervalMs?: number;
   rawTranscripts?: boolean;
   cardModules?: string[];
@@ -40,8 +44,9 @@ export class ConfigError extends Error {
 }
 
 const LAYER_KEYS = new Set([
-  'host', 'port', 'dataDir', 'pcscSocket', 'pcsc', 'pcscBusyPollMicros', 'token', 'logLevel', 'readers', 'defaultCard', 'cardReaders',
-  'jsonBodyLimit', 'badRequestLogIntervalMs', 'rawTranscripts', 'cardModules', 'devices', 'device', 'deviceCount',
+  'host', 'port', 'dataDir', 'pcscSocket', 'pcsc', 'pcscBusyPollMicros', 'pcscSocketGroup', 'pcscMaxConnections', 'powerDownDelayMs', 'token', 'logLevel',
+  'readers', 'defaultCard', 'cardReaders', 'jsonBodyLimit', 'httpRequestTimeoutMs', 'badRequestLogIntervalMs', 'rawTranscripts', 'cardModules',
+  'devices', 'device', 'deviceCount',
 ]);
 const DEVICE_KEYS = new Set(['keyString', 'engine', 'guestMemoryMiB', 'interruptMode', 'maxRequestMiB']);
 
@@ -57,7 +62,8 @@ export async function readConfigFile(file: string): Promise<ConfigLayer> {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError([`config file ${file} is not valid JSON: ${(err as Error).message}`]);
+    // Only where: the parser's message quotes text around the error, which may be part of a token or key.
+    throw new ConfigError([`config file ${file} is not valid JSON (${jsonErrorPlace(text, (err as Error).message)})`]);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError([`config file ${file} must hold a JSON object`]);
@@ -78,6 +84,17 @@ export async function readConfigFile(file: string): Promise<ConfigLayer> {
   if (problems.length > 0) throw new ConfigError(problems);
   // Types are checked by validateConfig after merging, where every layer gets the same messages.
   return obj as ConfigLayer;
+}
+
+/** "line L column C" of a JSON.parse error, from the position in its message; never any of the text itself. */
+function jsonErrorPlace(text: string, message: string): string {
+  const m = /position (\d+)/.exec(message);
+  if (m === null) return text.trim() === '' ? 'the file is empty' : 'syntax error';
+  const pos = Math.min(Number(m[1]), text.length);
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  const column = pos - before.lastIndexOf('\n');
+  return `syntax error at line ${line} column ${column}`;
 }
 
 /** The VSCR_* environment variables (documented in docs/configuration.md). */
@@ -110,6 +127,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigLayer {
   assign(layer, 'pcscSocket', str('VSCR_PCSC_SOCKET'));
   assign(layer, 'pcsc', bool('VSCR_PCSC'));
   assign(layer, 'pcscBusyPollMicros', num('VSCR_PCSC_BUSY_POLL_US'));
+  assign(layer, 'pcscSocketGroup', str('VSCR_PCSC_SOCKET_GROUP'));
+  assign(layer, 'pcscMaxConnections', num('VSCR_PCSC_MAX_CONNECTIONS'));
+  assign(layer, 'powerDownDelayMs', num('VSCR_POWER_DOWN_DELAY_MS'));
+  assign(layer, 'httpRequestTimeoutMs', num('VSCR_HTTP_REQUEST_TIMEOUT_MS'));
   assign(layer, 'token', str('VSCR_TOKEN'));
   assign(layer, 'logLevel', str('VSCR_LOG_LEVEL') as LogLevel | undefined);
   assign(layer, 'readers', num('VSCR_READERS'));
@@ -186,6 +207,11 @@ export function validateConfig(config: ServiceConfig): ServiceConfig {
   if (config.pcscSocket !== null && (typeof config.pcscSocket !== 'string' || config.pcscSocket === '')) p.push('pcscSocket must be a path or null');
   if (typeof config.pcsc !== 'boolean') p.push('pcsc must be true or false');
   int('pcscBusyPollMicros', config.pcscBusyPollMicros, 0, MAX_BUSY_POLL_MICROS);
+  if (config.pcscSocketGroup !== null && (typeof config.pcscSocketGroup !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}\$?$/.test(config.pcscSocketGroup))) {
+    p.push('pcscSocketGroup must be a group name or numeric gid (or null)');
+  }
+  int('pcscMaxConnections', config.pcscMaxConnections, 1, 10_000);
+  int('powerDownDelayMs', config.powerDownDelayMs, 0, 24 * 3600 * 1000);
   if (config.token !== null && (typeof config.token !== 'string' || config.token.length < 8 || /\s/.test(config.token))) {
     p.push('token must be at least 8 characters without spaces (or null for none)');
   }
@@ -197,6 +223,7 @@ export function validateConfig(config: ServiceConfig): ServiceConfig {
     p.push('cardReaders must list at most 8 profile names');
   }
   int('jsonBodyLimit', config.jsonBodyLimit, 1024, 64 * 1024 * 1024);
+  int('httpRequestTimeoutMs', config.httpRequestTimeoutMs, 100, 3600 * 1000);
   int('badRequestLogIntervalMs', config.badRequestLogIntervalMs, 0, 24 * 3600 * 1000);
   if (config.rawTranscripts !== undefined && typeof config.rawTranscripts !== 'boolean') p.push('rawTranscripts must be true or false');
   if (config.cardModules !== undefined && (!Array.isArray(config.cardModules) || config.cardModules.some((m) => typeof m !== 'string' || m === ''))) p.push('cardModules must be a list of file paths');

@@ -28,6 +28,18 @@ export interface ServiceConfig {
   pcscSocket: string | null;
   /** Serve the pcsc-lite wire protocol on `pcscSocket`. */
   pcsc: boolean;
+  /**
+   * Group (name or numeric gid) whose members may use the pcsc-lite socket too; null = only the service's user.
+   * The socket becomes 0660 in that group, and its directory group-searchable.
+   */
+  pcscSocketGroup: string | null;
+  /** Simultaneous pcsc-lite connections (pcscd's own limit is 200); more are refused and logged. */
+  pcscMaxConnections: number;
+  /**
+   * Power a card down this long after its last PC/SC handle is gone (pcscd: 5 s), in ms; 0 = never. The next
+   * connection powers it up and negotiates again, so no selection or PIN state carries over between sessions.
+   */
+  powerDownDelayMs: number;
   /** How long the PC/SC transports (pcsc-lite socket, JSON-RPC) keep polling after client traffic, in µs (0 = off). */
   pcscBusyPollMicros: number;
   /** Bearer token; null = no authentication (loopback only). */
@@ -40,6 +52,8 @@ export interface ServiceConfig {
   defaultCard: string | null;
   /** Profiles inserted at start-up, each into a reader of its own (named after the profile), after `readers`. */
   cardReaders: string[];
+  /** A request (headers and body) must arrive in full within this many ms, or it is answered 408 and closed. */
+  httpRequestTimeoutMs: number;
   /** Largest JSON request body in bytes. */
   jsonBodyLimit: number;
   /** How often the count of rejected (4xx) requests is logged, in ms; 0 disables the line. */

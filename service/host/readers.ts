@@ -63,6 +63,8 @@ const RM_SETTLE_MS = 2000;
 export class ReaderHost {
   private readonly names = new Map<VirtualReader, { vendorName: string; ifdType: string }>();
   private readonly cardIds = new Map<VirtualReader, string>();
+  /** Ids of inserted cards and of cards being created: one id, one state file, one live card. */
+  private readonly liveIds = new Set<string>();
   private readonly bus: ReaderBus;
   private rmApi: ResourceManagerApi | null = null;
   private slotHook: CardSlotHook | null = null;
@@ -135,9 +137,10 @@ export class ReaderHost {
     const card = reader.card;
     this.bus.removeReader(reader);
     this.names.delete(reader);
+    const cardId = this.cardIds.get(reader);
     this.cardIds.delete(reader);
     if (card !== null) this.slotHook?.removed(reader);
-    if (card !== null) await this.flushCard(card);
+    if (card !== null) await this.closeCard(card, cardId);
     await this.waitForRm(() => !this.rm.readerStates().some((s) => s.symbolicLink === link));
     this.logger.info({ unitNo: reader.unitNo }, 'reader removed');
   }
@@ -151,16 +154,24 @@ export class ReaderHost {
 
   /** `occupied`/`gone` when the slot was taken or the reader removed while the card was being created. */
   async insertCard(reader: VirtualReader, profile: string): Promise<'inserted' | 'occupied' | 'gone'> {
-    // Distinct card ids keep two cards of one profile from sharing (and racing on) one state file.
-    const used = new Set(this.cardIds.values());
-    const cardId = used.has(profile) ? `${profile}-${reader.unitNo}` : profile;
+    // Reserved before the first await, so two concurrent inserts can never pick the same id (and state file).
+    const cardId = this.allocateCardId(profile, reader);
+    let card: VirtualCard;
     const t0 = performance.now();
-    const card = await createVirtualCard({ profile, crypto: this.crypto, dataDir: this.dataDir, cardId, logger: this.logger.child({ card: cardId }) });
+    try {
+      card = await createVirtualCard({ profile, crypto: this.crypto, dataDir: this.dataDir, cardId, logger: this.logger.child({ card: cardId }) });
+    } catch (err) {
+      this.liveIds.delete(cardId);
+      throw err;
+    }
     const t1 = performance.now();
     // Another request may have filled the slot while this card was being created; checked and inserted with no
     // await in between, so exactly one insert wins.
-    if (!this.bus.readers().includes(reader)) return 'gone';
-    if (reader.card !== null) return 'occupied';
+    const outcome = !this.bus.readers().includes(reader) ? 'gone' : reader.card !== null ? 'occupied' : null;
+    if (outcome !== null) {
+      await this.closeCard(card, cardId);
+      return outcome;
+    }
     const before = this.snapshotOf(reader)?.eventCounter;
     reader.insertCard(this.countingCard(this.slotHook?.wrap(reader, card, profile) ?? card));
     this.cardIds.set(reader, cardId);
@@ -186,16 +197,41 @@ export class ReaderHost {
     const card = reader.removeCard();
     if (card === null) return false;
     this.slotHook?.removed(reader);
+    const cardId = this.cardIds.get(reader);
     this.cardIds.delete(reader);
     this.logger.info({ unitNo: reader.unitNo }, 'card removed');
-    await this.flushCard(card);
+    await this.closeCard(card, cardId);
     await this.waitForRm(() => this.settled(reader, before, false));
     return true;
   }
 
-  /** Persists every inserted card's state (shutdown). */
+  /**
+   * The first free id of `profile`, `profile-<unit>`, `profile-<unit>-2`, … (the first two are the ids earlier
+   * versions used, so their state files still match). Synchronous: check and reserve happen in one turn.
+   */
+  private allocateCardId(profile: string, reader: VirtualReader): string {
+    const base = `${profile}-${reader.unitNo}`;
+    let id = profile;
+    for (let n = 1; this.liveIds.has(id); n++) id = n === 1 ? base : `${base}-${n}`;
+    this.liveIds.add(id);
+    return id;
+  }
+
+  /** Flushes a card and releases its state file, then its id (in that order, so the id is free only when the file is). */
+  private async closeCard(card: VirtualCard, cardId: string | undefined): Promise<void> {
+    try {
+      if (card.close !== undefined) await card.close();
+      else await card.flush();
+    } catch (err) {
+      this.logger.error({ err }, 'flushing card state failed');
+    } finally {
+      if (cardId !== undefined) this.liveIds.delete(cardId);
+    }
+  }
+
+  /** Persists every inserted card's state and releases its state file (shutdown). */
   async flushAll(): Promise<void> {
-    for (const reader of this.bus.readers()) if (reader.card !== null) await this.flushCard(reader.card);
+    for (const reader of this.bus.readers()) if (reader.card !== null) await this.closeCard(reader.card, this.cardIds.get(reader));
   }
 
   list(): ReaderView[] {
@@ -243,14 +279,6 @@ export class ReaderHost {
     if (snap === undefined) return true;
     const hasCard = (snap.readerState & READER_STATE.PRESENT) !== 0;
     return hasCard === present && snap.eventCounter !== before;
-  }
-
-  private async flushCard(card: VirtualCard): Promise<void> {
-    try {
-      await card.flush();
-    } catch (err) {
-      this.logger.error({ err }, 'flushing card state failed');
-    }
   }
 
   /**

@@ -6,7 +6,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
 import { installAuth, redactUrl } from './auth.js';
-import { installErrorHandling } from './error-handler.js';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandling, MAX_PARAM_LENGTH } from './error-handler.js';
 import { deviceRoutes } from './routes/devices.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
@@ -18,7 +18,11 @@ import { pcscRpcRoutes } from './routes/pcsc-rpc.js';
 import { profileRoutes } from './routes/profiles.js';
 import { panelRoutes } from './panel/plugin.js';
 import { errorSchema } from './schemas.js';
+import { errors } from './errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../rpc/json-rpc/index.js';
+
+/** A connection with no traffic at all for this long is closed (SSE sends a heartbeat every 15 s). */
+const HTTP_IDLE_TIMEOUT_MS = 120_000;
 
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   // Typed as fastify's logger interface so the instance type stays the default FastifyInstance.
@@ -40,7 +44,22 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true } },
     // Reader names carry spaces and may be long.
-    routerOptions: { maxParamLength: 256 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Bounded time to send a request: a stalled or trickling body is answered 408 and its guest memory freed.
+    // Whole-request, so SSE streams and WebSockets (which have sent their request) are unaffected; the socket
+    // idle limit catches a peer that goes silent anywhere else.
+    requestTimeout: ctx.config.httpRequestTimeoutMs,
+    connectionTimeout: HTTP_IDLE_TIMEOUT_MS,
+    // Given to node's server constructor too: node 20 only enforces a requestTimeout it was constructed with
+    // (fastify sets it afterwards). Deadlines are checked on an interval (default 30 s), which bounds how late.
+    http: {
+      // node would answer a missing Host with a bare 400; the hook below answers it in the documented shape.
+      requireHostHeader: false,
+      requestTimeout: ctx.config.httpRequestTimeoutMs,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(ctx.config.httpRequestTimeoutMs / 4))),
+    },
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler: clientErrorHandler(ctx.config.httpRequestTimeoutMs, ctx.logger.child({ component: 'http' })),
   });
 
   app.addSchema(errorSchema);
@@ -50,6 +69,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(fastifyWebsocket, { options: { maxPayload: 4 * DEFAULT_MAX_MESSAGE_BYTES } });
   installAuth(app, ctx);
   installErrorHandling(app, ctx);
+  app.addHook('onRequest', async (request) => {
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) throw new errors.VSCR_ERR_BAD_REQUEST('HTTP/1.1 requires a Host header');
+  });
 
   await app.register(fastifySwagger, {
     openapi: {

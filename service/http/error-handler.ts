@@ -2,6 +2,7 @@
 // errors and NtStatusErrors are mapped, 5xx are logged at error and 4xx at info, and 4xx are counted.
 
 import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NtStatusError } from '../../kernel/ntstatus.js';
 import { CardProfileError, CardStateError } from '../../smcard/card/index.js';
@@ -93,4 +94,44 @@ export function installErrorHandling(app: FastifyInstance, ctx: AppContext): voi
     timer.unref();
     app.addHook('onClose', async () => clearInterval(timer));
   }
+}
+
+/** Longest path parameter the router takes (reader names are at most 128 bytes; an index is 4 digits). */
+export const MAX_PARAM_LENGTH = 256;
+
+/**
+ * Errors fastify raises before routing (a path that is not valid percent-encoding, a parameter over
+ * MAX_PARAM_LENGTH): answered in the documented shape instead of fastify's own, never echoing the path.
+ */
+export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const e = err.code === 'FST_ERR_BAD_URL'
+    ? new errors.VSCR_ERR_BAD_URL()
+    : err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new errors.VSCR_ERR_URI_TOO_LONG(String(MAX_PARAM_LENGTH))
+      : new errors.VSCR_ERR_BAD_REQUEST(err.code);
+  request.log.info({ code: e.code }, 'request rejected');
+  void reply.code(e.statusCode ?? 400).type('application/json').send(errorBody(e));
+}
+
+/**
+ * Node's HTTP parser and timers reject some requests before fastify sees them: a request that did not arrive
+ * in full within `requestTimeoutMs`, headers over the size limit, a bad or duplicated Content-Length,
+ * Content-Length together with chunked encoding. They get the documented shape too, then the socket closes.
+ */
+export function clientErrorHandler(requestTimeoutMs: number, log: { debug(obj: object, msg: string): void }): (err: NodeJS.ErrnoException, socket: Socket) => void {
+  return (err, socket) => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const e = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new errors.VSCR_ERR_REQUEST_TIMEOUT(String(requestTimeoutMs))
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? new errors.VSCR_ERR_HEADERS_TOO_LARGE()
+        : new errors.VSCR_ERR_BAD_HTTP(/^[A-Z_]+$/.test(err.code ?? '') ? err.code! : 'parse error');
+    log.debug({ code: e.code, cause: err.code }, 'client error');
+    const status = e.statusCode ?? 400;
+    const body = JSON.stringify(errorBody(e));
+    if (socket.writable) {
+      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    }
+    socket.destroy();
+  };
 }

@@ -87,6 +87,8 @@ function allocOverwritten(control: CryptoDeviceControl, length: number): UserBuf
 
 /** First capacity for a body of unknown length; doubled as it fills (amortised: every byte moves at most ~twice). */
 const CHUNKED_FIRST_CAPACITY = 256 * 1024;
+/** First capacity for a body with a Content-Length: what a declaration alone may make us reserve. */
+export const DECLARED_FIRST_CAPACITY = 1024 * 1024;
 /** Guest-to-guest copies go through a JS scratch slice this big, so JS memory stays small for any body. */
 const COPY_SLICE_BYTES = 1024 * 1024;
 
@@ -98,23 +100,28 @@ function copyBetween(from: UserBuffer, to: UserBuffer, length: number): void {
 }
 
 /**
- * Chunked transfer (no Content-Length): the size is unknown until the end and a UserBuffer has a fixed
- * length, so the chunks go straight into guest memory, into a buffer that doubles (capped at `limit`) as it
- * fills; at the end the bytes move once into a buffer of the exact length the device request needs. JS never
- * holds more than one socket chunk plus one copy slice, and guest memory never more than about twice `limit`.
+ * Grows a user buffer as bytes arrive and never reserves guest memory for bytes that have not come: a
+ * client that declares 256 MiB and then stalls holds `first` bytes, not 256 MiB. The buffer starts at
+ * `first`, grows ×`factor` (capped at `cap`), and the bytes move to the next buffer through a bounded slice.
+ * With a declared length `cap` is that length, so the last growth lands on it exactly and no final copy is
+ * needed; chunked bodies get one final move into a buffer of the exact length.
  */
-async function readChunkedInto(stream: Readable, control: CryptoDeviceControl, limit: number): Promise<RawInput> {
+async function readGrowingInto(
+  stream: Readable,
+  control: CryptoDeviceControl,
+  o: { first: number; factor: number; cap: number; onOverflow: (total: number) => Error },
+): Promise<{ buffer: UserBuffer | null; total: number }> {
   let buffer: UserBuffer | null = null;
   let total = 0;
   try {
     await eachChunk(stream, (chunk) => {
       if (chunk.length === 0) return;
       const needed = total + chunk.length;
-      if (needed > limit) throw new errors.VSCR_ERR_BODY_TOO_LARGE(String(limit));
+      if (needed > o.cap) throw o.onOverflow(needed);
       if (buffer === null || needed > buffer.length) {
-        let capacity = Math.max(buffer?.length ?? CHUNKED_FIRST_CAPACITY, CHUNKED_FIRST_CAPACITY);
-        while (capacity < needed) capacity *= 2;
-        const grown = allocOverwritten(control, Math.min(capacity, limit));
+        let capacity = Math.max(buffer === null ? Math.min(o.first, o.cap) : buffer.length * o.factor, 1);
+        while (capacity < needed) capacity *= o.factor;
+        const grown = allocOverwritten(control, Math.min(capacity, o.cap));
         if (buffer !== null) {
           copyBetween(buffer, grown, total);
           buffer.release();
@@ -126,9 +133,32 @@ async function readChunkedInto(stream: Readable, control: CryptoDeviceControl, l
     });
   } catch (err) {
     (buffer as UserBuffer | null)?.release();
-    throw err;
+    throw Object.assign(err as Error, { bytesRead: total });
   }
-  const filled = buffer as UserBuffer | null;
+  return { buffer, total };
+}
+
+/**
+ * Chunked transfer (no Content-Length): the size is unknown until the end, so the chunks go into a buffer that
+ * doubles (capped at `limit`); at the end the bytes move once into a buffer of the exact length the device
+ * request needs. JS never holds more than one socket chunk plus one copy slice, and guest memory never more
+ * than about twice `limit`.
+ */
+async function readChunkedInto(stream: Readable, control: CryptoDeviceControl, limit: number): Promise<RawInput> {
+  let read: { buffer: UserBuffer | null; total: number };
+  try {
+    read = await readGrowingInto(stream, control, {
+      first: CHUNKED_FIRST_CAPACITY,
+      factor: 2,
+      cap: limit,
+      onOverflow: () => new errors.VSCR_ERR_BODY_TOO_LARGE(String(limit)),
+    });
+  } catch (err) {
+    // A client that goes away mid-body is the client's mistake, not a service fault.
+    if (isRegistryError(err)) throw err;
+    throw new errors.VSCR_ERR_BAD_REQUEST(`the chunked body was cut off after ${(err as { bytesRead?: number }).bytesRead ?? 0} bytes (client aborted or a bad chunk)`);
+  }
+  const { buffer: filled, total } = read;
   if (filled === null || total === 0) {
     filled?.release();
     return { buffer: null, length: 0, release: () => undefined };
@@ -146,29 +176,32 @@ async function readChunkedInto(stream: Readable, control: CryptoDeviceControl, l
 
 /**
  * Streams the body into a user buffer of `control`. Over `limit` bytes → 413 before a byte is read when the
- * length is declared, or as soon as the count passes the limit for chunked bodies.
+ * length is declared, or as soon as the count passes the limit for chunked bodies. Guest memory is reserved as
+ * bytes arrive, for declared lengths too.
  */
 export async function readRawInto(request: FastifyRequest, stream: Readable, control: CryptoDeviceControl, limit: number): Promise<RawInput> {
   const declared = declaredLength(request);
   if (declared !== null && declared > limit) throw new errors.VSCR_ERR_BODY_TOO_LARGE(String(limit));
   if (declared === 0) return { buffer: null, length: 0, release: () => undefined };
   if (declared === null) return readChunkedInto(stream, control, limit);
-  const buffer = allocOverwritten(control, declared);
-  let offset = 0;
+  // Reserved as the bytes arrive (×4 from 1 MiB, so a 16 MiB body moves 5 MiB extra), never up front:
+  // a declared length costs the client nothing to send, guest memory is shared by every request.
+  let result: { buffer: UserBuffer | null; total: number };
   try {
-    await eachChunk(stream, (chunk) => {
-      if (offset + chunk.length > declared) throw new errors.VSCR_ERR_BAD_REQUEST('the body is longer than its Content-Length');
-      buffer.write(offset, chunk);
-      offset += chunk.length;
+    result = await readGrowingInto(stream, control, {
+      first: DECLARED_FIRST_CAPACITY,
+      factor: 4,
+      cap: declared,
+      onOverflow: () => new errors.VSCR_ERR_BAD_REQUEST('the body is longer than its Content-Length'),
     });
   } catch (err) {
-    buffer.release();
     if (isRegistryError(err)) throw err;
-    throw new errors.VSCR_ERR_BODY_INCOMPLETE(String(offset), String(declared));
+    throw new errors.VSCR_ERR_BODY_INCOMPLETE(String((err as { bytesRead?: number }).bytesRead ?? 0), String(declared));
   }
-  if (offset !== declared) {
-    buffer.release();
-    throw new errors.VSCR_ERR_BODY_INCOMPLETE(String(offset), String(declared));
+  const { buffer, total } = result;
+  if (buffer === null || total !== declared) {
+    buffer?.release();
+    throw new errors.VSCR_ERR_BODY_INCOMPLETE(String(total), String(declared));
   }
   return { buffer, length: declared, release: () => buffer.release() };
 }

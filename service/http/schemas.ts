@@ -53,7 +53,8 @@ export const dataBodySchema = {
   required: ['data'],
   additionalProperties: false,
   properties: {
-    data: { type: 'string', description: 'the input bytes, encoded as `encoding` says' },
+    // The JSON body limit (jsonBodyLimit, at most 64 MiB) bounds it first; this is the schema's own ceiling.
+    data: { type: 'string', maxLength: 64 * 1024 * 1024, description: 'the input bytes, encoded as `encoding` says' },
     encoding: { type: 'string', enum: ['hex', 'base64', 'utf8'], default: 'hex' },
   },
 } as const;
@@ -83,11 +84,11 @@ export const readerSchema = {
 export const readerParamsSchema = {
   type: 'object',
   required: ['reader'],
-  properties: { reader: { type: 'string', description: 'index (unit number) or exact reader name' } },
+  properties: { reader: { type: 'string', maxLength: 256, description: 'index (unit number) or exact reader name' } },
 } as const;
 
 export const deviceParamsSchema = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', description: 'device id from GET /v1/devices' } },
+  properties: { id: { type: 'string', maxLength: 3, description: 'device id from GET /v1/devices' } },
 } as const;

@@ -21,6 +21,8 @@ export interface ConnectionOptions {
   log: Logger;
   /** A client that stays mid-frame this long is closed (pcscd would wait forever). */
   frameTimeoutMs: number;
+  /** A connection without a context that sends nothing this long is closed (it only holds a connection slot). */
+  idleTimeoutMs: number;
   /** Shared by the server's connections: extended on every request and reply. */
   busyPoll: BusyPoll;
   onClosed(connection: PcscConnection): void;
@@ -56,6 +58,10 @@ export class PcscConnection implements ConnectionContext {
   readonly released: Promise<void>;
   private readonly markReleased: () => void;
   private stallTimer: NodeJS.Timeout | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  /** Chunks received so far: the idle check compares it instead of re-arming a timer per chunk. */
+  private chunks = 0;
+  private readonly idleTimeoutMs: number;
 
   constructor(opts: ConnectionOptions) {
     this.id = opts.id;
@@ -64,6 +70,7 @@ export class PcscConnection implements ConnectionContext {
     this.hub = opts.hub;
     this.log = opts.log;
     this.frameTimeoutMs = opts.frameTimeoutMs;
+    this.idleTimeoutMs = opts.idleTimeoutMs;
     this.busyPoll = opts.busyPoll;
     this.onClosed = opts.onClosed;
     let markReleased = (): void => undefined;
@@ -77,6 +84,22 @@ export class PcscConnection implements ConnectionContext {
       this.updateFlow();
     });
     this.socket.on('close', () => this.teardown('peer closed'));
+    this.armIdle();
+  }
+
+  /**
+   * A connection with a context may idle for as long as it likes (a waiting SCardGetStatusChange is silent for
+   * minutes); one without holds nothing but a connection slot, so silence ends it.
+   */
+  private armIdle(): void {
+    const seen = this.chunks;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.closed || this.hContext !== 0) return; // a context holder is a real client: no more checks
+      if (this.chunks === seen && !this.busy && this.queue.length === 0) this.close(`idle for ${this.idleTimeoutMs} ms without a context`);
+      else this.armIdle();
+    }, this.idleTimeoutMs);
+    this.idleTimer.unref();
   }
 
   /** The asynchronous 8-byte event or cancel message (EventHub guarantees at most one per registration). */
@@ -88,7 +111,8 @@ export class PcscConnection implements ConnectionContext {
   /** Protocol violation (or, with `force`, server shutdown): close this connection only. */
   close(reason: string, force = false): void {
     if (this.closed) return;
-    this.log.info({ reason }, 'closing pcsc-lite connection');
+    // debug, as docs/errors.md says: a misbehaving local client must not be able to flood the log.
+    this.log.debug({ reason }, 'closing pcsc-lite connection');
     this.teardown(reason);
     if (force) {
       this.socket.destroy();
@@ -103,6 +127,7 @@ export class PcscConnection implements ConnectionContext {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.busyPoll.extend();
+    this.chunks++;
     if (this.decoder.error) return; // already condemned; waiting for the queue to drain
     const frames = this.decoder.push(chunk);
     // Re-read after push (the guard above narrowed it to null).
@@ -196,6 +221,7 @@ export class PcscConnection implements ConnectionContext {
     if (this.closed) return;
     this.closed = true;
     if (this.stallTimer) clearTimeout(this.stallTimer);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     this.queue.length = 0;
     this.hub.unregister(this);
     if (this.hContext !== 0) this.hub.unbindContext(this.hContext, this);

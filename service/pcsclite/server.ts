@@ -1,6 +1,6 @@
 // The UNIX-socket daemon side: socket file life cycle, accepting connections, change fan-out (§1.1, §10).
 
-import { chmod, lstat, mkdir, stat, unlink } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readFile, stat, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -18,12 +18,23 @@ export interface PcscLiteServerOptions {
   frameTimeoutMs?: number;
   /** Busy-poll window after client traffic in µs (default 500, 0 = off); see busy-poll.ts. */
   busyPollMicros?: number;
+  /** Simultaneous connections; more are closed at once and logged (default 200, pcscd's PCSC_MAX_CONTEXT_THREADS). */
+  maxConnections?: number;
+  /** Close a connection that has no context and sends nothing this long (default 60 s): it holds a slot for nothing. */
+  idleTimeoutMs?: number;
+  /** A group (name or gid) that may use the socket too: socket 0660 in that group, directory group-searchable. */
+  socketGroup?: string | null;
 }
+
+/** pcscd's default cap on client connections (PCSC_MAX_CONTEXT_THREADS in pcsc-lite 1.9.9's pcscd.h). */
+export const DEFAULT_MAX_CONNECTIONS = 200;
 
 export interface PcscLiteServer {
   readonly socketPath: string;
   /** Open client connections (context and cancel connections). */
   connectionCount(): number;
+  /** Connections closed at once because `maxConnections` were open. */
+  refusedCount(): number;
   close(): Promise<void>;
 }
 
@@ -41,12 +52,25 @@ export async function startPcscLiteServer(opts: PcscLiteServerOptions): Promise<
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
     throw new Error(`pcsc-lite socket path is longer than ${MAX_SOCKET_PATH_BYTES} bytes: ${socketPath}`);
   }
-  await prepareSocketPath(socketPath, log);
+  const gid = opts.socketGroup == null ? null : await groupId(opts.socketGroup);
+  await prepareSocketPath(socketPath, log, gid);
+  const maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
 
   const hub = new EventHub();
   const connections = new Set<PcscConnection>();
   let nextId = 1;
+  let refused = 0;
   const server: Server = createServer((socket) => {
+    if (connections.size >= maxConnections) {
+      // As pcscd: the new connection is closed at once, the ones already open are untouched. The first refusal
+      // and every 100th are logged at warn so a flood shows its size without flooding the log.
+      refused++;
+      const level = refused === 1 || refused % 100 === 0 ? 'warn' : 'debug';
+      log[level]({ open: connections.size, limit: maxConnections, refused }, `too many pcsc-lite connections (limit ${maxConnections}): refusing a new one`);
+      socket.destroy();
+      return;
+    }
     const id = nextId++;
     const connection = new PcscConnection({
       id,
@@ -55,6 +79,7 @@ export async function startPcscLiteServer(opts: PcscLiteServerOptions): Promise<
       hub,
       log: log.child({ conn: id }),
       frameTimeoutMs,
+      idleTimeoutMs,
       busyPoll,
       onClosed: (c) => connections.delete(c),
     });
@@ -70,9 +95,11 @@ export async function startPcscLiteServer(opts: PcscLiteServerOptions): Promise<
       resolve();
     });
   });
-  // libpcsclite connects as whatever user runs the application, and connect() needs write permission on the
-  // socket file; pcscd makes it 0666 for the same reason. Who may reach it is decided by the directory.
-  await chmod(socketPath, 0o666);
+  // connect() needs write permission on the socket file. pcscd makes it 0666 and lets any local user in; here
+  // only the service's user may connect (0600), or also one chosen group (0660), since any client can spend a
+  // card's PIN and PUK tries.
+  if (gid !== null) await chown(socketPath, -1, gid);
+  await chmod(socketPath, gid === null ? 0o600 : 0o660);
   const ours = await stat(socketPath);
   const unsubscribe = rm.onChange(() => hub.signalAll());
   log.info({ socketPath }, 'pcsc-lite server listening');
@@ -81,6 +108,7 @@ export async function startPcscLiteServer(opts: PcscLiteServerOptions): Promise<
   return {
     socketPath,
     connectionCount: () => connections.size,
+    refusedCount: () => refused,
     close() {
       closing ??= (async () => {
         unsubscribe();
@@ -108,14 +136,30 @@ export async function startPcscLiteServer(opts: PcscLiteServerOptions): Promise<
   };
 }
 
+/** A group name (looked up in /etc/group) or a numeric gid. */
+async function groupId(group: string): Promise<number> {
+  if (/^\d+$/.test(group)) return Number(group);
+  const text = await readFile('/etc/group', 'utf8').catch(() => '');
+  for (const line of text.split('\n')) {
+    const [name, , id] = line.split(':');
+    if (name === group && id !== undefined && /^\d+$/.test(id)) return Number(id);
+  }
+  throw new Error(`pcsc-lite socket group "${group}" is not in /etc/group (give a numeric gid instead)`);
+}
+
 /**
- * Creates the parent directory (0755, like pcscd's /run/pcscd) and removes a stale socket left by a crash. A socket
- * somebody still answers on, or a file that is not a socket, is never removed.
+ * Creates the parent directory (0700, or 0710 in the socket's group) and removes a stale socket left by a crash.
+ * A socket somebody still answers on, or a file that is not a socket, is never removed.
  */
-async function prepareSocketPath(socketPath: string, log: Logger): Promise<void> {
+async function prepareSocketPath(socketPath: string, log: Logger, gid: number | null): Promise<void> {
   const dir = dirname(socketPath);
-  const created = await mkdir(dir, { recursive: true, mode: 0o755 });
-  if (created !== undefined) await chmod(dir, 0o755);
+  const created = await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (created !== undefined) await chmod(dir, 0o700);
+  if (gid !== null) {
+    // The group needs to search the directory to reach the socket, nothing more (it cannot list it).
+    await chown(dir, -1, gid);
+    await chmod(dir, ((await stat(dir)).mode & 0o7777) | 0o010);
+  }
   const existing = await lstat(socketPath).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return null;
     throw err;

@@ -37,11 +37,38 @@ export function ntStatusToScard(status: number, op: DriverOperation = 'generic')
       // POWER/SET_PROTOCOL refusing the card's state means the card does not answer as it should.
       return op === 'power' || op === 'protocol' ? SCARD.W_UNRESPONSIVE_CARD : SCARD.E_NOT_TRANSACTED;
     case NTSTATUS.STATUS_INVALID_PARAMETER:
-      return op === 'control' ? SCARD.E_INVALID_PARAMETER : SCARD.E_NOT_TRANSACTED;
+      return op === 'control' ? controlStatusToScard(status) : SCARD.E_NOT_TRANSACTED;
     case NTSTATUS.STATUS_CANCELLED:
       return SCARD.E_CANCELLED;
     case NTSTATUS.STATUS_INSUFFICIENT_RESOURCES:
       return SCARD.E_NO_MEMORY;
+    default:
+      return SCARD.E_NOT_TRANSACTED;
+  }
+}
+
+/**
+ * SCardControl's driver failures, as pcscd's IFDControl maps its driver's answers: only five outcomes exist
+ * there. Reader gone → E_READER_UNAVAILABLE; the driver does not take the code (not supported, not a request
+ * it knows, or a parameter it refuses) → E_UNSUPPORTED_FEATURE; buffer too small → E_INSUFFICIENT_BUFFER;
+ * anything else → E_NOT_TRANSACTED.
+ */
+export function controlStatusToScard(status: number): number {
+  switch (status >>> 0) {
+    case NTSTATUS.STATUS_SUCCESS:
+      return SCARD.S_SUCCESS;
+    case NTSTATUS.STATUS_DEVICE_REMOVED:
+    case NTSTATUS.STATUS_NO_SUCH_DEVICE:
+    case NTSTATUS.STATUS_DEVICE_NOT_CONNECTED:
+    case NTSTATUS.STATUS_DELETE_PENDING:
+      return SCARD.E_READER_UNAVAILABLE;
+    case NTSTATUS.STATUS_NOT_SUPPORTED:
+    case NTSTATUS.STATUS_INVALID_DEVICE_REQUEST:
+    case NTSTATUS.STATUS_INVALID_PARAMETER:
+      return SCARD.E_UNSUPPORTED_FEATURE;
+    case NTSTATUS.STATUS_BUFFER_TOO_SMALL:
+    case NTSTATUS.STATUS_BUFFER_OVERFLOW:
+      return SCARD.E_INSUFFICIENT_BUFFER;
     default:
       return SCARD.E_NOT_TRANSACTED;
   }

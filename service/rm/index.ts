@@ -8,16 +8,24 @@ import { ChangeEmitter } from './change-emitter.js';
 import { ReaderRegistry } from './reader-registry.js';
 import type { RmCore } from './rm-core.js';
 import { Session } from './session.js';
+import { DEFAULT_POWER_DOWN_DELAY_MS } from './idle-power.js';
 
 export type { ReaderDiagnosis, ReaderSnapshot, ResourceManagerApi, RmSession } from './contract.js';
 export { ntStatusToScard, stringifyError, describeMapping } from './error-map.js';
 export { toWindowsControlCode } from './winscard-card-io.js';
 
-export function createResourceManager(opts: { bus: ReaderBus; logger?: Logger }): ResourceManagerApi {
+export { DEFAULT_POWER_DOWN_DELAY_MS } from './idle-power.js';
+
+export function createResourceManager(opts: {
+  bus: ReaderBus;
+  logger?: Logger;
+  /** Power a card down this long after its last handle, like pcscd (default 5 s); 0 = never. */
+  powerDownDelayMs?: number;
+}): ResourceManagerApi {
   const log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'rm' });
   const changes = new ChangeEmitter(log);
   const registry = new ReaderRegistry(opts.bus, changes, log);
-  const core: RmCore = { registry, changes, log, contexts: new Map(), handles: new Map(), stopped: false };
+  const core: RmCore = { registry, changes, log, contexts: new Map(), handles: new Map(), stopped: false, powerDownDelayMs: opts.powerDownDelayMs ?? DEFAULT_POWER_DOWN_DELAY_MS };
   const sessions = new Set<Session>();
   registry.start();
 

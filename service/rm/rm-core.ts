@@ -7,6 +7,7 @@ import type { ChangeEmitter } from './change-emitter.js';
 import { READER_STATE, SCARD } from '../contract/pcsclite.js';
 import type { ReaderRegistry } from './reader-registry.js';
 import { wakeAll } from './async-util.js';
+import { scheduleIdlePowerDown } from './idle-power.js';
 import type { CardHandle, ContextRecord, RmReader } from './rm-types.js';
 
 export interface RmCore {
@@ -16,6 +17,8 @@ export interface RmCore {
   readonly contexts: Map<number, ContextRecord>;
   readonly handles: Map<number, CardHandle>;
   stopped: boolean;
+  /** Idle power-down grace period after a reader's last handle, in ms; 0 = never (idle-power.ts). */
+  readonly powerDownDelayMs: number;
 }
 
 /** RFCheckSharing: the reader lock is free or ours. */
@@ -61,4 +64,5 @@ export function dropHandle(core: RmCore, h: CardHandle): void {
     h.reader.lockCount = 0;
   }
   wakeAll(h.reader.lockWaiters);
+  if (h.reader.handles.size === 0) scheduleIdlePowerDown(core, h.reader);
 }

@@ -2,7 +2,7 @@
 // (docs/pcsclite-protocol.md §7 rows 0x09–0x10, 0x0B) in front of the IOCTLs of docs/smclib.md §5.4 and §3.7.
 
 import { NTSTATUS } from '../../kernel/ntstatus.js';
-import { ntStatusToScard } from './error-map.js';
+import { controlStatusToScard, ntStatusToScard } from './error-map.js';
 import { MAX_BUFFER_SIZE_EXTENDED, MAX_ATR_SIZE, SCARD, SCARD_ATTR, SCARD_PROTOCOL } from '../contract/pcsclite.js';
 import { IOCTL_SMARTCARD, WIN_PROTOCOL, readDword, scardCtlCode } from './reader-ioctl.js';
 import { clearApduOrigin, setApduOrigin } from './apdu-origin.js';
@@ -11,6 +11,9 @@ import { lockedByOther, pendingEventRv, readerUnavailable, type RmCore } from '.
 import type { CardHandle } from './rm-types.js';
 
 const EMPTY = new Uint8Array(0);
+
+/** Every SMCLIB IOCTL except the PC/SC part 10 feature request: what SCardControl may not send to the driver. */
+const RM_OWNED_IOCTLS = new Set<number>(Object.values(IOCTL_SMARTCARD).filter((c) => c !== IOCTL_SMARTCARD.GET_FEATURE_REQUEST));
 
 /** pcsc-lite's SCARD_CTL_CODE(fn) = 0x42000000 + fn becomes Windows' SCARD_CTL_CODE(fn) = 0x310000 | fn << 2. */
 export function toWindowsControlCode(code: number): number | null {
@@ -98,8 +101,11 @@ export async function control(
   if (readerUnavailable(reader)) return fail(SCARD.E_READER_UNAVAILABLE);
   const code = toWindowsControlCode(controlCode);
   if (code === null) return fail(SCARD.E_UNSUPPORTED_FEATURE);
-  // Card tracking IRPs belong to the card monitor; a client pending one would break it (docs/smclib.md §3.3).
-  if (code === IOCTL_SMARTCARD.IS_PRESENT || code === IOCTL_SMARTCARD.IS_ABSENT) return fail(SCARD.E_UNSUPPORTED_FEATURE);
+  // The reader's own IOCTLs belong to the RM: card tracking to the card monitor (a client pending one would
+  // break it, docs/smclib.md §3.3), power, protocol, transmit and attributes to the winscard calls that keep the
+  // reader state. pcsc-lite's SCARD_CTL_CODE(1..16) lands on exactly these codes (code 1 is POWER); pcscd hands
+  // such codes to a driver that does not know them, which answers "not supported".
+  if (RM_OWNED_IOCTLS.has(code)) return fail(SCARD.E_UNSUPPORTED_FEATURE);
   return reader.ops.run(async () => {
     if (!reader.io || readerUnavailable(reader)) return fail(SCARD.E_READER_UNAVAILABLE);
     const r = await reader.io.call(code, input, Math.min(cbRecvLength, MAX_BUFFER_SIZE_EXTENDED));
@@ -111,7 +117,7 @@ export async function control(
       // PC/SC part 10: an empty TLV list means "no features"; SMCLIB readers usually refuse 3400 (docs/smclib.md §3.2).
       return { rv: SCARD.S_SUCCESS, pbRecvBuffer: EMPTY };
     }
-    return fail(ntStatusToScard(r.status, 'control'));
+    return fail(controlStatusToScard(r.status));
   });
 }
 

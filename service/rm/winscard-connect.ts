@@ -4,6 +4,7 @@
 import { waitOnce } from './async-util.js';
 import { cyclePower, ejectCard, negotiateProtocol, powerUpCard, resetCard, unpowerCard } from './card-sequences.js';
 import { allocateHandle } from './handle-allocator.js';
+import { cancelIdlePowerDown } from './idle-power.js';
 import { SCARD, SCARD_DISPOSITION, SCARD_PROTOCOL, SCARD_SHARE } from '../contract/pcsclite.js';
 import { cardPresent } from './reader-state.js';
 import { dropHandle, flagReset, lockedByOther, readerUnavailable, type RmCore } from './rm-core.js';
@@ -74,6 +75,7 @@ async function connectLocked(core: RmCore, ctx: ContextRecord, reader: RmReader,
   if (reader.handles.size >= MAX_HANDLES_PER_READER) return fail(SCARD.E_NO_MEMORY);
   if (ctx.released || readerUnavailable(reader)) return fail(ctx.released ? SCARD.E_INVALID_HANDLE : SCARD.E_READER_UNAVAILABLE);
   const h: CardHandle = { hCard: allocateHandle(), context: ctx, reader, shareMode: share, event: 'none', closed: false };
+  cancelIdlePowerDown(reader);
   reader.handles.add(h);
   ctx.handles.add(h);
   core.handles.set(h.hCard, h);

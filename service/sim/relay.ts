@@ -94,7 +94,8 @@ export class RelayCard implements VirtualCard {
     return this.atr;
   }
 
-  close(): void {
+  /** Ends the connection to the remote daemon; also the card contract's close(), so removal frees it too. */
+  async close(): Promise<void> {
     this.client.destroy();
   }
 }
@@ -179,7 +180,7 @@ export class Relay {
     const outcome = await this.target.insert(card, card.profile);
     if (outcome !== 'inserted') {
       this.card = null;
-      card.close();
+      void card.close();
       throw new PcscClientError(NO_SMARTCARD, `local reader refused the relayed card (${String(outcome)})`);
     }
     this.log.info({ socket: this.socket, remoteReader: this.remoteReader }, 'relayed card inserted');
@@ -195,7 +196,7 @@ export class Relay {
       this.dropping = false;
     }
     this.card = null;
-    card.close();
+    void card.close();
     this.log.info({ socket: this.socket, remoteReader: this.remoteReader }, 'relayed card removed');
   }
 

@@ -21,4 +21,9 @@ export interface VirtualCard {
   transmit(apdu: Uint8Array, protocol: number): Promise<Uint8Array>;
   /** Persist counters/files now (called on removal and shutdown). */
   flush(): Promise<void>;
+  /**
+   * Flush, then give up the card's state file so another card may own it. The card is unusable afterwards.
+   * Optional: cards without a state file have nothing to give up.
+   */
+  close?(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 // Public entry of the virtual card: create cards, list and load profiles, and the types callers need.
 
 export { createVirtualCard, type CreateVirtualCardOptions } from './virtual-card.js';
+export { removeStaleTempFiles } from './state-store.js';
 export { listProfiles, loadProfile, DEFAULT_PROFILE } from './profile-registry.js';
 export { validateProfile, type CardProfile, type ProfileFile, type ProfileDf, type ProfileEf, type ProfileApplet, type ProfileSecret, type AccessRule } from './profile.js';
 export type { CardCrypto } from './card-context.js';

@@ -47,7 +47,14 @@ export async function createVirtualCard(opts: CreateVirtualCardOptions = {}): Pr
   if (store && !opts.crypto && card.sealsSecrets) {
     throw new CardOptionsError(`profile "${profile.name}" holds private keys, which are only stored encrypted by a crypto device; give the card one, or no data directory`);
   }
-  await card.load();
+  // Claimed before reading, so the state loaded is the state this card alone will write.
+  await store?.claim();
+  try {
+    await card.load();
+  } catch (err) {
+    await store?.release();
+    throw err;
+  }
   return card;
 }
 
@@ -187,6 +194,16 @@ class VirtualCardImpl implements VirtualCard {
 
   flush(): Promise<void> {
     return this.enqueue(() => this.save());
+  }
+
+  close(): Promise<void> {
+    return this.enqueue(async () => {
+      try {
+        await this.save();
+      } finally {
+        await this.store?.release();
+      }
+    });
   }
 
   private clearVolatile(): void {

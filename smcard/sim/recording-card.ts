@@ -102,6 +102,12 @@ class RecordingCard implements VirtualCard {
 
   flush(): Promise<void> { return this.card.flush(); }
 
+  /** Forwarded, so removing a recorded card still releases its state file (one file, one live card). */
+  async close(): Promise<void> {
+    if (this.card.close !== undefined) await this.card.close();
+    else await this.card.flush();
+  }
+
   private async reset(action: PowerAction, run: () => Promise<Uint8Array>): Promise<Uint8Array> {
     const t = performance.now();
     this.lastProtocol = 0;

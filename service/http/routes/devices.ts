@@ -34,6 +34,16 @@ function jsonOrBytesResponse(description: string, field: string, fieldDescriptio
   } as const;
 }
 
+/**
+ * The JSON parser here reads an empty body as "no body" (so `POST …/reset` may send one); for the data routes a
+ * JSON request without a body is a malformed body (docs/errors.md), not a schema mismatch.
+ */
+async function emptyJsonIsBadJson(request: FastifyRequest): Promise<void> {
+  if (request.body === undefined && /^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
+    throw new errors.VSCR_ERR_BAD_JSON('the body is empty; send {"data": "..."}');
+  }
+}
+
 export async function deviceRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
   const { ctx } = opts;
   // Only JSON and raw bytes here: fastify's default text/plain parser would hand the routes a string.
@@ -42,7 +52,8 @@ export async function deviceRoutes(app: FastifyInstance, opts: { ctx: AppContext
   useLenientJsonParser(app);
 
   const deviceOf = (id: string): { control: CryptoDeviceControl; index: number } => {
-    const index = /^\d{1,3}$/.test(id) ? Number(id) : -1;
+    // Canonical decimal only: "00" or "000" is not device 0 (ids are compared as the listing prints them).
+    const index = /^(0|[1-9]\d{0,2})$/.test(id) ? Number(id) : -1;
     const control = ctx.devices[index];
     if (control === undefined) throw new errors.VSCR_ERR_UNKNOWN_DEVICE(JSON.stringify(id));
     return { control, index };
@@ -120,6 +131,7 @@ export async function deviceRoutes(app: FastifyInstance, opts: { ctx: AppContext
         ...errorResponses,
       },
     },
+    preValidation: emptyJsonIsBadJson,
   }, async (request, reply) => {
     const { control, index } = deviceOf(request.params.id);
     const form = answerForm(request, 'json');
@@ -150,6 +162,7 @@ export async function deviceRoutes(app: FastifyInstance, opts: { ctx: AppContext
           ...errorResponses,
         },
       },
+      preValidation: emptyJsonIsBadJson,
     }, async (request, reply) => {
       const { control, index } = deviceOf(request.params.id);
       const { raw, input } = await inputOf(request, control);

@@ -29,6 +29,9 @@ const traceEntrySchema = {
   },
 } as const;
 
+/** Readers the service hosts at most: the pcsc-lite protocol's fixed reader table (docs/errors.md). */
+export const MAX_READERS = 16;
+
 export async function readerRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
   const { readers } = opts.ctx;
 
@@ -69,6 +72,8 @@ export async function readerRoutes(app: FastifyInstance, opts: { ctx: AppContext
       response: { 201: readerResponse, ...errorResponses },
     },
   }, async (request, reply) => {
+    // pcsc-lite clients see at most 16 readers (READER_STATE[16]), so more could never be used over PC/SC.
+    if (readers.list().length >= MAX_READERS) throw new errors.VSCR_ERR_TOO_MANY_READERS(String(MAX_READERS));
     const reader = await readers.addReader(request.body ?? {});
     return reply.code(201).send({ reader: readers.describe(reader) });
   });
@@ -85,7 +90,8 @@ export async function readerRoutes(app: FastifyInstance, opts: { ctx: AppContext
       tags: ['readers'],
       summary: 'Insert a virtual card',
       params: readerParamsSchema,
-      body: { type: 'object', additionalProperties: false, properties: { profile: { type: 'string', minLength: 1 } } },
+      // Profile names are short; the cap keeps a huge name out of the error answer and the log.
+      body: { type: 'object', additionalProperties: false, properties: { profile: { type: 'string', minLength: 1, maxLength: 64 } } },
       response: { 201: readerResponse, ...errorResponses },
     },
   }, async (request, reply) => {

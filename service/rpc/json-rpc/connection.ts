@@ -1,5 +1,6 @@
 // One WebSocket client of /v1/pcsc: one RmSession, requests handled concurrently (a blocked GetStatusChange
-// never holds up the next request), responses matched by id, the session closed with the socket.
+// never holds up the next request), responses matched by id, the session closed with the socket. Bounded: at
+// most MAX_IN_FLIGHT requests run at once, and reading stops while unsent replies exceed SEND_HIGH_WATER.
 
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
@@ -14,6 +15,15 @@ import { METHODS, hasMethod } from './methods.js';
 const CLOSE_TOO_BIG = 1009;
 /** Requests one connection may have running at once (blocked GetStatusChange calls included). */
 export const MAX_IN_FLIGHT = 256;
+/**
+ * Reply bytes handed to the socket but not yet written out, above which we stop reading from the client (as the
+ * pcsc-lite socket does): a client that sends without reading its replies then blocks on its own send buffer
+ * instead of growing ours. Reading resumes below SEND_LOW_WATER.
+ */
+export const SEND_HIGH_WATER = 256 * 1024;
+export const SEND_LOW_WATER = 64 * 1024;
+/** Calls that only wake or end others: always admitted, even at MAX_IN_FLIGHT, so a saturated client can unblock. */
+const ALWAYS_ADMITTED = new Set(['SCardCancel', 'SCardReleaseContext']);
 /** Implementation-defined server error (JSON-RPC 2.0 §5.1 reserves -32000..-32099): too many requests in flight. */
 export const SERVER_BUSY = -32000;
 
@@ -31,6 +41,9 @@ export class JsonRpcConnection {
   private readonly closed = new AbortController();
   private badRequests = 0;
   private inFlight = 0;
+  /** Bytes passed to socket.send() whose write callback has not run yet. */
+  private unsent = 0;
+  private readPaused = false;
 
   constructor(
     private readonly socket: WebSocket,
@@ -88,7 +101,7 @@ export class JsonRpcConnection {
       this.noteBad(r);
       return respond(r);
     }
-    if (this.inFlight >= MAX_IN_FLIGHT) {
+    if (this.inFlight >= MAX_IN_FLIGHT && !ALWAYS_ADMITTED.has(method)) {
       this.log.info({ method, inFlight: this.inFlight }, 'too many requests in flight');
       return respond(errorResponse(id ?? null, SERVER_BUSY, `Server busy: more than ${MAX_IN_FLIGHT} requests in flight on this connection`));
     }
@@ -124,7 +137,28 @@ export class JsonRpcConnection {
   private send(payload: JsonRpcResponse | JsonRpcResponse[]): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
     this.busyPoll?.extend(); // the client's next request usually follows within microseconds
-    this.socket.send(JSON.stringify(payload));
+    const text = JSON.stringify(payload);
+    // Byte length would cost a second pass; replies are ASCII JSON apart from reader names, so length is close.
+    const bytes = text.length;
+    this.unsent += bytes;
+    this.socket.send(text, () => {
+      this.unsent -= bytes;
+      if (this.readPaused && this.unsent <= SEND_LOW_WATER) {
+        this.readPaused = false;
+        this.log.debug({ unsent: this.unsent }, 'client is reading again: resuming');
+        if (this.socket.readyState === this.socket.OPEN) this.socket.resume();
+      }
+    });
+    if (!this.readPaused && this.unsent > SEND_HIGH_WATER) {
+      this.readPaused = true;
+      this.log.info({ unsent: this.unsent, limit: SEND_HIGH_WATER }, 'client does not read its replies: reading paused');
+      this.socket.pause();
+    }
+  }
+
+  /** Reply bytes queued and not yet written to the network (for tests and diagnostics). */
+  get unsentBytes(): number {
+    return this.unsent;
   }
 
   private async shutdown(): Promise<void> {

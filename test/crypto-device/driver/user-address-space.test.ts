@@ -100,4 +100,52 @@ describe('page locks (MDL semantics)', () => {
     expect(memory.freePageCount).toBe(before);
     expect(s.lockPages(buf.address, 1)).toBeNull();
   });
+
+  it('reuses freed ranges once the cursor reaches the end of the space, never handing out a live range', () => {
+    const memory = new FakeGuestMemory(4 * 1024 * 1024);
+    // A space of 64 user pages after the unmapped first 64 KiB: the cursor reaches its end after a few maps,
+    // as the default space's would after about 128 TiB of traffic.
+    const s = new UserAddressSpace(memory, { highestUserAddress: BigInt((0x10 + 64) * PAGE) - 1n });
+    const live = new Map<bigint, number>();
+    const keep = s.allocBuffer(3 * PAGE); // never freed: the search must skip it on every lap
+    keep.fill(0x5a);
+    for (let round = 0; round < 2000; round++) {
+      const pages = 1 + (round % 7);
+      const base = s.map(pages);
+      expect(live.has(base)).toBe(false);
+      s.write(base, new Uint8Array(pages * PAGE).fill(round & 0xff));
+      live.set(base, pages);
+      // Free all but the newest few, oldest first, so holes of every size open up behind the cursor.
+      if (live.size > 4) {
+        const [oldest] = live.keys();
+        s.unmap(oldest);
+        live.delete(oldest);
+      }
+    }
+    expect(keep.read().every((b) => b === 0x5a)).toBe(true);
+    // Every live mapping still reads back its own fill: no two ever overlapped, and each keeps an unmapped page after it.
+    for (const [base, pages] of live) {
+      const bytes = s.read(base, pages * PAGE);
+      expect(new Set(bytes).size).toBe(1);
+      expect(s.isMapped(base, pages * PAGE + 1)).toBe(false);
+    }
+    // A request larger than any free range is still refused with the driver's status.
+    expect(() => s.map(64)).toThrow(/INSUFFICIENT_RESOURCES/);
+  });
+
+  it('after a wrap the cursor moves on from the reused range (next fit), not back to the lowest hole', () => {
+    const memory = new FakeGuestMemory(4 * 1024 * 1024);
+    const s = new UserAddressSpace(memory, { highestUserAddress: BigInt((0x10 + 12) * PAGE) - 1n });
+    const a = s.map(2); // pages 0x10-0x11, unmapped 0x12
+    const b = s.map(2); // 0x13-0x14, unmapped 0x15
+    const c = s.map(2); // 0x16-0x17, unmapped 0x18
+    s.map(2); // 0x19-0x1a, unmapped 0x1b: the space is full
+    s.unmap(a);
+    s.unmap(c);
+    expect(s.map(2)).toBe(a); // wrapped: the first hole
+    expect(s.map(2)).toBe(c); // then onwards, not the same region again
+    expect(() => s.map(1)).toThrow(/INSUFFICIENT_RESOURCES/);
+    s.unmap(b);
+    expect(s.map(2)).toBe(b);
+  });
 });

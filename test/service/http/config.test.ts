@@ -99,6 +99,37 @@ describe('validation', () => {
     await expect(readConfigFile(file)).rejects.toThrow(/not valid JSON/);
   });
 
+  it('a syntax error names the place, never the text around it (it may hold part of a token)', async () => {
+    const file = path.join(dir, 'secret.json');
+    const secretTail = 'S3cr3tT0kenTail';
+    await writeFile(file, `{\n  "token": "abcdef${secretTail}",\n  "port": 8790 x\n}`);
+    const err = (await readConfigFile(file).then(() => new Error('parsed'), (e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/not valid JSON \(syntax error at line 3 column 16\)/);
+    expect(err.message).not.toContain(secretTail);
+    expect(err.message).not.toContain('8790');
+    // V8 quotes the text around an unexpected token ("...abcdefS3cr3t..." is not valid JSON): never passed on.
+    await writeFile(file, `{\n  "port": 8790,\n  "token": x${secretTail}\n}`);
+    const quoted = (await readConfigFile(file).then(() => new Error('parsed'), (e: unknown) => e)) as Error;
+    expect(quoted.message).toMatch(/not valid JSON \(syntax error\)/);
+    expect(quoted.message).not.toContain(secretTail);
+    expect(quoted.message).not.toContain('8790');
+    await writeFile(file, `{"token": "${secretTail}`);
+    const truncated = (await readConfigFile(file).then(() => new Error('parsed'), (e: unknown) => e)) as Error;
+    expect(truncated.message).toMatch(/not valid JSON/);
+    expect(truncated.message).not.toContain(secretTail);
+  });
+
+  it('pcsc socket group, connection cap and power-down delay: file, env and flags, bounded', async () => {
+    expect(resolveConfig()).toMatchObject({ pcscSocketGroup: null, pcscMaxConnections: 200, powerDownDelayMs: 5000 });
+    expect(resolveConfig(configFromEnv({ VSCR_PCSC_SOCKET_GROUP: 'scard', VSCR_PCSC_MAX_CONNECTIONS: '50', VSCR_POWER_DOWN_DELAY_MS: '0' })))
+      .toMatchObject({ pcscSocketGroup: 'scard', pcscMaxConnections: 50, powerDownDelayMs: 0 });
+    expect(() => resolveConfig({ pcscSocketGroup: 'a b' })).toThrow(/pcscSocketGroup must be a group name/);
+    expect(() => resolveConfig({ pcscMaxConnections: 0 })).toThrow(/pcscMaxConnections must be an integer from 1/);
+    await expect(runServiceCli(['--power-down-delay', '-5'], {})).rejects.toThrow(/--power-down-delay/);
+    const help = buildCommand().helpInformation();
+    for (const flag of ['--pcsc-socket-group', '--pcsc-max-connections', '--power-down-delay']) expect(help).toContain(flag);
+  });
+
   it('knows loopback hosts', () => {
     for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) expect(isLoopbackHost(h)).toBe(true);
     for (const h of ['0.0.0.0', '::', '192.168.1.1', 'example.com']) expect(isLoopbackHost(h)).toBe(false);

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { CryptoDeviceCtrl } from '../../../crypto-device/lib/crypto-device-ctrl.js';
 import { RpcClient, startTestService, within } from './harness.js';
 import { READER1, establish } from './pcsc-helpers.js';
+import { DECLARED_FIRST_CAPACITY } from '../../../service/http/raw-body.js';
 
 describe('shutdown', () => {
   it('completes with stubborn peers, flushes cards, stops listening', async () => {
@@ -75,9 +76,9 @@ describe('shutdown', () => {
         req.on('error', reject);
       });
       req.write(body.subarray(0, 1024 * 1024));
-      // The route allocates the whole user buffer when it starts: the mapped pages say the handler is running.
+      // The route reserves guest memory as bytes arrive (1 MiB first): mapped pages say the handler is running.
       await within((async () => {
-        while (space.mappedPageCount < pagesBefore + body.length / 4096) await new Promise((r) => setTimeout(r, 5));
+        while (space.mappedPageCount < pagesBefore + DECLARED_FIRST_CAPACITY / 4096) await new Promise((r) => setTimeout(r, 5));
       })(), 20_000, 'the handler allocating the body buffer');
       const closing = svc.service.close();
       req.end(body.subarray(1024 * 1024));

@@ -4,10 +4,12 @@ import { mkdtemp, rm as rmrf, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   beginStruct,
   cancelStruct,
+  DEFAULT_MAX_CONNECTIONS,
   Command,
   controlStruct,
   decodeReaderStates,
@@ -56,13 +58,24 @@ afterEach(async () => {
 });
 
 describe('socket file', () => {
-  it('is a 0666 socket in a 0755 directory, removed on close', async () => {
+  it('is a 0600 socket in a 0700 directory (only our user may spend PIN tries), removed on close', async () => {
     const s = await stat(server.socketPath);
     expect(s.isSocket()).toBe(true);
-    expect(s.mode & 0o777).toBe(0o666);
-    expect((await stat(join(dir, 'run'))).mode & 0o777).toBe(0o755);
+    expect(s.mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, 'run'))).mode & 0o777).toBe(0o700);
     await server.close();
     await expect(stat(server.socketPath)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('with a socket group: 0660 in that group, directory group-searchable only', async () => {
+    const gid = process.getgid!();
+    const grouped = await startPcscLiteServer({ rm: fake, socketPath: join(dir, 'g', 'pcscd.comm'), socketGroup: String(gid) });
+    const s = await stat(grouped.socketPath);
+    expect(s.mode & 0o777).toBe(0o660);
+    expect(s.gid).toBe(gid);
+    expect((await stat(join(dir, 'g'))).mode & 0o777).toBe(0o710);
+    await grouped.close();
+    await expect(startPcscLiteServer({ rm: fake, socketPath: join(dir, 'h', 'pcscd.comm'), socketGroup: 'no-such-group-vscr' })).rejects.toThrow(/not in \/etc\/group/);
   });
 
   it('replaces a stale socket but refuses a live one or a regular file', async () => {
@@ -325,5 +338,53 @@ describe('malformed input closes only that connection', () => {
     half.end();
     await half.waitClosed();
     expect((await a.transmit(hCard, new Uint8Array([0, 0x84, 0, 0, 1])))).toMatchObject({ rv: 0, pcbRecvLength: 3 });
+  });
+});
+
+describe('connection limits', () => {
+  it('refuses connection 201 like pcscd (PCSC_MAX_CONTEXT_THREADS = 200), logs it, and serves again after one leaves', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (l: string) => void lines.push(l) });
+    const capped = await startPcscLiteServer({ rm: fake, socketPath: join(dir, 'cap.comm'), logger });
+    const open: WireClient[] = [];
+    try {
+      for (let i = 0; i < DEFAULT_MAX_CONNECTIONS; i++) open.push(await WireClient.open(capped.socketPath));
+      await waitFor(() => capped.connectionCount() === 200, 5000, '200 connections accepted');
+      const extra = await WireClient.open(capped.socketPath);
+      open.push(extra);
+      await waitFor(() => extra.closed, 5000, 'the 201st connection closed by the server');
+      expect(capped.refusedCount()).toBe(1);
+      expect(capped.connectionCount()).toBe(200);
+      const warn = lines.map((l) => JSON.parse(l) as { level: number; msg: string; limit?: number }).find((l) => l.msg.startsWith('too many pcsc-lite connections'));
+      expect(warn).toMatchObject({ level: 40, limit: 200 });
+      // The first 200 still work.
+      expect(await open[0].context()).toBeGreaterThan(0);
+      open[1].destroy();
+      await waitFor(() => capped.connectionCount() === 199, 5000, 'a slot freed');
+      const again = await WireClient.open(capped.socketPath);
+      open.push(again);
+      expect(await again.context()).toBeGreaterThan(0);
+    } finally {
+      for (const c of open) c.destroy();
+      await capped.close();
+    }
+  });
+
+  it('a connection that never establishes a context is closed when idle; one with a context stays', async () => {
+    const idle = await startPcscLiteServer({ rm: fake, socketPath: join(dir, 'idle.comm'), idleTimeoutMs: 100 });
+    const silent = await WireClient.open(idle.socketPath);
+    const versionOnly = await WireClient.open(idle.socketPath);
+    const real = await WireClient.open(idle.socketPath);
+    try {
+      expect(await versionOnly.version()).toBe(0);
+      await real.context();
+      await waitFor(() => silent.closed && versionOnly.closed, 5000, 'the context-less connections closed');
+      expect(real.closed).toBe(false);
+      expect(idle.connectionCount()).toBe(1);
+      expect((await real.readerStates()).length).toBeGreaterThan(0);
+    } finally {
+      for (const c of [silent, versionOnly, real]) c.destroy();
+      await idle.close();
+    }
   });
 });

@@ -93,6 +93,13 @@ describe('SCardConnect / SCardTransmit', () => {
     expect((await s.control(d.hCard, pcscliteCtlCode(3500), new Uint8Array(0), 256)).rv).toBe(SCARD.E_UNSUPPORTED_FEATURE);
     // The monitor's tracking IOCTLs are not for clients.
     expect((await s.control(d.hCard, 0x0031002c, new Uint8Array(0), 0)).rv).toBe(SCARD.E_UNSUPPORTED_FEATURE);
+    // pcsc-lite's SCARD_CTL_CODE(1) (the IFD-exchange code) is Windows' IOCTL_SMARTCARD_POWER: it must not reach
+    // the driver as a power request (it answered INVALID_PARAMETER for the bad minor code, and POWER_DOWN would
+    // have cut the card's power under the RM). pcscd can only say E_UNSUPPORTED_FEATURE here.
+    const before = stack.readers[1].trace().length;
+    expect((await s.control(d.hCard, pcscliteCtlCode(1), Uint8Array.of(0x00, 0xa4), 256)).rv).toBe(SCARD.E_UNSUPPORTED_FEATURE);
+    for (const fn of [1, 2, 3, 5, 12, 14]) expect((await s.control(d.hCard, pcscliteCtlCode(fn), Uint8Array.of(0, 0, 0, 0), 256)).rv).toBe(SCARD.E_UNSUPPORTED_FEATURE);
+    expect(stack.readers[1].trace().length).toBe(before); // none of them reached the driver
     expect(await s.disconnect(d.hCard, SCARD_DISPOSITION.LEAVE_CARD)).toBe(SCARD.S_SUCCESS);
   });
 

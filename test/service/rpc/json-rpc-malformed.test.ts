@@ -82,15 +82,22 @@ describe('JSON-RPC error handling', () => {
     await other.close();
   });
 
-  it('caps requests in flight per connection with a server error; Cancel wakes every blocked wait', async () => {
+  it('caps requests in flight per connection with a server error; Cancel still gets through and wakes every blocked wait', async () => {
     const c = await RpcClient.connect(server.url);
     const hContext = (await c.call('SCardEstablishContext', { dwScope: 0 })).hContext;
     const params = { hContext, dwTimeout: 0xffffffff, rgReaderStates: [{ szReader: 'vscr Virtual Reader 00 00', dwCurrentState: 0x10 }] };
     const waits = Array.from({ length: MAX_IN_FLIGHT }, () => c.request('SCardGetStatusChange', params, 10000));
     expect(await c.request('SCardIsValidContext', { hContext })).toEqual(err(expect.any(Number), SERVER_BUSY));
-    // The saturated connection is closed: its session goes, and none of the waits is answered.
+    // Cancel is never refused: it is what unblocks a saturated connection.
+    expect(await c.call('SCardCancel', { hContext })).toEqual({ rv: 0 });
+    const woken = await Promise.all(waits);
+    expect(woken.map((r) => (r.result as { rv: number }).rv)).toEqual(waits.map(() => 0x80100002));
+    expect(await c.call('SCardIsValidContext', { hContext })).toEqual({ rv: 0 });
+    // A saturated connection that is closed: its session goes, and none of the waits is answered.
+    const again0 = Array.from({ length: MAX_IN_FLIGHT }, () => c.request('SCardGetStatusChange', params, 10000));
+    expect(await c.request('SCardIsValidContext', { hContext })).toEqual(err(expect.any(Number), SERVER_BUSY));
     await c.close();
-    const results = await Promise.allSettled(waits);
+    const results = await Promise.allSettled(again0);
     expect(results.filter((r) => r.status === 'rejected').length).toBe(MAX_IN_FLIGHT);
     const again = await RpcClient.connect(server.url);
     const h2 = (await again.call('SCardEstablishContext', { dwScope: 0 })).hContext;

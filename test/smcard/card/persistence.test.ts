@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CardOptionsError, CardStateError, createVirtualCard, type VirtualCard } from '../../../smcard/card/index.js';
+import { CardOptionsError, CardStateError, createVirtualCard, removeStaleTempFiles, type VirtualCard } from '../../../smcard/card/index.js';
 import { ascii, tx } from './helpers.js';
 
 let dataDir: string;
@@ -34,6 +34,7 @@ describe('persistence', () => {
     expect((await tx(a, '00D6000005' + ascii('world'))).sw).toBe('9000');
     await a.flush();
     await a.powerDown();
+    await a.close!(); // removal: the state file is free for the next card
 
     const b = await insert();
     expect((await tx(b, '00200081')).sw).toBe('63C2');
@@ -51,7 +52,8 @@ describe('persistence', () => {
     await tx(a, '00A4080C0450005001');
     await tx(a, '00D6000001AA');
     expect(JSON.parse(await readFile(stateFile(), 'utf8')).files['3F00/5000/5001'].slice(0, 2)).toBe('aa');
-    expect(await readdir(join(dataDir, 'cards'))).toEqual(['default.json']); // no temp files left behind
+    // No temp files left behind; the lock file marks the live card's ownership.
+    expect((await readdir(join(dataDir, 'cards'))).sort()).toEqual(['default.json', 'default.json.lock']);
     expect((await stat(stateFile())).mode & 0o777).toBe(0o600); // it holds the PIN and PUK
     // Replaced, not rewritten in place: every save is a new file renamed over the old one (a new inode).
     const before = (await stat(stateFile())).ino;
@@ -63,9 +65,11 @@ describe('persistence', () => {
   it('a blocked PIN stays blocked after reinsertion; the PUK unblock and a changed PIN persist', async () => {
     const a = await insert();
     for (let i = 0; i < 3; i++) await tx(a, '002000810439393939');
+    await a.close!();
     const b = await insert();
     expect((await tx(b, '002000810431323334')).sw).toBe('6983');
     expect((await tx(b, '002C008110' + ascii('12345678') + ascii('4321') + 'FFFFFFFF')).sw).toBe('9000');
+    await b.close!();
     const c = await insert();
     expect((await tx(c, '002000810431323334')).sw).toBe('63C2');
     expect((await tx(c, '002000810434333231')).sw).toBe('9000');
@@ -132,6 +136,7 @@ describe('corrupt state files', () => {
   const good = async (): Promise<Record<string, unknown>> => {
     const a = await insert();
     await tx(a, '002000810439393939');
+    await a.close!();
     return JSON.parse(await readFile(stateFile(), 'utf8')) as Record<string, unknown>;
   };
 
@@ -164,5 +169,30 @@ describe('corrupt state files', () => {
       await expect(createVirtualCard({ dataDir }), String(reason)).rejects.toThrow(reason);
       expect(await readFile(stateFile(), 'utf8')).toBe(text);
     }
+  });
+});
+
+describe('leftovers of a crashed writer', () => {
+  it('temp files of a dead writer are removed, a live writer\'s are kept; a dead process\'s lock is taken over', async () => {
+    const cards = join(dataDir, 'cards');
+    await mkdir(cards, { recursive: true });
+    const deadPid = 2 ** 22 + 12345; // above pid_max's default ceiling: no such process
+    const stale = `default.json.${deadPid}.0a1b2c3d.tmp`;
+    const live = `other.json.${process.ppid}.0a1b2c3d.tmp`;
+    await writeFile(join(cards, stale), '{"pin":"secret"}');
+    await writeFile(join(cards, live), '{}');
+    await writeFile(join(cards, 'default.json.lock'), `${deadPid}\n`);
+    expect(await removeStaleTempFiles(cards)).toEqual([stale]);
+    expect((await readdir(cards)).sort()).toEqual(['default.json.lock', live]);
+    const card = await insert();
+    expect((await readFile(join(cards, 'default.json.lock'), 'utf8')).trim()).toBe(String(process.pid));
+    await card.close!();
+    expect((await readdir(cards)).sort()).toEqual(['default.json', live]); // the lock is gone with the card
+  });
+
+  it('a lock held by another live process refuses the card', async () => {
+    await mkdir(join(dataDir, 'cards'), { recursive: true });
+    await writeFile(join(dataDir, 'cards', 'default.json.lock'), `${process.ppid}\n`);
+    await expect(insert()).rejects.toThrow(/in use by process/);
   });
 });

@@ -405,7 +405,8 @@ describe('PIV applet: persistence', () => {
     await tx(first, SELECT5);
     const cert = (await readObject(first, '5FC105')).data;
     await tx(first, '0020008008393939393939FFFF');
-    await first.flush();
+    // close() saves and releases the state file, as a removal does.
+    await first.close?.();
     const file = path.join(dir, 'cards', 'piv.json');
     const text = await readFile(file, 'utf8');
     const section = JSON.stringify(JSON.parse(text).applets);
@@ -417,6 +418,7 @@ describe('PIV applet: persistence', () => {
     await tx(again, SELECT5);
     expect((await readObject(again, '5FC105')).data).toBe(cert);
     expect((await tx(again, '0020008000')).sw).toBe('63C2');
+    await again.close?.();
 
     const other = nodeCryptoCardCrypto(Buffer.alloc(32, 7));
     await expect(createVirtualCard({ profile: 'piv', dataDir: dir, crypto: other })).rejects.toThrow(

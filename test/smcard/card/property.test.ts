@@ -59,7 +59,7 @@ describe('random APDUs', () => {
         }),
         { numRuns: 60 },
       );
-      await card.flush();
+      await card.close!();
       const again = await createVirtualCard({ dataDir });
       expect(again.profile).toBe('default');
     } finally {

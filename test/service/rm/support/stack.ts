@@ -18,7 +18,12 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function makeStack(opts: { readers?: VirtualReaderOptions[]; cardsIn?: number[]; crypto?: boolean } = {}): Promise<Stack> {
+/**
+ * `powerDownDelayMs` defaults to 0 (never) here, not pcscd's 5 s: these suites test what one session sees, and a
+ * slow run must not power a card down between two of their sessions. test/service/rm/idle-power.test.ts turns
+ * it on.
+ */
+export async function makeStack(opts: { readers?: VirtualReaderOptions[]; cardsIn?: number[]; crypto?: boolean; powerDownDelayMs?: number } = {}): Promise<Stack> {
   let host: CryptoDeviceHost | null = null;
   let crypto: CryptoDeviceControl | null = null;
   if (opts.crypto) {
@@ -30,7 +35,7 @@ export async function makeStack(opts: { readers?: VirtualReaderOptions[]; cardsI
   const bus = createReaderBus();
   const readers = (opts.readers ?? [{}]).map((o) => bus.addReader(o));
   for (const i of opts.cardsIn ?? []) readers[i].insertCard(await newCard());
-  const rm = createResourceManager({ bus });
+  const rm = createResourceManager({ bus, powerDownDelayMs: opts.powerDownDelayMs ?? 0 });
   await withTimeout(rm.ready(), 5000, 'rm.ready()');
   return {
     bus,

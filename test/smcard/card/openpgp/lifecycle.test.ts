@@ -58,7 +58,8 @@ describe('OpenPGP applet: persistence', () => {
     const fpr = '5A'.repeat(20);
     const before = await send(card, SELECT, '00CA004F00', VERIFY_PW3, extended('00478000', 'B600'), putData('00C7', fpr), putData('005B', ascii('Doe<<Jane')), `0020008106${ascii('000000')}`, '00240081' + '0C' + ascii('123456') + ascii('654321'));
     expect(before.slice(2).map((x) => x.sw)).toEqual(['9000', '9000', '9000', '9000', '63C2', '9000']);
-    await card.flush();
+    // close() saves and releases the state file, as a removal does.
+    await card.close?.();
     const file = JSON.parse(await readFile(path.join(dir, 'cards', 'openpgp.json'), 'utf8')) as { applets: Record<string, unknown> };
     // The application's section: passwords and the key only sealed (the card-level PIN above it is the profile's).
     const section = JSON.stringify(file.applets.D27600012401);
@@ -82,9 +83,11 @@ describe('OpenPGP applet: persistence', () => {
   it('a state file sealed under another device key is a CardStateError, not a blank card', async () => {
     const card = await blankCard({ dataDir: dir });
     await send(card, SELECT, VERIFY_PW3, '0047800002B600');
-    await card.flush();
+    await card.close?.();
     const { createHash } = await import('node:crypto');
-    await expect(blankCard({ dataDir: dir, key: createHash('sha256').update('another').digest() })).rejects.toBeInstanceOf(CardStateError);
+    const other = blankCard({ dataDir: dir, key: createHash('sha256').update('another').digest() });
+    await expect(other).rejects.toBeInstanceOf(CardStateError);
+    await expect(other).rejects.toThrow(/does not decrypt/);
     expect((await tx(card, '00CA004F00')).sw).toBe('9000');
   });
 });
