@@ -22,7 +22,7 @@ interface Opts {
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./pcsc-bench.py', import.meta.url));
 const MODULE = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
-const READER = 'vscr Virtual Reader 00 00';
+const READER = 'vscr PIV Reader 00 00';
 const SELECT = '00a4040005a000000308';
 const VERIFY = '0020008008313233343536ffff';
 

@@ -149,14 +149,14 @@ describe.skipIf(g.skip)('PIV card lifecycle with OpenSC and OpenSSH', () => {
   });
 
   it('after a service restart on the same data directory: same keys and the same PIN counter', async () => {
-    const wrong = await run('yubico-piv-tool', ['-r', 'vscr Virtual Reader 00', '-a', 'verify-pin', '-P', '000000'], env);
+    const wrong = await run('yubico-piv-tool', ['-r', 'vscr PIV Reader 00', '-a', 'verify-pin', '-P', '000000'], env);
     expect(wrong.stdout + wrong.stderr).toMatch(/2 tries left/);
     await agent?.stop();
     agent = undefined;
     await svc.close();
     await start();
     expect(await cardKeys()).toBe(sshKeys);
-    const status = await run('yubico-piv-tool', ['-r', 'vscr Virtual Reader 00', '-a', 'status'], env);
+    const status = await run('yubico-piv-tool', ['-r', 'vscr PIV Reader 00', '-a', 'status'], env);
     expect(status.stdout).toMatch(/^PIN tries left:\s+2$/m);
   });
 });

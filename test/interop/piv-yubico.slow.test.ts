@@ -12,7 +12,7 @@ const g = gate([
   ['yubico-piv-tool', 'yubico-piv-tool'],
   ['openssl', 'openssl'],
 ]);
-const READER = 'vscr Virtual Reader 00';
+const READER = 'vscr PIV Reader 00';
 const NEW_KEY = '0A0B0C0D0E0F101112131415161718191A1B1C1D1E1F2021';
 
 describe.skipIf(g.skip)('PIV card with yubico-piv-tool', () => {

@@ -98,7 +98,12 @@ describe.skipIf(g.skip)('relay: a card behind a real pcscd (vpcd driver, our vpc
   });
 
   it('relays connect, transmit and card events; the relayed session is recorded', async () => {
-    const direct = await run(PYTHON, [SESSION, REMOTE], { ...process.env, PCSCLITE_CSOCK_NAME: socket });
+    // pcscd notices the card vpcd offers on its own polling schedule; under load that can take a few hundred ms.
+    let direct = await run(PYTHON, [SESSION, REMOTE], { ...process.env, PCSCLITE_CSOCK_NAME: socket });
+    for (let i = 0; i < 20 && direct.code !== 0 && /No smart card inserted/.test(direct.stderr); i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      direct = await run(PYTHON, [SESSION, REMOTE], { ...process.env, PCSCLITE_CSOCK_NAME: socket });
+    }
     expect(direct.code, direct.stderr + pcscdLog.slice(-2000)).toBe(0);
     const viaPcscd = JSON.parse(direct.stdout) as { atr: string; responses: string[] };
 

@@ -12,6 +12,9 @@ export function stateFor(generation: number): string {
 async function main(): Promise<void> {
   const [file, startText] = process.argv.slice(2);
   const store = new CardStateStore(file);
+  // The store writes only a file it owns; the killed writer before this one left its lock behind, which a dead
+  // pid does not keep.
+  await store.claim();
   process.stdout.write('started\n');
   for (let n = Number(startText); ; n++) {
     await store.write(stateFor(n));
