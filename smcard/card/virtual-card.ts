@@ -137,7 +137,10 @@ class VirtualCardImpl implements VirtualCard {
     const applets = this.persistentApplets();
     const doc = this.store ? await this.store.load() : null;
     let sections: Record<string, unknown> = {};
-    if (this.store && doc !== null) sections = applyState(this.store.file, doc, this.profile, this.ctx.fs, this.ctx.pins, new Set(applets.keys()));
+    let outdated = false;
+    if (this.store && doc !== null) {
+      ({ applets: sections, outdated } = await applyState(this.store.file, doc, this.profile, this.ctx.fs, this.ctx.pins, this.ctx.crypto, new Set(applets.keys())));
+    }
     let initialized = false;
     for (const [key, persistence] of applets) {
       if (this.store && Object.hasOwn(sections, key)) await persistence.restore(this.ctx, sections[key], this.store.file);
@@ -149,16 +152,17 @@ class VirtualCardImpl implements VirtualCard {
     }
     if (!this.store) return;
     if (doc !== null) {
-      this.savedText = await this.serialize();
-      this.logger.debug({ file: this.store.file }, 'card state loaded');
+      // An outdated file (PIN and PUK in plain hex) is not what a save would write: rewrite it at once.
+      this.savedText = outdated ? null : await this.serialize();
+      this.logger.debug({ file: this.store.file, outdated }, 'card state loaded');
     }
-    if (initialized) await this.save();
+    if (initialized || outdated) await this.save();
   }
 
   private async serialize(): Promise<string> {
     const sections: Record<string, unknown> = {};
     for (const [key, persistence] of this.persistentApplets()) sections[key] = await persistence.snapshot(this.ctx);
-    return serializeState(this.profile, this.ctx.fs, this.ctx.pins, sections);
+    return serializeState(this.profile, this.ctx.fs, this.ctx.pins, this.ctx.crypto, sections);
   }
 
   coldReset(): Promise<Uint8Array> {

@@ -41,7 +41,7 @@ describe('persistence', () => {
     await tx(b, '00A4080C0450005001');
     expect((await tx(b, '00B0000005')).data).toBe(ascii('world'));
     const doc = JSON.parse(await readFile(stateFile(), 'utf8'));
-    expect(doc).toMatchObject({ format: 'vscr-card-state', version: 1, profile: 'default', pin: { retriesLeft: 2 }, puk: { retriesLeft: 10 } });
+    expect(doc).toMatchObject({ format: 'vscr-card-state', version: 2, profile: 'default', pin: { retriesLeft: 2 }, puk: { retriesLeft: 10 } });
     expect(doc.files['3F00/5000/5001'].slice(0, 10)).toBe(ascii('world').toLowerCase());
   });
 
@@ -158,7 +158,7 @@ describe('corrupt state files', () => {
     const doc = await good();
     const variants: [Record<string, unknown>, RegExp][] = [
       [{ ...doc, pin: { value: '31323334', retriesLeft: 9 } }, /"pin.retriesLeft" is 9/],
-      [{ ...doc, puk: { value: 'zz', retriesLeft: 1 } }, /"puk.value"/],
+      [{ ...doc, puk: { salt: 'zz', sha256: '00', retriesLeft: 1 } }, /"puk.salt"/],
       [{ ...doc, files: { '3F00/9999': '00' } }, /3F00\/9999, which is not an EF/],
       [{ ...doc, files: { '3F00/5000/5001': '00' } }, /has 1 bytes, the EF has 64/],
       [{ ...doc, profile: 't1-only' }, /written for profile "t1-only"/],

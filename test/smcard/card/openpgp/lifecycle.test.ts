@@ -60,13 +60,16 @@ describe('OpenPGP applet: persistence', () => {
     expect(before.slice(2).map((x) => x.sw)).toEqual(['9000', '9000', '9000', '9000', '63C2', '9000']);
     // close() saves and releases the state file, as a removal does.
     await card.close?.();
-    const file = JSON.parse(await readFile(path.join(dir, 'cards', 'openpgp.json'), 'utf8')) as { applets: Record<string, unknown> };
-    // The application's section: passwords and the key only sealed (the card-level PIN above it is the profile's).
-    const section = JSON.stringify(file.applets.D27600012401);
-    for (const secret of ['654321', '12345678']) {
-      expect(section).not.toContain(ascii(secret));
-      expect(section).not.toContain(Buffer.from(secret).toString('base64'));
+    const text = await readFile(path.join(dir, 'cards', 'openpgp.json'), 'utf8');
+    const file = JSON.parse(text) as { applets: Record<string, unknown> };
+    // Nowhere in the file a password in hex, ASCII or base64: the application's PW1/PW3 and the card-level PIN
+    // and PUK (the profile's 123456 and 12345678) are only sealed.
+    for (const secret of ['654321', '123456', '12345678']) {
+      expect(text.toLowerCase()).not.toContain(ascii(secret).toLowerCase());
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain(Buffer.from(secret).toString('base64').replace(/=+$/, ''));
     }
+    const section = JSON.stringify(file.applets.D27600012401);
     expect(section).not.toMatch(/MII[A-Za-z0-9+/]{20}/); // no PKCS#8 DER in base64
     expect(section.match(/vscr-sealed-1:/g)).toHaveLength(3); // PW1, PW3, the signature key
 
