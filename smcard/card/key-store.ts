@@ -1,8 +1,10 @@
 // Sealing of applet secrets (private keys, PINs, management keys) for the card state file: encrypted on the
 // crypto device (AES-256-CBC with the device's key) with a SHA-256 of the plaintext, also computed on the
-// device, inside the cryptogram. A sealed blob that no longer opens (the device key string changed, the file
+// device, inside the cryptogram. The device's CBC runs from a fixed IV, so a random first block stands in for
+// one: the same secret sealed twice gives unrelated texts. A sealed blob that no longer opens (the device key string changed, the file
 // was edited) is a CardStateError naming the file; nothing is ever written in plaintext.
 
+import { randomBytes } from 'node:crypto';
 import { CardStateError } from './errors.js';
 import type { CardCrypto } from './card-context.js';
 import { bytesEqual } from './hex.js';
@@ -20,8 +22,10 @@ export class KeyStoreError extends Error {
 const DIGEST = 32;
 const HEADER = DIGEST + 4;
 const AES_BLOCK = 16;
-/** Sealed text prefix: a format tag so a future layout can be told apart. */
-const PREFIX = 'vscr-sealed-1:';
+/** Sealed text prefix: a format tag so layouts can be told apart. 2 adds the random first block. */
+const PREFIX = 'vscr-sealed-2:';
+/** Written by earlier versions (no random block); still opened. */
+const PREFIX_V1 = 'vscr-sealed-1:';
 
 function device(crypto: CardCrypto | null): CardCrypto {
   if (!crypto) throw new KeyStoreError('this card has no crypto device: its private keys and PINs cannot be stored (they are never written in plaintext)');
@@ -36,10 +40,11 @@ export async function sealBytes(crypto: CardCrypto | null, label: string, secret
   const dev = device(crypto);
   const plain = Buffer.concat([Buffer.from(label, 'latin1'), Buffer.of(0), secret]);
   const digest = await dev.sha256(plain);
-  const inner = new Uint8Array(HEADER + plain.length);
-  inner.set(digest, 0);
-  new DataView(inner.buffer).setUint32(DIGEST, plain.length);
-  inner.set(plain, HEADER);
+  const inner = new Uint8Array(AES_BLOCK + HEADER + plain.length);
+  inner.set(randomBytes(AES_BLOCK), 0);
+  inner.set(digest, AES_BLOCK);
+  new DataView(inner.buffer).setUint32(AES_BLOCK + DIGEST, plain.length);
+  inner.set(plain, AES_BLOCK + HEADER);
   plain.fill(0);
   const sealed = await dev.aesCbcEncrypt(inner);
   inner.fill(0);
@@ -74,11 +79,14 @@ export async function unsealKey(crypto: CardCrypto | null, text: unknown, file: 
 
 async function open(crypto: CardCrypto | null, text: unknown, file: string, what: string): Promise<{ label: string; secret: Uint8Array }> {
   const bad = (reason: string): CardStateError => new CardStateError(file, `${what}: ${reason}`);
-  if (typeof text !== 'string' || !text.startsWith(PREFIX)) throw bad('is not a sealed value');
+  const v1 = typeof text === 'string' && text.startsWith(PREFIX_V1);
+  if (typeof text !== 'string' || (!v1 && !text.startsWith(PREFIX))) throw bad('is not a sealed value');
+  const skip = v1 ? 0 : AES_BLOCK;
   const sealed = new Uint8Array(Buffer.from(text.slice(PREFIX.length), 'base64'));
-  if (sealed.length < HEADER || sealed.length % AES_BLOCK !== 0) throw bad('sealed value has a wrong length');
+  if (sealed.length < skip + HEADER || sealed.length % AES_BLOCK !== 0) throw bad('sealed value has a wrong length');
   if (!crypto) throw bad('the card has no crypto device to decrypt it with');
-  const inner = await crypto.aesCbcDecrypt(sealed);
+  const decrypted = await crypto.aesCbcDecrypt(sealed);
+  const inner = decrypted.subarray(skip);
   try {
     const length = new DataView(inner.buffer, inner.byteOffset, inner.byteLength).getUint32(DIGEST);
     const wrongKey = "does not decrypt with this crypto device's key (was the device key string changed?)";
@@ -90,6 +98,6 @@ async function open(crypto: CardCrypto | null, text: unknown, file: string, what
     if (sep < 0) throw bad(wrongKey);
     return { label: Buffer.from(plain.subarray(0, sep)).toString('latin1'), secret: plain.slice(sep + 1) };
   } finally {
-    inner.fill(0);
+    decrypted.fill(0);
   }
 }

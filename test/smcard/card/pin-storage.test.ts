@@ -93,7 +93,7 @@ describe('card-level PIN and PUK storage', () => {
     expect(doc.version).toBe(2);
     expect(Object.keys(doc.pin).sort()).toEqual(['retriesLeft', 'sealed']);
     expect(Object.keys(doc.puk).sort()).toEqual(['retriesLeft', 'sealed']);
-    expect(doc.pin.sealed).toMatch(/^vscr-sealed-1:/);
+    expect(doc.pin.sealed).toMatch(/^vscr-sealed-2:/);
     expect(crypto.calls).toContain('aesCbcEncrypt');
   });
 
@@ -191,7 +191,7 @@ describe('card-level PIN and PUK storage', () => {
     expect(JSON.parse(await readFile(stateFile(), 'utf8')).pin).toHaveProperty('sha256');
     expect((await tx(withDevice, CHANGE(PIN, NEW_PIN))).sw).toBe('9000');
     const doc = JSON.parse(await readFile(stateFile(), 'utf8'));
-    expect(doc.pin.sealed).toMatch(/^vscr-sealed-1:/);
+    expect(doc.pin.sealed).toMatch(/^vscr-sealed-2:/);
     expect(doc.puk).toHaveProperty('sha256'); // the PUK is never replaced by a command
     await withDevice.close!();
     const again = await open(crypto);

@@ -119,6 +119,24 @@ describe('key store', () => {
     await expect(sealBytes(null, 'pin', h('31'))).rejects.toBeInstanceOf(KeyStoreError);
     await expect(unsealBytes(crypto, 'pin', 'plain', 'f', 'pin')).rejects.toThrow(/not a sealed value/);
   });
+
+  it('the same secret sealed twice gives unrelated texts (random first block), and the older layout still opens', async () => {
+    const crypto = nodeCryptoCardCrypto();
+    const a = await sealBytes(crypto, 'pin', h('31323334'));
+    const b = await sealBytes(crypto, 'pin', h('31323334'));
+    expect(a).toMatch(/^vscr-sealed-2:/);
+    expect(a).not.toBe(b);
+    // No ciphertext block in common: with the device's fixed IV, only the random first block makes that so.
+    const blocks = (t: string) => Buffer.from(t.slice('vscr-sealed-2:'.length), 'base64').toString('hex').match(/.{32}/g)!;
+    expect(blocks(a).filter((x) => blocks(b).includes(x))).toEqual([]);
+    expect(await unsealBytes(crypto, 'pin', b, 'f', 'pin')).toEqual(h('31323334'));
+    // Layout 1: digest ‖ length ‖ label ‖ 00 ‖ secret, encrypted as is.
+    const plain = Buffer.concat([Buffer.from('pin\0', 'latin1'), Buffer.from('31323334', 'hex')]);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(plain.length);
+    const v1 = await crypto.aesCbcEncrypt(Buffer.concat([createHash('sha256').update(plain).digest(), len, plain]));
+    expect(await unsealBytes(crypto, 'pin', `vscr-sealed-1:${Buffer.from(v1).toString('base64')}`, 'f', 'pin')).toEqual(h('31323334'));
+  });
 });
 
 describe('processor: chaining and missing Le for applets that opt in', () => {

@@ -71,7 +71,7 @@ describe('OpenPGP applet: persistence', () => {
     }
     const section = JSON.stringify(file.applets.D27600012401);
     expect(section).not.toMatch(/MII[A-Za-z0-9+/]{20}/); // no PKCS#8 DER in base64
-    expect(section.match(/vscr-sealed-1:/g)).toHaveLength(3); // PW1, PW3, the signature key
+    expect(section.match(/vscr-sealed-2:/g)).toHaveLength(3); // PW1, PW3, the signature key
 
     const again = await blankCard({ dataDir: dir });
     const r = await send(again, SELECT, '00CA004F00', extended('00478100', 'B600'), '00CA00C500', '00CA005B00', '00CA00C400', `0020008106${ascii('654321')}`);
