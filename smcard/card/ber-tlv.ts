@@ -3,6 +3,7 @@
 // BerTlvError, which command handlers turn into 6A80 (`parseTlvsOrSw`).
 
 import { SW, SwError } from './status-words.js';
+import { concatBytes } from './tlv.js';
 
 /** One decoded element. `tag` holds the tag bytes big-endian (`5F C1 05` → 0x5FC105); `value` is a view. */
 export interface Tlv {
@@ -43,8 +44,8 @@ export function encodeLength(length: number): Uint8Array {
 
 /** One element: tag, length, then the parts concatenated as the value. */
 export function berTlv(tag: number, ...parts: (Uint8Array | readonly number[])[]): Uint8Array {
-  const value = concat(parts.map((p) => (p instanceof Uint8Array ? p : Uint8Array.from(p))));
-  return concat([encodeTag(tag), encodeLength(value.length), value]);
+  const value = concatBytes(...parts.map((p) => (p instanceof Uint8Array ? p : Uint8Array.from(p))));
+  return concatBytes(encodeTag(tag), encodeLength(value.length), value);
 }
 
 /** Reads one element at `offset`; `end` is the offset just past it. */
@@ -111,14 +112,4 @@ export function expectSingleTlv(data: Uint8Array, tag: number, what = 'command d
 /** First element with this tag, if any. */
 export function findTlv(list: readonly Tlv[], tag: number): Uint8Array | undefined {
   return list.find((t) => t.tag === tag)?.value;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
