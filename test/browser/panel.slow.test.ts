@@ -3,12 +3,13 @@
 // digest, a forum-broken reader's diagnosis, the live transcript, faults armed from the form, a PIN-pad reader's
 // keypad answering pyscard's secure PIN entry, and the token lock.
 import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AES_123, startTestService, type TestService } from '../service/integration/harness.js';
 import { type InteropService, PYTHON, rest, startInteropService, Watched } from '../interop/support.js';
-import { browserGate, launchBrowser, openPage, type PageProblems, screenshot } from './support.js';
+import { browserGate, launchBrowser, openPage, type PageProblems, screenshot, SCREENSHOTS } from './support.js';
 
 const g = browserGate([['pyscard', 'python3-pyscard']]);
 const WATCH = fileURLToPath(new URL('./pyscard-watch.py', import.meta.url));
@@ -398,6 +399,12 @@ describe.skipIf(g.skip)('control panel in chromium', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBe(0);
     await screenshot(page, 'phone');
+    // The new views close up at phone width (a full-page shot is too tall to read).
+    for (const [sel, name] of [['li.slot .pinpad', 'phone-pinpad'], ['#transcript', 'phone-transcript'], ['#faults', 'phone-faults']]) {
+      const el = await page.$(sel);
+      expect(el, sel).not.toBeNull();
+      await el?.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) as `${string}.png` });
+    }
     await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
     await page.setViewport({ width: 1280, height: 900 });
     await screenshot(page, 'desktop-dark');
