@@ -1,6 +1,7 @@
 // @ts-check
-// The /v1/events stream read with fetch (not EventSource) so the token goes in a header, never in the URL.
-// Reconnects after a drop; every (re)connect starts with a snapshot event, so nothing is missed for long.
+// Server-sent event streams (/v1/events, a reader's transcript) read with fetch, not EventSource, so the token
+// goes in a header, never in the URL. Reconnects after a drop; /v1/events starts each connection with a snapshot,
+// the transcript stream resumes after the last entry seen.
 
 import { authHeaders, errorOf } from './api.js';
 
@@ -13,6 +14,17 @@ const RETRY_MS = 2000;
  * @returns {() => void} stops the stream
  */
 export function followEvents(onEvent, onState) {
+  return followStream(() => '/v1/events', onEvent, onState);
+}
+
+/**
+ * Follows one event stream; `path` is asked again at every (re)connect, so it can carry a resume point.
+ * @param {() => string} path
+ * @param {(e: ServiceEvent) => void} onEvent
+ * @param {(state: 'open' | 'closed' | 'refused', detail?: string) => void} onState
+ * @returns {() => void} stops the stream
+ */
+export function followStream(path, onEvent, onState) {
   let stopped = false;
   /** @type {AbortController | null} */
   let ac = null;
@@ -21,7 +33,7 @@ export function followEvents(onEvent, onState) {
     while (!stopped) {
       ac = new AbortController();
       try {
-        const res = await fetch('/v1/events', { headers: { ...authHeaders(), accept: 'text/event-stream' }, signal: ac.signal });
+        const res = await fetch(path(), { headers: { ...authHeaders(), accept: 'text/event-stream' }, signal: ac.signal });
         if (!res.ok || res.body === null) {
           const err = await errorOf(res);
           onState(res.status === 401 ? 'refused' : 'closed', err.message);
@@ -29,6 +41,7 @@ export function followEvents(onEvent, onState) {
         } else {
           onState('open');
           await readStream(res.body, onEvent);
+          if (stopped) return;
           onState('closed', 'the event stream ended');
         }
       } catch (err) {

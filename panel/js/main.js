@@ -7,9 +7,11 @@ import { ApduConsole } from './console.js';
 import { DevicePanel } from './device.js';
 import { byId, messageOf } from './dom.js';
 import { followEvents } from './events.js';
+import { FaultsView } from './faults.js';
 import { MetricsView } from './metrics.js';
 import { ReaderList } from './readers.js';
 import { TraceView } from './trace.js';
+import { TranscriptView } from './transcript.js';
 
 const live = byId('live');
 
@@ -48,12 +50,16 @@ async function main() {
 
   const apdu = new ApduConsole();
   const trace = new TraceView();
+  const transcript = new TranscriptView();
+  const faults = new FaultsView();
   const device = new DevicePanel();
   const metrics = new MetricsView();
   const readers = new ReaderList({
     onChange: (list) => {
       apdu.setReaders(list);
       trace.setReaders(list);
+      transcript.setReaders(list);
+      faults.setReaders(list);
     },
   });
   await readers.loadProfiles();

@@ -1,15 +1,16 @@
 // @ts-check
 // Reader slots: name, publication (and why not), card profile, ATR with its decoding, state bits, event
-// counter; insert with a profile picker, remove, add and remove readers.
+// counter; insert with a profile picker, remove, add and remove readers; a PIN-pad reader's keypad.
 
 import { api, readerPath } from './api.js';
 import { decodeAtr } from './atr.js';
 import { byId, h, messageOf, spacedHex } from './dom.js';
+import { PinpadWatch } from './pinpad.js';
 
 /**
  * @typedef {{ index: number, name: string, symbolicLink?: string, state: number, stateNames: string[], cardPresent: boolean,
  *   atr: string | null, protocol: number, eventCounter: number, sharing: number, published: boolean,
- *   failure: string | null, variant: string, profile: string | null }} Reader
+ *   failure: string | null, variant: string, profile: string | null, pinpad?: boolean }} Reader
  * @typedef {{ seq: number, ioControlName: string, statusName: string, status: number, minorCode?: number }} TraceEntry
  */
 
@@ -30,13 +31,15 @@ export class ReaderList {
     /** @type {Promise<void> | null} */
     this.pending = null;
     this.again = false;
+    this.pinpads = new PinpadWatch();
 
     byId('add-reader', HTMLFormElement).addEventListener('submit', (e) => {
       e.preventDefault();
       const form = /** @type {HTMLFormElement} */ (e.currentTarget);
       const data = new FormData(form);
-      /** @type {Record<string, string>} */
+      /** @type {Record<string, string | boolean>} */
       const body = { variant: String(data.get('variant')) };
+      if (data.get('pinpad') !== null) body.pinpad = true;
       for (const key of ['vendorName', 'ifdType']) {
         const value = String(data.get(key) ?? '').trim();
         if (value !== '') body[key] = value;
@@ -88,6 +91,7 @@ export class ReaderList {
     // Keep keyboard focus on the same control across the re-render (e.g. Insert becomes Remove card).
     const active = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.key : undefined;
     this.list.replaceChildren(...this.readers.map((r) => this.slot(r)));
+    this.pinpads.watch(this.readers.filter((r) => r.pinpad === true).map((r) => String(r.index)));
     if (active === undefined) return;
     const again = this.list.querySelector(`[data-key="${CSS.escape(active)}"]`);
     if (again instanceof HTMLElement) again.focus();
@@ -103,7 +107,8 @@ export class ReaderList {
     const body = [
       h('h3', { id: `${id}-name` }, r.name),
       h('p', { class: 'badges' }, status, ' ', h('span', { class: 'badge' }, `driver: ${r.variant}`), ' ',
-        h('span', { class: `badge ${r.cardPresent ? 'card' : ''}` }, r.cardPresent ? 'card present' : 'empty')),
+        h('span', { class: `badge ${r.cardPresent ? 'card' : ''}` }, r.cardPresent ? 'card present' : 'empty'),
+        r.pinpad === true ? ' ' : null, r.pinpad === true ? h('span', { class: 'badge' }, 'PIN pad') : null),
     ];
     if (r.failure !== null) body.push(this.failureBox(r));
     body.push(h('dl', { class: 'facts' },
@@ -114,6 +119,7 @@ export class ReaderList {
       h('dt', {}, 'Sharing'), h('dd', {}, r.sharing === -1 ? 'exclusive' : r.sharing === 0 ? 'not connected' : `${r.sharing} shared handle(s)`),
       h('dt', {}, 'ATR'), h('dd', { class: 'mono', 'data-role': 'atr' }, r.atr === null ? '—' : spacedHex(r.atr))));
     if (r.atr !== null) body.push(atrDetails(r.atr));
+    if (r.pinpad === true) body.push(this.pinpads.keypad(ref, r.name, `${id}-name`));
 
     const actions = h('div', { class: 'row actions' });
     if (r.cardPresent) {

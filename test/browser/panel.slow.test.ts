@@ -1,16 +1,19 @@
 // The control panel in a real browser (Debian's chromium via puppeteer-core) against a real service with its
 // pcsc-lite socket: readers, live updates, insert/remove seen by pyscard, the APDU console, a dropped file's
-// digest, a forum-broken reader's diagnosis, and the token lock.
+// digest, a forum-broken reader's diagnosis, the live transcript, faults armed from the form, a PIN-pad reader's
+// keypad answering pyscard's secure PIN entry, and the token lock.
 import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AES_123, startTestService, type TestService } from '../service/integration/harness.js';
 import { type InteropService, PYTHON, rest, startInteropService, Watched } from '../interop/support.js';
-import { browserGate, launchBrowser, openPage, type PageProblems, screenshot } from './support.js';
+import { browserGate, launchBrowser, openPage, type PageProblems, screenshot, SCREENSHOTS } from './support.js';
 
 const g = browserGate([['pyscard', 'python3-pyscard']]);
 const WATCH = fileURLToPath(new URL('./pyscard-watch.py', import.meta.url));
+const PINPAD_VERIFY = fileURLToPath(new URL('./pyscard-pinpad-verify.py', import.meta.url));
 const READER_0 = 'vscr Virtual Reader 00 00';
 const READER_1 = 'vscr Virtual Reader 01 00';
 
@@ -56,6 +59,17 @@ async function typeAndSend(page: Page, apdu: string): Promise<{ response: string
   await page.waitForFunction((n: number) => document.querySelectorAll('#apdu-history li').length > n, {}, before);
   const [newest] = await history(page);
   return { ...newest, response: newest.response.slice(0, newest.response.length - newest.sw.length) };
+}
+
+/** The transcript view's APDU entries as shown, oldest first. */
+async function transcript(page: Page): Promise<{ command: string; response: string; sw: string; meaning: string; masked: boolean }[]> {
+  return page.$$eval('#transcript-list li[data-kind="apdu"]', (items) => items.map((li) => ({
+    command: (li.querySelector('[data-role="command"]')?.firstChild?.textContent ?? '') + (li.querySelector('[data-role="command"]')?.childNodes[1]?.textContent ?? ''),
+    response: (li.querySelector('[data-role="response"]')?.textContent ?? '').replace(/^< /, '').replace(/\s+/g, ''),
+    sw: li.querySelector('[data-role="sw"]')?.textContent ?? '',
+    meaning: li.querySelector('[data-role="meaning"]')?.textContent ?? '',
+    masked: (li.textContent ?? '').includes('PIN masked'),
+  })));
 }
 
 /** Drops `bytes` as a file named `name` on the crypto form's drop zone, the way a desktop drag ends. */
@@ -264,6 +278,120 @@ describe.skipIf(g.skip)('control panel in chromium', () => {
     expect(problems.errors).toEqual([]);
   });
 
+  it('the transcript view follows the reader live: a console APDU appears with its SW, a VERIFY with its PIN masked', async () => {
+    await page.select('#transcript-reader', '0');
+    await page.waitForFunction(() => document.getElementById('transcript-state')?.textContent === 'following');
+    await page.click('#transcript-clear');
+    await page.waitForFunction(() => document.querySelectorAll('#transcript-list li').length === 0);
+    expect((await rest(svc.url, 'GET', '/v1/readers/0/transcript')).body).toMatchObject({ entries: [] });
+
+    await page.select('#apdu-reader', READER_0);
+    const challenge = await sendFromConsole(page, 'GET CHALLENGE');
+    expect(challenge.sw).toBe('9000');
+    await page.waitForFunction(() => document.querySelectorAll('#transcript-list li[data-kind="apdu"]').length >= 1);
+    const [first] = await transcript(page);
+    expect(first).toMatchObject({ command: '> 00 84 00 00 08', response: `${challenge.response}9000`, sw: '9000', meaning: 'success', masked: false });
+
+    // The default card's PIN 1234: the transcript holds only its length, the page never shows the digits.
+    const verify = await typeAndSend(page, '00 20 00 81 08 31 32 33 34 FF FF FF FF');
+    expect(verify.sw).toBe('9000');
+    await page.waitForFunction(() => document.querySelectorAll('#transcript-list li[data-kind="apdu"]').length >= 2);
+    const [, second] = await transcript(page);
+    expect(second).toMatchObject({ command: '> 00 20 00 81 08 ?? ?? ?? ?? ?? ?? ?? ??', sw: '9000', masked: true });
+    expect(await page.$eval('#transcript-list', (e) => e.textContent ?? '')).not.toContain('31 32 33 34');
+    await page.$eval('#transcript', (e) => e.scrollIntoView());
+    await screenshot(page, 'transcript');
+    expect(problems.errors).toEqual([]);
+  });
+
+  it('a one-shot sw fault armed from the form answers the next console APDU, is listed, then gone; a persistent one is disarmed', async () => {
+    await page.select('#fault-reader', '0');
+    await page.select('#fault-kind', 'sw');
+    expect(await page.$eval('#fault-delay', (e) => (e.parentElement as HTMLElement).hidden)).toBe(true);
+    await page.type('#fault-sw', '6A82');
+    await page.click('#fault-form button[type="submit"]');
+    await page.waitForSelector('#fault-list li.fault');
+    expect(await page.$eval('#fault-list li.fault', (e) => e.textContent ?? '')).toMatch(/^#\d+ sw 6A82 on the next APDUone-shotseen 0, fired 0Disarm$/);
+    const armed = await rest(svc.url, 'GET', '/v1/readers/0/faults');
+    expect((armed.body as { faults: { kind: string; once: boolean }[] }).faults).toMatchObject([{ kind: 'sw', once: true }]);
+    await page.$eval('#faults', (e) => e.scrollIntoView());
+    await screenshot(page, 'faults');
+
+    // The card still ran GET CHALLENGE (8 bytes came back); only the status word was replaced.
+    const hit = await sendFromConsole(page, 'GET CHALLENGE');
+    expect(hit.sw).toBe('6A82');
+    expect(hit.response).toMatch(/^[0-9A-F]{16}$/);
+    expect(hit.meaning).toBe('error: file or application not found');
+    await page.waitForSelector('#fault-list li.placeholder');
+    expect((await rest(svc.url, 'GET', '/v1/readers/0/faults')).body).toEqual({ faults: [] });
+    expect((await sendFromConsole(page, 'GET CHALLENGE')).sw).toBe('9000');
+
+    await page.select('#fault-kind', 'mute');
+    await page.click('#fault-persistent');
+    await page.type('#fault-match', '00 ca');
+    await page.click('#fault-form button[type="submit"]');
+    await page.waitForFunction(() => /^#\d+ mute on command 00ca…persistent/.test(document.querySelector('#fault-list li.fault')?.textContent ?? ''));
+    expect((await rest(svc.url, 'GET', '/v1/readers/0/faults')).body).toMatchObject({ faults: [{ kind: 'mute', once: false, trigger: { match: '00ca' } }] });
+    await page.click('#fault-list li.fault button');
+    await page.waitForSelector('#fault-list li.placeholder');
+    expect((await rest(svc.url, 'GET', '/v1/readers/0/faults')).body).toEqual({ faults: [] });
+    await page.click('#fault-persistent');
+    await page.select('#fault-kind', 'sw');
+    expect(problems.errors).toEqual([]);
+  });
+
+  it('a PIN-pad reader added from the form shows its keypad; a queued PIN and a typed PIN answer pyscard\'s VERIFY_PIN_DIRECT', async () => {
+    // The form still holds the forum-broken reader's choices.
+    await page.select('#add-variant', 'correct');
+    await page.$eval('#add-vendor', (e) => ((e as HTMLInputElement).value = ''));
+    await page.click('#add-pinpad');
+    await page.click('#add-reader button[type="submit"]');
+    await page.waitForSelector('li.slot .pinpad');
+    await page.click('#add-pinpad');
+    const { body } = await rest(svc.url, 'GET', '/v1/readers');
+    const pad = (body as { readers: { index: number; name: string; pinpad?: boolean }[] }).readers.find((r) => r.pinpad === true);
+    expect(pad).toBeDefined();
+    const { index, name } = pad as { index: number; name: string };
+    const box = `${slot(name)} .pinpad`;
+    await page.waitForFunction((sel: string) => document.querySelector(sel)?.textContent === 'idle: no PIN asked for', {}, `${box} [data-role="pinpad-status"]`);
+    // No entry runs: the keys are off.
+    expect(await page.$$eval(`${box} .keys button`, (bs) => bs.map((b) => (b as HTMLButtonElement).disabled))).toEqual(Array(13).fill(true));
+    await page.click(`${slot(name)} button[data-key="${index}-card"]`);
+    await waitForCard(page, name, true);
+
+    // Queued ahead: the next entry is answered at once.
+    await page.type(`${box} [data-role="pinpad-queue"]`, '1234');
+    await page.click(`${box} form button[type="submit"]`);
+    await page.waitForFunction((sel: string) => document.querySelector(sel)?.textContent === 'idle: no PIN asked for; 1 queued', {}, `${box} [data-role="pinpad-status"]`);
+    expect(await page.$eval(`${box} [data-role="pinpad-queue"]`, (e) => (e as HTMLInputElement).value)).toBe('');
+    expect((await rest(svc.url, 'GET', `/v1/readers/${index}/pinpad`)).body).toMatchObject({ pinpad: { prompting: false, queued: 1 } });
+    const queued = Watched.spawn(PYTHON, [PINPAD_VERIFY, name], svc.env);
+    try {
+      await queued.waitFor(/"step": "verified", "rv": 0, "response": "9000"/);
+    } finally {
+      await queued.stop();
+    }
+
+    // Typed on the keypad while pyscard waits in SCardControl.
+    const typed = Watched.spawn(PYTHON, [PINPAD_VERIFY, name], svc.env);
+    try {
+      await typed.waitFor(/"step": "verifying"/);
+      await page.waitForFunction((sel: string) => document.querySelector(sel)?.textContent === 'waiting for PIN: 0 digit(s) entered', {}, `${box} [data-role="pinpad-status"]`);
+      for (const d of '1234') await page.click(`${box} button[data-pad-key="${d}"]`);
+      await page.waitForFunction((sel: string) => document.querySelector(sel)?.textContent === 'waiting for PIN: 4 digit(s) entered', {}, `${box} [data-role="pinpad-status"]`);
+      // Only the count shows: no field or text holds the digits typed.
+      expect(await page.$$eval(`${box} input`, (es) => es.map((e) => (e as HTMLInputElement).value))).toEqual(['']);
+      await page.$eval(box, (e) => e.scrollIntoView());
+      await screenshot(page, 'pinpad-waiting');
+      await page.click(`${box} button[data-pad-key="OK"]`);
+      await typed.waitFor(/"step": "verified", "rv": 0, "response": "9000"/);
+    } finally {
+      await typed.stop();
+    }
+    await page.waitForFunction((sel: string) => document.querySelector(sel)?.textContent === 'idle: no PIN asked for', {}, `${box} [data-role="pinpad-status"]`);
+    expect(problems.errors).toEqual([]);
+  });
+
   it('reads at phone width without sideways scrolling (and in the dark scheme)', async () => {
     await page.setViewport({ width: 390, height: 844 });
     await page.reload({ waitUntil: 'domcontentloaded' });
@@ -271,6 +399,12 @@ describe.skipIf(g.skip)('control panel in chromium', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBe(0);
     await screenshot(page, 'phone');
+    // The new views close up at phone width (a full-page shot is too tall to read).
+    for (const [sel, name] of [['li.slot .pinpad', 'phone-pinpad'], ['#transcript', 'phone-transcript'], ['#faults', 'phone-faults']]) {
+      const el = await page.$(sel);
+      expect(el, sel).not.toBeNull();
+      await el?.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) as `${string}.png` });
+    }
     await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
     await page.setViewport({ width: 1280, height: 900 });
     await screenshot(page, 'desktop-dark');
