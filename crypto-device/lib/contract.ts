@@ -29,6 +29,12 @@ export interface CryptoDeviceInfo {
   guestMemoryBytes: number;
 }
 
+/** What every implementation of `allocUserBuffer` honours (the concrete library also takes test-only placement options). */
+export interface UserBufferOptions {
+  /** Zero the pages (default true). Pass false only when the caller writes every byte before any is read. */
+  zero?: boolean;
+}
+
 /**
  * One opened device. Methods throw `NtStatusError` (kernel/ntstatus.ts) carrying the driver's NTSTATUS.
  * Requests are queued in FIFO order by this object, so concurrent callers never see STATUS_DEVICE_BUSY
@@ -45,7 +51,8 @@ export interface CryptoDeviceControl {
   /** In-buffer forms for large data; `output` may be `input` (in place). */
   aesCbcEncryptBuffer(input: UserBuffer, output: UserBuffer): Promise<void>;
   aesCbcDecryptBuffer(input: UserBuffer, output: UserBuffer): Promise<void>;
-  allocUserBuffer(length: number): UserBuffer;
+  /** A buffer in the device's user address space, zeroed unless `options.zero` is false. */
+  allocUserBuffer(length: number, options?: UserBufferOptions): UserBuffer;
   reset(): Promise<void>;
   getStatus(): Promise<DeviceStatus>;
   /** Raw DeviceIoControl on the open handle, for tests and tools. */
