@@ -16,9 +16,10 @@ import { WaitLock } from '../../kernel/wait-lock.js';
 /** How long a reset may take before the request gives up with STATUS_DEVICE_BUSY (the original's 1000 ms). */
 export const RESET_TIMEOUT_MS = 1000;
 /**
- * The device raises "ready"/"error" a moment before it writes State back to 0 (docs/crypto-device.md "Worker",
- * steps 2-4). A request keeps the device reserved until State reads 0 again, so the next caller is not
- * refused with a spurious STATUS_DEVICE_BUSY. Bounded so a wedged device cannot hold a request forever.
+ * A command's own "ready" or "error" is raised under the register lock together with State := 0, so it needs no
+ * wait. An error interrupt can also come while the command still runs (a stray register write: error 3, the
+ * command goes on); the request then keeps its pages locked until State reads 0, so the device never DMAs into
+ * freed memory. Bounded so a wedged device cannot hold a request forever.
  */
 const SETTLE_LIMIT_MS = 250;
 
@@ -145,7 +146,7 @@ export class CryptoDeviceLogic {
       const status =
         which === 0 ? NTSTATUS.STATUS_SUCCESS : which === 1 ? NTSTATUS.STATUS_DEVICE_DATA_ERROR : NTSTATUS.STATUS_CANCELLED;
       if (status !== NTSTATUS.STATUS_SUCCESS) this.log.debug({ command, status: formatNtStatus(status) }, 'command failed');
-      if (which !== 2) await this.settle();
+      if (which === 1) await this.settle();
       return status;
     } finally {
       releaseEventLoop();
@@ -159,7 +160,7 @@ export class CryptoDeviceLogic {
     this.device.mmioWrite(base + 8, 4, program.sizeBytes);
   }
 
-  /** Waits (bounded) for State to fall back to ready after the completion interrupt. */
+  /** Waits (bounded) for a command that is still running after an error interrupt to end. */
   private async settle(): Promise<void> {
     const deadline = Date.now() + SETTLE_LIMIT_MS;
     while (this.readRegisters().state !== DEVICE_STATE.READY && !this.resetLock.isHeld && Date.now() < deadline) {

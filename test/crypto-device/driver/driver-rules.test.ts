@@ -1,7 +1,7 @@
 // The driver's request rules: one request at a time, sticky error, State-not-ready, reset timeout and
 // cancellation, unknown controls and short buffers (docs/crypto-device.md "The driver (WDF) and its I/O controls").
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { NTSTATUS, ntStatusName } from '../../../kernel/ntstatus.js';
 import {
   IOCTL_CRYPTO_DEVICE_GET_STATUS,
@@ -9,6 +9,7 @@ import {
   IOCTL_CRYPTO_DEVICE_SHA256,
   encodeBufferInOut,
 } from '../../../crypto-device/driver/ioctl-codes.js';
+import { REG } from '../../../crypto-device/driver/registers.js';
 import { DEVICE_ERROR, DEVICE_STATE } from '../../../crypto-device/lib/contract.js';
 import { deafToReset, stateOverride } from './fault-devices.js';
 import { SHA256_123, createRig, deviceStatus, expectNtStatus, hex, refSha256, waitUntil, withTimeout, type TestRig } from './harness.js';
@@ -43,6 +44,22 @@ describe('driver request rules', () => {
     // Afterwards the device takes requests again at once (no spurious busy between State and the interrupt).
     expect((await rawSha(rig, small.address, 3, out2.address)).status).toBe(NTSTATUS.STATUS_SUCCESS);
     expect(hex(out2.read())).toBe(SHA256_123);
+  });
+
+  it('a successful request reads State once, before Command: the ready interrupt comes with State already 0', async () => {
+    rig = await createRig();
+    const input = rig.ctrl.allocUserBuffer(3);
+    input.write(0, new TextEncoder().encode('123'));
+    const out = rig.ctrl.allocUserBuffer(32);
+    const reads = vi.spyOn(rig.device, 'mmioRead');
+    try {
+      expect((await rawSha(rig, input.address, 3, out.address)).status).toBe(NTSTATUS.STATUS_SUCCESS);
+      expect(reads.mock.calls.filter(([offset]) => offset === REG.STATE)).toHaveLength(1);
+    } finally {
+      reads.mockRestore();
+    }
+    expect(hex(out.read())).toBe(SHA256_123);
+    expect(await deviceStatus(rig.ctrl)).toEqual({ state: DEVICE_STATE.READY, errorCode: DEVICE_ERROR.NONE });
   });
 
   it('the library queues concurrent callers FIFO so none of them sees STATUS_DEVICE_BUSY', async () => {
