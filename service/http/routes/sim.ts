@@ -17,7 +17,7 @@ import {
 import { PcscClientError } from '../../sim/pcsc-client.js';
 import type { InsertOutcome } from '../../sim/sim-host.js';
 import type { AppContext } from '../context.js';
-import { errors } from '../errors.js';
+import { errors, type VscrError } from '../errors.js';
 import { useLenientJsonParser } from '../lenient-json.js';
 import { errorResponses, readerParamsSchema, readerSchema } from '../schemas.js';
 
@@ -355,8 +355,8 @@ export async function simRoutes(app: FastifyInstance, opts: { ctx: AppContext })
       relay = await sim.startRelay(reader, request.body.socket, request.body.reader);
     } catch (err) {
       if (err instanceof PcscClientError) {
-        const e = new errors.VSCR_ERR_RELAY_FAILED(err.message);
-        (e as { scard?: string }).scard = err.scard;
+        const e: VscrError = new errors.VSCR_ERR_RELAY_FAILED(err.message);
+        e.scard = err.scard;
         throw e;
       }
       throw err;

@@ -22,6 +22,13 @@ const inject = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: string
   svc.app.inject({ method, url, payload, headers: type ? { 'content-type': type } : undefined });
 
 describe('simulation routes', () => {
+  it('a relay to a socket nobody listens on is 502 VSCR_ERR_RELAY_FAILED with the PC/SC code in scard', async () => {
+    const r = await inject('POST', '/v1/readers/2/relay?replace=true', { socket: path.join(dir, 'no-daemon.sock') });
+    expect(r.statusCode, r.body).toBe(502);
+    expect(r.json()).toEqual({ error: 'Bad Gateway', code: 'VSCR_ERR_RELAY_FAILED', message: expect.stringContaining('SCARD_F_COMM_ERROR'), scard: 'SCARD_F_COMM_ERROR' });
+    expect((await inject('GET', '/v1/readers/2/relay')).json()).toEqual({ relay: null });
+  });
+
   it('verdict before any script is 404 VSCR_ERR_NO_SCRIPT', async () => {
     const r = await inject('GET', '/v1/readers/1/script/verdict');
     expect(r.statusCode).toBe(404);
