@@ -3,7 +3,7 @@
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { configFromEnv, ConfigError, readConfigFile, resolveConfig, type ConfigLayer } from './config/load-config.js';
-import { ENGINES, INTERRUPT_MODES, LOG_LEVELS, type DeviceConfig, type LogLevel } from './config/types.js';
+import { ENGINES, INTERRUPT_MODES, LOG_FORMATS, LOG_LEVELS, type DeviceConfig, type LogFormat, type LogLevel } from './config/types.js';
 import { startService, type RunningService } from './service.js';
 import { isMainModule } from './main-module.js';
 
@@ -21,6 +21,7 @@ interface CliOptions {
   dataDir?: string;
   token?: string;
   logLevel?: LogLevel;
+  logFormat?: LogFormat;
   pcscSocket?: string;
   pcsc?: boolean;
   pcscBusyPoll?: number;
@@ -50,6 +51,7 @@ export function buildCommand(): Command {
     .option('--data-dir <dir>', 'card state and the pcsc-lite socket (VSCR_DATA_DIR)')
     .option('--token <token>', 'require "Authorization: Bearer <token>" (VSCR_TOKEN; prefer the variable: flags show in ps)')
     .addOption(new Option('--log-level <level>', 'pino log level (VSCR_LOG_LEVEL)').choices(LOG_LEVELS))
+    .addOption(new Option('--log-format <format>', 'auto: pretty on a terminal, JSON lines otherwise (VSCR_LOG_FORMAT)').choices(LOG_FORMATS))
     .option('--pcsc-socket <path>', 'pcsc-lite socket path, default <data-dir>/pcscd.comm (VSCR_PCSC_SOCKET)')
     .option('--no-pcsc', 'do not serve the pcsc-lite socket (VSCR_PCSC=0)')
     .option('--pcsc-busy-poll <us>', 'keep polling this long after PC/SC traffic (pcsc-lite, JSON-RPC), 0 = off (VSCR_PCSC_BUSY_POLL_US)', integer('--pcsc-busy-poll', 0, 10_000))
@@ -82,6 +84,7 @@ function layerFromFlags(cmd: Command, o: CliOptions): ConfigLayer {
   if (given('dataDir')) layer.dataDir = o.dataDir;
   if (given('token')) layer.token = o.token;
   if (given('logLevel')) layer.logLevel = o.logLevel;
+  if (given('logFormat')) layer.logFormat = o.logFormat;
   if (given('pcscSocket')) layer.pcscSocket = o.pcscSocket;
   if (given('pcsc')) layer.pcsc = o.pcsc;
   if (given('pcscBusyPoll')) layer.pcscBusyPollMicros = o.pcscBusyPoll;

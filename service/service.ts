@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import type { FastifyInstance } from 'fastify';
 import type { CryptoDeviceControl, CryptoDeviceHost } from '../crypto-device/index.js';
 import type { ReaderBus } from '../smcard/reader/contract.js';
@@ -14,7 +15,7 @@ import { createReaderBus } from '../smcard/index.js';
 import { removeStaleTempFiles } from '../smcard/card/index.js';
 import { PUBLISHED_KEY_STRING } from './config/defaults.js';
 import { pcscSocketPath, resolveConfig } from './config/load-config.js';
-import type { ServiceConfig } from './config/types.js';
+import type { LogFormat, ServiceConfig } from './config/types.js';
 import { cardCryptoFor, openDevices, type OpenedDevices } from './host/devices.js';
 import { EventHub } from './host/events.js';
 import { Metrics } from './host/metrics.js';
@@ -62,9 +63,18 @@ export const REDACT_PATHS = [
   'access_token', '*.access_token',
 ];
 
-export function createLogger(level: ServiceConfig['logLevel'], stream?: pino.DestinationStream): Logger {
+/** `auto` is pretty only when stdout is a terminal: files, pipes and collectors get one JSON object per line. */
+export function chooseLogFormat(format: LogFormat, stdoutIsTty: boolean): 'pretty' | 'json' {
+  return format === 'auto' ? (stdoutIsTty ? 'pretty' : 'json') : format;
+}
+
+/** A given `stream` always gets JSON lines (tests parse them); otherwise stdout in the chosen format. */
+export function createLogger(level: ServiceConfig['logLevel'], stream?: pino.DestinationStream, format: LogFormat = 'json'): Logger {
   const options = { level, redact: { paths: REDACT_PATHS, censor: '[Redacted]' }, base: { service: 'vscr' } };
-  return stream === undefined ? pino(options) : pino(options, stream);
+  if (stream !== undefined) return pino(options, stream);
+  // Synchronous so the last lines before an exit are not lost; redaction happens before formatting.
+  if (chooseLogFormat(format, process.stdout.isTTY === true) === 'pretty') return pino(options, pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
+  return pino(options);
 }
 
 export function serviceVersion(): string {
@@ -83,7 +93,7 @@ function urlOf(address: AddressInfo): string {
 
 export async function startService(partial: Partial<ServiceConfig> = {}, options: StartOptions = {}): Promise<RunningService> {
   const config = resolveConfig(partial);
-  const logger = options.logger ?? createLogger(config.logLevel, options.logStream);
+  const logger = options.logger ?? createLogger(config.logLevel, options.logStream, config.logFormat);
   const log = logger.child({ component: 'service' });
   const started = performance.now();
   const startedAt = Date.now();

@@ -22,6 +22,7 @@ export function defaultConfig(): ServiceConfig {
     powerDownDelayMs: 5000,
     token: null,
     logLevel: 'info',
+    logFormat: 'auto',
     devices: [defaultDeviceConfig()],
     readers: 2,
     defaultCard: 'default',

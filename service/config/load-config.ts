@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { MAX_BUSY_POLL_MICROS } from '../rpc/busy-poll.js';
 import { defaultConfig, defaultDeviceConfig } from './defaults.js';
-import { ENGINES, INTERRUPT_MODES, LOG_LEVELS, type DeviceConfig, type LogLevel, type ServiceConfig } from './types.js';
+import { ENGINES, INTERRUPT_MODES, LOG_FORMATS, LOG_LEVELS, type DeviceConfig, type LogFormat, type LogLevel, type ServiceConfig } from './types.js';
 
 /** One source of settings. `device` applies to every device; `deviceCount` resizes the device list. */
 export interface ConfigLayer {
@@ -20,6 +20,7 @@ export interface ConfigLayer {
   powerDownDelayMs?: number;
   token?: string | null;
   logLevel?: LogLevel;
+  logFormat?: LogFormat;
   readers?: number;
   defaultCard?: string | null;
   cardReaders?: string[];
@@ -44,7 +45,7 @@ export class ConfigError extends Error {
 }
 
 const LAYER_KEYS = new Set([
-  'host', 'port', 'dataDir', 'pcscSocket', 'pcsc', 'pcscBusyPollMicros', 'pcscSocketGroup', 'pcscMaxConnections', 'powerDownDelayMs', 'token', 'logLevel',
+  'host', 'port', 'dataDir', 'pcscSocket', 'pcsc', 'pcscBusyPollMicros', 'pcscSocketGroup', 'pcscMaxConnections', 'powerDownDelayMs', 'token', 'logLevel', 'logFormat',
   'readers', 'defaultCard', 'cardReaders', 'jsonBodyLimit', 'httpRequestTimeoutMs', 'badRequestLogIntervalMs', 'rawTranscripts', 'cardModules',
   'devices', 'device', 'deviceCount',
 ]);
@@ -133,6 +134,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigLayer {
   assign(layer, 'httpRequestTimeoutMs', num('VSCR_HTTP_REQUEST_TIMEOUT_MS'));
   assign(layer, 'token', str('VSCR_TOKEN'));
   assign(layer, 'logLevel', str('VSCR_LOG_LEVEL') as LogLevel | undefined);
+  assign(layer, 'logFormat', str('VSCR_LOG_FORMAT') as LogFormat | undefined);
   assign(layer, 'readers', num('VSCR_READERS'));
   const card = str('VSCR_CARD');
   if (card !== undefined) layer.defaultCard = card === 'none' ? null : card;
@@ -215,6 +217,7 @@ export function validateConfig(config: ServiceConfig): ServiceConfig {
   if (config.token !== null && (typeof config.token !== 'string' || config.token.length < 8 || /\s/.test(config.token))) {
     p.push('token must be at least 8 characters without spaces (or null for none)');
   }
+  if (!LOG_FORMATS.includes(config.logFormat)) p.push(`logFormat must be one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(config.logFormat)}`);
   if (!LOG_LEVELS.includes(config.logLevel)) p.push(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(config.logLevel)}`);
   int('readers', config.readers, 0, 16);
   if (config.defaultCard !== null && (typeof config.defaultCard !== 'string' || config.defaultCard === '')) p.push('defaultCard must be a profile name or null');

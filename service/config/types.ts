@@ -4,6 +4,9 @@ import type { EngineName, InterruptMode } from '../../crypto-device/device/contr
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** `auto`: pretty lines on a terminal, JSON lines otherwise (a file, a pipe, a log collector). */
+export type LogFormat = 'auto' | 'pretty' | 'json';
+export const LOG_FORMATS: readonly LogFormat[] = ['auto', 'pretty', 'json'];
 export const ENGINES: readonly EngineName[] = ['native', 'noble'];
 export const INTERRUPT_MODES: readonly InterruptMode[] = ['intx', 'msi', 'msi-multi'];
 
@@ -45,6 +48,7 @@ export interface ServiceConfig {
   /** Bearer token; null = no authentication (loopback only). */
   token: string | null;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   devices: DeviceConfig[];
   /** Virtual readers created at start-up. */
   readers: number;
