@@ -32,7 +32,7 @@ export function verify(ctx: CardContext, apdu: CommandApdu): CardResponse {
   if (!candidate || candidate.length < pins.minLength) throw new SwError(SW.WRONG_LENGTH, 'PIN length out of range');
   const result = pins.pin.check(candidate);
   pins.verified = result.outcome === 'ok';
-  return answer(ctx, pins.pin, result);
+  return pinCheckAnswer(ctx, pins.pin, result);
 }
 
 export function changeReferenceData(ctx: CardContext, apdu: CommandApdu): CardResponse {
@@ -51,7 +51,7 @@ export function changeReferenceData(ctx: CardContext, apdu: CommandApdu): CardRe
     } else {
       pins.verified = false;
     }
-    return answer(ctx, pins.pin, result);
+    return pinCheckAnswer(ctx, pins.pin, result);
   }
   if (apdu.p1 === 0x01) {
     // New PIN only: allowed in a session where the PIN was verified.
@@ -88,7 +88,7 @@ export function resetRetryCounter(ctx: CardContext, apdu: CommandApdu): CardResp
     pins.pin.retriesLeft = pins.pin.maxRetries;
     if (next) pins.pin.value = next;
   }
-  return answer(ctx, pins.puk, result);
+  return pinCheckAnswer(ctx, pins.puk, result);
 }
 
 export function getChallenge(ctx: CardContext, apdu: CommandApdu): CardResponse {
@@ -107,8 +107,12 @@ function newSecret(block: Uint8Array, minLength: number): Uint8Array {
   return value;
 }
 
-/** Turns a check into its status word; any counter or value change is persisted before the reply. */
-function answer(ctx: CardContext, secret: Secret, result: CheckResult): CardResponse {
+/**
+ * Turns a check into its status word; any counter or value change is persisted before the reply. ISO 7816-4
+ * answers the try that uses up the last retry with 63C0; PIV (SP 800-73-4) answers it with 6983, as a blocked
+ * reference, so the applet passes `lastTry: 'blocked'`.
+ */
+export function pinCheckAnswer(ctx: CardContext, secret: Secret, result: CheckResult, lastTry: 'count' | 'blocked' = 'count'): CardResponse {
   ctx.markDirty();
   switch (result.outcome) {
     case 'ok':
@@ -116,6 +120,7 @@ function answer(ctx: CardContext, secret: Secret, result: CheckResult): CardResp
     case 'blocked':
       throw new SwError(SW.AUTH_METHOD_BLOCKED);
     case 'wrong':
+      if (lastTry === 'blocked' && secret.retriesLeft === 0) throw new SwError(SW.AUTH_METHOD_BLOCKED);
       return { sw: SW.VERIFY_FAILED | secret.retriesLeft, data: new Uint8Array(0) };
   }
 }

@@ -3,8 +3,9 @@
 
 import type { CommandApdu } from '../apdu.js';
 import type { CardContext } from '../card-context.js';
-import type { CheckResult, Secret } from '../pin.js';
+import type { Secret } from '../pin.js';
 import { SW, SwError, ok, type CardResponse } from '../status-words.js';
+import { pinCheckAnswer } from '../security-commands.js';
 import { PIN_REF } from './constants.js';
 import type { PivState } from './piv-state.js';
 
@@ -30,7 +31,7 @@ export function verify(state: PivState, ctx: CardContext, apdu: CommandApdu): Ca
   const result = state.pin.check(candidate);
   state.pinVerified = result.outcome === 'ok';
   state.pinFresh = state.pinVerified;
-  return answer(ctx, state.pin, result);
+  return pinCheckAnswer(ctx, state.pin, result, 'blocked');
 }
 
 export function changeReferenceData(state: PivState, ctx: CardContext, apdu: CommandApdu): CardResponse {
@@ -46,7 +47,7 @@ export function changeReferenceData(state: PivState, ctx: CardContext, apdu: Com
     state.pinVerified = false;
     state.pinFresh = false;
   }
-  return answer(ctx, which.secret, result);
+  return pinCheckAnswer(ctx, which.secret, result, 'blocked');
 }
 
 export function resetRetryCounter(state: PivState, ctx: CardContext, apdu: CommandApdu): CardResponse {
@@ -59,7 +60,7 @@ export function resetRetryCounter(state: PivState, ctx: CardContext, apdu: Comma
     state.pin.value = next;
     state.pin.retriesLeft = state.pin.maxRetries;
   }
-  return answer(ctx, state.puk, result);
+  return pinCheckAnswer(ctx, state.puk, result, 'blocked');
 }
 
 function secretFor(state: PivState, ref: number): { secret: Secret; isPin: boolean } {
@@ -83,16 +84,3 @@ function newValue(block: Uint8Array): Uint8Array {
   return value;
 }
 
-/** Counters are persisted before the answer; blocked is 6983, wrong is 63Cx, and the try that blocks is 6983. */
-function answer(ctx: CardContext, secret: Secret, result: CheckResult): CardResponse {
-  ctx.markDirty();
-  switch (result.outcome) {
-    case 'ok':
-      return ok();
-    case 'blocked':
-      throw new SwError(SW.AUTH_METHOD_BLOCKED);
-    case 'wrong':
-      if (secret.retriesLeft === 0) throw new SwError(SW.AUTH_METHOD_BLOCKED);
-      return { sw: SW.VERIFY_FAILED | secret.retriesLeft, data: EMPTY };
-  }
-}
