@@ -3,7 +3,7 @@
 // (docs/crypto-device.md "Worker", "Reset", "SHA-256", "AES-256-CBC"). Synchronous, so tests can drive it directly.
 
 import type { CryptoEngine } from '../engines/index.js';
-import { copyBytes } from './byte-copy.js';
+import { copyBytes } from '../../kernel/byte-copy.js';
 import { DmaCursor, type DmaError, type DmaSegment } from './dma.js';
 import { COMMAND, ERROR, IRQ_BIT, STATE, type RegisterFile } from './registers.js';
 

@@ -3,6 +3,7 @@
 
 import type { Logger } from 'pino';
 import type { EngineName } from '../engines/types.js';
+import type { PhysicalMemory } from '../../kernel/physical-memory.js';
 
 // Defined with the engines; re-exported because device options name it.
 export type { EngineName };
@@ -38,17 +39,8 @@ export interface CryptoDeviceOptions {
 }
 
 /** Guest physical memory: a SharedArrayBuffer the device worker reads and writes by physical address. */
-export interface GuestMemory {
-  readonly sizeBytes: number;
-  /** A view over all of guest RAM; physical address = index. */
-  readonly bytes: Uint8Array;
-  /** One free 4 KiB page; never page 0 (physical address 0 means "no page" to the device). */
-  allocPage(): number;
-  /** `count` pages; non-contiguous unless `contiguous` is set, so scatter-gather paths get exercised. */
-  allocPages(count: number, options?: { contiguous?: boolean }): number[];
-  freePages(pages: readonly number[]): void;
-  readonly freePageCount: number;
-}
+/** Guest RAM is the machine's physical memory, allocated page by page. */
+export type GuestMemory = PhysicalMemory;
 
 /**
  * Called by the host-side interrupt controller. INTx: `messageId` is 0 and the call repeats while the line

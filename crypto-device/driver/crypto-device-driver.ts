@@ -1,5 +1,11 @@
 // The WDF-like driver object for one crypto device (the original Device.c role): prepare/release hardware,
 // D0 entry/exit, exclusive file objects, and the I/O control entry point.
+//
+// No kernel/irp.ts Irp here: the original is a WDF driver with a sequential queue, where the framework owns the
+// IRP and the driver sees one request at a time that it completes before the next arrives. Nothing waits on a file
+// object for later completion and no cancel routine exists (a reset ends a running request through the device),
+// which is what the Irp model adds; so a request is a call that returns its completion (io-queue.ts), and no
+// per-IRP object sits on the hot path.
 
 import pino, { type Logger } from 'pino';
 import { NTSTATUS, formatNtStatus } from '../../kernel/ntstatus.js';
@@ -10,7 +16,7 @@ import { DeviceInterrupts } from './interrupt.js';
 import { ioctlName } from './ioctl-codes.js';
 import { dispatchDeviceControl, type IoCompletion } from './io-queue.js';
 import { INTERRUPTS_ALL_DISABLED, INTERRUPTS_ALL_ENABLED, REG } from './registers.js';
-import { UserAddressSpace } from './user-address-space.js';
+import { UserAddressSpace } from '../../kernel/user-address-space.js';
 
 export interface CryptoDeviceDriverOptions {
   /** What the OS grants at prepare-hardware time. Default `msi-multi` (all four vectors). */

@@ -10,7 +10,7 @@ import type { DeviceInterrupts } from './interrupt.js';
 import type { UserBufferDescriptor } from './ioctl-codes.js';
 import { KernelEvent, waitForAny } from '../../kernel/kernel-event.js';
 import { COMMAND, REG, type DeviceCommand } from './registers.js';
-import type { UserAddressSpace } from './user-address-space.js';
+import type { UserAddressSpace } from '../../kernel/user-address-space.js';
 import { WaitLock } from '../../kernel/wait-lock.js';
 
 /** How long a reset may take before the request gives up with STATUS_DEVICE_BUSY (the original's 1000 ms). */

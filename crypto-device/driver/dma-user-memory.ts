@@ -4,7 +4,7 @@
 import { NTSTATUS, type NtStatus } from '../../kernel/ntstatus.js';
 import type { GuestMemory } from '../device/contract.js';
 import { MAX_PHYSICAL_ADDRESS, PAGE_SIZE } from './registers.js';
-import type { LockedPages, UserAddressSpace } from './user-address-space.js';
+import type { LockedPages, UserAddressSpace } from '../../kernel/user-address-space.js';
 import type { UserBufferDescriptor } from './ioctl-codes.js';
 
 /** What the driver programs into the three DMA registers of one direction. */

@@ -2,7 +2,7 @@
 // Implemented by crypto-device/lib/crypto-device-ctrl.ts on top of the driver's I/O controls.
 
 import type { EngineName, InterruptMode } from '../device/contract.js';
-import type { UserBuffer } from '../driver/user-buffer.js';
+import type { UserBuffer } from '../../kernel/user-buffer.js';
 
 /** Device State and ErrorCode register values, from the one register table. */
 export { STATE as DEVICE_STATE, ERROR as DEVICE_ERROR } from '../device/registers.js';
@@ -17,7 +17,7 @@ export interface DeviceStatus {
 }
 
 /** A buffer in the simulated user address space; defined with the address space the driver owns. */
-export type { UserBuffer } from '../driver/user-buffer.js';
+export type { UserBuffer } from '../../kernel/user-buffer.js';
 
 export interface CryptoDeviceInfo {
   index: number;

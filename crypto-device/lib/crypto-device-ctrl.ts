@@ -5,7 +5,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { NTSTATUS, type NtStatus } from '../../kernel/ntstatus.js';
 import { ntError } from '../../kernel/nt-error.js';
 import type { DriverFileHandle } from '../driver/crypto-device-driver.js';
-import { deviceIoControlByAddress, type UserIoControlResult } from '../driver/io-manager.js';
+import { deviceIoControlByAddress, type UserIoControlResult } from '../../kernel/io-manager.js';
 import {
   DEVICE_STATUS_SIZE,
   IOCTL_CRYPTO_DEVICE_AES_CBC_DECRYPT,
@@ -15,7 +15,7 @@ import {
   IOCTL_CRYPTO_DEVICE_SHA256,
   encodeBufferInOut,
 } from '../driver/ioctl-codes.js';
-import { MappedUserBuffer, type AllocBufferOptions, type UserAddressSpace } from '../driver/user-address-space.js';
+import { MappedUserBuffer, type AllocBufferOptions, type UserAddressSpace } from '../../kernel/user-address-space.js';
 import { aesOutputSize, type CryptoDeviceControl, type CryptoDeviceInfo, type DeviceStatus, type UserBuffer } from './contract.js';
 import { RequestQueue } from './request-queue.js';
 import { describeStatus } from './status-names.js';

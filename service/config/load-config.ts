@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { MAX_BUSY_POLL_MICROS } from '../rpc/busy-poll.js';
+import { MAX_BUSY_POLL_MICROS } from '../net/busy-poll.js';
 import { defaultConfig, defaultDeviceConfig } from './defaults.js';
 import { ENGINES, INTERRUPT_MODES, LOG_FORMATS, LOG_LEVELS, type DeviceConfig, type LogFormat, type LogLevel, type ServiceConfig } from './types.js';
 

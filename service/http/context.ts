@@ -3,9 +3,9 @@
 import type { Logger } from 'pino';
 import type { CryptoDeviceControl } from '../../crypto-device/lib/contract.js';
 import type { ServiceConfig } from '../config/types.js';
-import type { EventHub } from '../host/events.js';
-import type { Metrics } from '../host/metrics.js';
-import type { ReaderHost } from '../host/readers.js';
+import type { EventHub } from '../runtime/events.js';
+import type { Metrics } from '../runtime/metrics.js';
+import type { ReaderHost } from '../runtime/readers.js';
 import type { ResourceManagerApi } from '../rm/contract.js';
 import type { SimHost } from '../sim/sim-host.js';
 

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NtStatusError } from '../../kernel/ntstatus.js';
 import { CardProfileError, CardStateError } from '../../smcard/card/index.js';
-import { METRIC } from '../host/metrics.js';
+import { METRIC } from '../runtime/metrics.js';
 import type { AppContext } from './context.js';
 import { errors, fromNtStatus, isRegistryError, type VscrError } from './errors.js';
 import { isRawBody } from './raw-body.js';

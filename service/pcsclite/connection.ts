@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ResourceManagerApi, RmSession } from '../rm/contract.js';
 import { encodeSignal } from './codec.js';
-import type { BusyPoll } from '../rpc/busy-poll.js';
+import type { BusyPoll } from '../net/busy-poll.js';
 import type { EventHub } from './event-hub.js';
 import { type Frame, FrameDecoder, type FramingError } from './framing.js';
 import { CloseConnection, type ConnectionContext, HANDLERS, type HandlerResult } from './handlers.js';

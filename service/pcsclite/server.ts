@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { ResourceManagerApi } from '../rm/contract.js';
 import { PcscConnection } from './connection.js';
-import { BusyPoll, DEFAULT_BUSY_POLL_MICROS } from '../rpc/busy-poll.js';
+import { BusyPoll, DEFAULT_BUSY_POLL_MICROS } from '../net/busy-poll.js';
 import { EventHub } from './event-hub.js';
 
 export interface PcscLiteServerOptions {

@@ -9,7 +9,7 @@ import type { CardScript } from '../../smcard/sim/card-script.js';
 import { recordingCard } from '../../smcard/sim/recording-card.js';
 import { ScriptCard, type ScriptVerdict } from '../../smcard/sim/script-card.js';
 import { DEFAULT_TRANSCRIPT_LIMITS, Transcript, type TranscriptLimits } from '../../smcard/sim/transcript.js';
-import type { CardSlotHook, ReaderHost } from '../host/readers.js';
+import type { CardSlotHook, ReaderHost } from '../runtime/readers.js';
 import { apduOrigin } from '../rm/apdu-origin.js';
 import { Relay, type RelayStatus } from './relay.js';
 

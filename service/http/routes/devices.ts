@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { aesOutputSize, type CryptoDeviceControl } from '../../../crypto-device/lib/contract.js';
-import { countDeviceOp } from '../../host/devices.js';
+import { countDeviceOp } from '../../runtime/devices.js';
 import type { AppContext } from '../context.js';
 import { answerForm, decodeData, type DataEncoding } from '../encoding.js';
 import { errors } from '../errors.js';

@@ -3,8 +3,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { METRIC } from '../../host/metrics.js';
-import type { ServiceEvent } from '../../host/events.js';
+import { METRIC } from '../../runtime/metrics.js';
+import type { ServiceEvent } from '../../runtime/events.js';
 import type { AppContext } from '../context.js';
 import { errorResponses } from '../schemas.js';
 

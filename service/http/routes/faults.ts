@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { VirtualReader } from '../../../smcard/reader/contract.js';
 import { FaultSpecError, MAX_FAULT_DELAY_MS, READER_FAULT_KINDS } from '../../../smcard/reader/faults/reader-faults.js';
-import { type ArmRequest, FaultHost } from '../../host/faults.js';
+import { type ArmRequest, FaultHost } from '../../runtime/faults.js';
 import type { AppContext } from '../context.js';
 import { errors } from '../errors.js';
 import { errorResponses, readerParamsSchema } from '../schemas.js';

@@ -1,7 +1,7 @@
 // GET /health (liveness and versions) and GET /metrics (Prometheus text).
 
 import type { FastifyInstance } from 'fastify';
-import { METRIC } from '../../host/metrics.js';
+import { METRIC } from '../../runtime/metrics.js';
 import type { AppContext } from '../context.js';
 import { errorResponses } from '../schemas.js';
 

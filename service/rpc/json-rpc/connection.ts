@@ -6,7 +6,7 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import type { RmSession } from '../../rm/contract.js';
-import type { BusyPoll } from '../busy-poll.js';
+import type { BusyPoll } from '../../net/busy-poll.js';
 import { scardName } from '../../contract/pcsclite.js';
 import { InvalidParamsError, JSONRPC_ERROR, ParamReader, errorResponse, parseFrame, resultResponse, type JsonRpcResponse, type ParsedItem } from './codec.js';
 import { METHODS, hasMethod } from './methods.js';

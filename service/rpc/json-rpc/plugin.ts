@@ -6,7 +6,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, FastifySchema,
 import type { WebSocket } from 'ws';
 import pino, { type Logger } from 'pino';
 import type { ResourceManagerApi } from '../../rm/contract.js';
-import { BusyPoll, DEFAULT_BUSY_POLL_MICROS } from '../busy-poll.js';
+import { BusyPoll, DEFAULT_BUSY_POLL_MICROS } from '../../net/busy-poll.js';
 import { JsonRpcConnection } from './connection.js';
 
 export interface JsonRpcPcscOptions {

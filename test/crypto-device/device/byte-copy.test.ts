@@ -3,7 +3,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { copyBytes } from '../../../crypto-device/device/byte-copy.js';
+import { copyBytes } from '../../../kernel/byte-copy.js';
 import { primeAllocatorForDma } from '../../../crypto-device/device/allocator-tuning.js';
 import { makeDevice } from './harness.js';
 

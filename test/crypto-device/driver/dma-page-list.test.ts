@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { NTSTATUS } from '../../../kernel/ntstatus.js';
 import { createDmaForUserBuffer } from '../../../crypto-device/driver/dma-user-memory.js';
-import { UserAddressSpace } from '../../../crypto-device/driver/user-address-space.js';
+import { UserAddressSpace } from '../../../kernel/user-address-space.js';
 import { FakeGuestMemory, PAGE } from './harness.js';
 
 function readList(memory: FakeGuestMemory, pfn: number, count: number): number[] {

@@ -7,7 +7,7 @@ import { NtStatusError, ntStatusName, type NtStatusName } from '../../../kernel/
 import type { CryptoDeviceOptions, GuestMemory, InterruptMode, PciCryptoDevice } from '../../../crypto-device/device/contract.js';
 import { createPciCryptoDevice } from '../../../crypto-device/device/index.js';
 import { CryptoDeviceDriver, type DriverFileHandle } from '../../../crypto-device/driver/crypto-device-driver.js';
-import { UserAddressSpace } from '../../../crypto-device/driver/user-address-space.js';
+import { UserAddressSpace } from '../../../kernel/user-address-space.js';
 import { CryptoDeviceCtrl } from '../../../crypto-device/lib/crypto-device-ctrl.js';
 
 export const KEY_STRING = 'secret';

@@ -1,7 +1,7 @@
 // The /metrics registry's counter handles: the same samples as inc(name, labels), shown only once counted.
 
 import { describe, expect, it } from 'vitest';
-import { Metrics } from '../../../service/host/metrics.js';
+import { Metrics } from '../../../service/runtime/metrics.js';
 
 describe('Metrics counter handles', () => {
   it('add to the very sample inc() addresses, and appear in the text only after the first increment', () => {

@@ -1,12 +1,11 @@
-// A simulated user-mode address space: a page table from user virtual pages to (non-contiguous) guest pages.
+// A simulated user-mode address space: a page table from user virtual pages to (non-contiguous) physical pages.
 // User buffers reach the driver by address, which is what lets the original's bad-address tests run unchanged.
 
-import { NTSTATUS, type NtStatus } from '../../kernel/ntstatus.js';
-import { ntError } from '../../kernel/nt-error.js';
-import type { GuestMemory } from '../device/contract.js';
+import { NTSTATUS, type NtStatus } from './ntstatus.js';
+import { ntError } from './nt-error.js';
+import { PAGE_SIZE, type PhysicalMemory } from './physical-memory.js';
 import type { UserBuffer } from './user-buffer.js';
-import { copyBytes } from '../device/byte-copy.js';
-import { PAGE_SIZE } from './registers.js';
+import { copyBytes } from './byte-copy.js';
 
 /** MmHighestUserAddress on x64 Windows: the last byte a user buffer may touch. */
 export const DEFAULT_HIGHEST_USER_ADDRESS = 0x7fff_fffe_ffffn;
@@ -70,7 +69,7 @@ export class UserAddressSpace {
   private readonly defaultContiguous: boolean;
 
   constructor(
-    readonly memory: GuestMemory,
+    readonly memory: PhysicalMemory,
     options: { highestUserAddress?: bigint; defaultContiguous?: boolean } = {},
   ) {
     this.highestUserAddress = options.highestUserAddress ?? DEFAULT_HIGHEST_USER_ADDRESS;
@@ -299,7 +298,7 @@ class PageLock implements LockedPages {
   private locked = true;
 
   constructor(
-    private readonly memory: GuestMemory,
+    private readonly memory: PhysicalMemory,
     private readonly mapping: Mapping,
     readonly pages: readonly number[],
   ) {}

@@ -1,9 +1,9 @@
 // The simulated user address space: non-contiguous page table, range checks, unmapped memory, guard pages.
 
 import { describe, expect, it } from 'vitest';
-import { NTSTATUS } from '../../../kernel/ntstatus.js';
-import { DEFAULT_HIGHEST_USER_ADDRESS, UserAddressSpace } from '../../../crypto-device/driver/user-address-space.js';
-import { FakeGuestMemory, PAGE } from './harness.js';
+import { NTSTATUS } from '../../kernel/ntstatus.js';
+import { DEFAULT_HIGHEST_USER_ADDRESS, UserAddressSpace } from '../../kernel/user-address-space.js';
+import { FakeGuestMemory, PAGE } from '../crypto-device/driver/harness.js';
 
 function space(): { memory: FakeGuestMemory; space: UserAddressSpace } {
   const memory = new FakeGuestMemory(4 * 1024 * 1024);

@@ -1,9 +1,13 @@
 // The user-mode side of DeviceIoControl for METHOD_BUFFERED: probe the caller's buffers by address, copy the
 // input into a system buffer, call the driver, copy Information bytes back (what the Windows I/O manager does).
 
-import { NTSTATUS, type NtStatus } from '../../kernel/ntstatus.js';
-import type { DriverFileHandle } from './crypto-device-driver.js';
+import { NTSTATUS, type NtStatus } from './ntstatus.js';
 import type { UserAddressSpace } from './user-address-space.js';
+
+/** An open handle on a driver that takes METHOD_BUFFERED I/O controls. */
+export interface IoControlTarget {
+  deviceIoControl(code: number, input: Uint8Array, outputLength: number): Promise<{ status: NtStatus; information: number; output: Uint8Array }>;
+}
 
 export interface UserIoControlResult {
   status: NtStatus;
@@ -17,7 +21,7 @@ export interface UserIoControlResult {
  * driver is called, as ProbeForRead/ProbeForWrite raise it.
  */
 export async function deviceIoControlByAddress(
-  handle: DriverFileHandle,
+  handle: IoControlTarget,
   space: UserAddressSpace,
   code: number,
   inAddress: bigint,
