@@ -4,8 +4,8 @@
 import pino, { type Logger } from 'pino';
 import { NTSTATUS } from '../kernel/ntstatus.js';
 import { ntError } from '../kernel/nt-error.js';
-import type { CryptoDeviceOptions, InterruptMode, PciCryptoDevice } from './device/contract.js';
-import { createPciCryptoDevice } from './device/index.js';
+import type { CryptoDeviceOptions, InterruptMode } from './device/contract.js';
+import { createPciCryptoDevice, type PciCryptoDeviceModel } from './device/index.js';
 import { CryptoDeviceDriver } from './driver/crypto-device-driver.js';
 import type { CryptoDeviceInfo } from './lib/contract.js';
 import { CryptoDeviceCtrl, type CryptoDeviceCtrlOptions } from './lib/crypto-device-ctrl.js';
@@ -16,11 +16,13 @@ export type AddDeviceOptions = CryptoDeviceOptions & {
   maxRequestBytes?: number;
   /** Driver reset timeout (default 1000 ms). */
   resetTimeoutMs?: number;
+  /** Driver wait for a command's interrupt before STATUS_IO_TIMEOUT (default 2000 ms plus 250 ms per MiB). */
+  commandTimeoutMs?: number;
 };
 
 interface HostedDevice {
   info: CryptoDeviceInfo;
-  device: PciCryptoDevice;
+  device: PciCryptoDeviceModel;
   driver: CryptoDeviceDriver;
   ctrlOptions: CryptoDeviceCtrlOptions;
 }
@@ -37,10 +39,10 @@ export class CryptoDeviceHost {
   /** Plugs a device in, starts its driver (prepare-hardware, D0 entry) and returns its index (0, 1, 2…). */
   async addDevice(options: AddDeviceOptions = {}): Promise<number> {
     if (this.shuttingDown) throw ntError(NTSTATUS.STATUS_DELETE_PENDING, 'host is shutting down');
-    const { interruptMode, maxRequestBytes, resetTimeoutMs, ...deviceOptions } = options;
+    const { interruptMode, maxRequestBytes, resetTimeoutMs, commandTimeoutMs, ...deviceOptions } = options;
     const device = await createPciCryptoDevice({ logger: this.log, ...deviceOptions });
     const index = this.devices.length;
-    const driver = new CryptoDeviceDriver(device, { interruptMode, resetTimeoutMs, logger: this.log.child({ device: index }) });
+    const driver = new CryptoDeviceDriver(device, { interruptMode, resetTimeoutMs, commandTimeoutMs, logger: this.log.child({ device: index }) });
     try {
       driver.start();
     } catch (err) {
@@ -77,6 +79,11 @@ export class CryptoDeviceHost {
   /** The driver of a device, for tools and tests that need the kernel side. */
   driver(index: number): CryptoDeviceDriver {
     return this.hosted(index).driver;
+  }
+
+  /** The device model itself, for faults on demand (its armFault / clearFaults / faults). */
+  device(index: number): PciCryptoDeviceModel {
+    return this.hosted(index).device;
   }
 
   /** Closes open handles (each resets its device), stops the drivers and destroys the devices. Idempotent. */

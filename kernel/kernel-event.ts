@@ -34,8 +34,8 @@ export class KernelEvent {
 
 /**
  * KeWaitForMultipleObjects(WaitAny): resolves with the index of the first signalled event (lowest index wins
- * when several are already set), or -1 when `timeoutMs` passes first. No timeout means wait forever, as the
- * original driver does for a running command.
+ * when several are already set), or -1 when `timeoutMs` passes first. No timeout means wait forever (the
+ * original driver's wait for a running command; ours bounds it, crypto-device/driver/device-logic.ts).
  */
 export function waitForAny(events: readonly KernelEvent[], timeoutMs?: number): Promise<number> {
   const ready = events.findIndex((e) => e.isSet);

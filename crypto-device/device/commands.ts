@@ -69,7 +69,7 @@ export function runPendingCommand(core: DeviceCore): boolean {
   let busy = false;
   const job = regs.locked((): Job | undefined => {
     const command = regs.get('COMMAND');
-    if (command === COMMAND.IDLE) return undefined;
+    if (command === COMMAND.IDLE || regs.held()) return undefined; // held: a never-ready fault (fault-injector.ts)
     busy = true;
     if (command === COMMAND.RESET) {
       regs.set('STATE', STATE.RESETTING);

@@ -22,6 +22,7 @@ import { DEFAULT_GUEST_MEMORY_BYTES, PagedGuestMemory } from './guest-memory.js'
 import { InterruptController } from './interrupt-controller.js';
 import { BAR0_SIZE, COMMAND, ERROR, PCI_ID, REG, REG_FILE_SIZE, RegisterFile, type RegName } from './registers.js';
 import { bundledWorker } from './worker-bundle.js';
+import { DeviceFaultInjector, DeviceFaultSpecError, type ArmedDeviceFault, type DeviceFaultSpec } from './fault-injector.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Identity and registers: PCI_ID and REG live in registers.ts (shared with the worker). Summary of BAR0:
@@ -69,6 +70,8 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
   private polling = false;
   private pollUntil = 0;
   private destroyed = false;
+  /** Faults on demand (docs/faults.md); consulted on a Command write and on the worker's interrupts. */
+  readonly faults = new DeviceFaultInjector(() => this.wakeWorker());
 
   constructor(options: CryptoDeviceOptions & PciCryptoDeviceTestOptions = {}) {
     this.engine = options.engine ?? 'native';
@@ -198,7 +201,13 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
         case 'COMMAND': {
           const command = value & 0xff;
           const current = this.regs.get('COMMAND');
-          if (command === COMMAND.RESET) {
+          if (!this.faults.idle && (command === COMMAND.RESET || (current === COMMAND.IDLE && command >= COMMAND.AES_CBC_ENCRYPT && command <= COMMAND.SHA256))) {
+            // An accepted command meets an armed fault (fault-injector.ts), which may take it.
+            const verdict = this.faults.onCommand(this.regs, command);
+            if (verdict.run) this.regs.set('COMMAND', command);
+            wake = verdict.run;
+            irqs = verdict.irqs;
+          } else if (command === COMMAND.RESET) {
             // Reset is accepted at any time; a running command notices it between chunks.
             this.regs.set('COMMAND', command);
             wake = true;
@@ -234,12 +243,32 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
       }
     });
     if (lower) this.irq.lower();
-    if (wake) {
-      this.holdProcess(true);
-      this.regs.ringDoorbell(); // the MMIO write returns now; the worker does the work
-      this.pollForCompletion();
-    }
+    if (wake) this.wakeWorker();
     this.deliver(irqs);
+  }
+
+  private wakeWorker(): void {
+    if (this.destroyed) return;
+    this.holdProcess(true);
+    this.regs.ringDoorbell(); // the MMIO write returns now; the worker does the work
+    this.pollForCompletion();
+  }
+
+  // ------------------------------------------------ faults on demand -------------------------------------------
+  /** Arms a fault; with `now`, a latched-error or never-ready fault acts at once instead of on a command. */
+  armFault(spec: DeviceFaultSpec, now = false): ArmedDeviceFault {
+    if (now && spec.kind !== 'latched-error' && spec.kind !== 'never-ready') {
+      throw new DeviceFaultSpecError(`"now" applies to latched-error and never-ready; a ${spec.kind} fault acts on a command`);
+    }
+    const fault = this.faults.arm(now ? { ...spec, once: true } : spec);
+    if (!now) return fault;
+    this.deliver(this.regs.locked(() => this.faults.fireNow(this.regs, fault)));
+    return { ...fault, fired: 1 };
+  }
+
+  /** Disarms one fault or all (ending a hang the fault caused); returns how many. */
+  clearFaults(id?: number): number {
+    return this.regs.locked(() => this.faults.clear(this.regs, id));
   }
 
   // ------------------------------------------------ DMA --------------------------------------------------------
@@ -248,6 +277,7 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
   // ------------------------------------------------ reset ------------------------------------------------------
   /** PCI bus reset (power-on): every register 0 (InterruptFlag 0 = all disabled), the line down, the worker idle. */
   busReset(): void {
+    this.faults.dispose(this.regs); // a power cycle ends a hang
     this.regs.locked(() => {
       this.regs.zeroAll();
       this.regs.bumpGeneration(); // a running command sees this between chunks and ends without an interrupt
@@ -306,7 +336,7 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
   private onWorkerMessage(m: DeviceWorkerMessage): void {
     switch (m.type) {
       case 'irq':
-        this.deliver(m.irqs);
+        this.deliver(this.faults.idle ? m.irqs : this.faults.filterIrqs(m.irqs));
         // Each irq message ends a command; with no command accepted since, the worker is going idle (see 'idle').
         if (m.doorbell === this.regs.doorbell()) this.holdProcess(false);
         break;
@@ -363,6 +393,7 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.faults.dispose(this.regs);
     const worker = this.worker;
     this.worker = undefined;
     this.regs.requestStop();

@@ -23,6 +23,8 @@ export interface CryptoDeviceDriverOptions {
   interruptMode?: InterruptMode;
   /** Reset wait before STATUS_DEVICE_BUSY; the original's 1000 ms by default. */
   resetTimeoutMs?: number;
+  /** Base wait for a command's interrupt before STATUS_IO_TIMEOUT (default 2000 ms, plus 250 ms per MiB). */
+  commandTimeoutMs?: number;
   logger?: Logger;
   /**
    * The calling process's address space. Default: a fresh one over the device's guest memory with
@@ -51,7 +53,7 @@ export class CryptoDeviceDriver {
     this.mode = options.interruptMode ?? 'msi-multi';
     this.addressSpace = options.addressSpace ?? new UserAddressSpace(device.memory, { defaultContiguous: true });
     this.interrupts = new DeviceInterrupts(device, () => this.device.interruptMode);
-    this.logic = new CryptoDeviceLogic(device, this.interrupts, this.addressSpace, this.log, options.resetTimeoutMs ?? RESET_TIMEOUT_MS);
+    this.logic = new CryptoDeviceLogic(device, this.interrupts, this.addressSpace, this.log, options.resetTimeoutMs ?? RESET_TIMEOUT_MS, options.commandTimeoutMs);
   }
 
   get interruptMode(): InterruptMode {

@@ -16,6 +16,13 @@ import { WaitLock } from '../../kernel/wait-lock.js';
 /** How long a reset may take before the request gives up with STATUS_DEVICE_BUSY (the original's 1000 ms). */
 export const RESET_TIMEOUT_MS = 1000;
 /**
+ * How long a data request waits for its ready or error interrupt before the driver gives up with
+ * STATUS_IO_TIMEOUT: a base plus an allowance per MiB of input, far above what any working device needs (the
+ * original waits forever, so a lost interrupt would hang the request and the handle for good).
+ */
+export const COMMAND_TIMEOUT_MS = 2000;
+export const COMMAND_TIMEOUT_MS_PER_MIB = 250;
+/**
  * A command's own "ready" or "error" is raised under the register lock together with State := 0, so it needs no
  * wait. An error interrupt can also come while the command still runs (a stray register write: error 3, the
  * command goes on); the request then keeps its pages locked until State reads 0, so the device never DMAs into
@@ -55,6 +62,7 @@ export class CryptoDeviceLogic {
     private readonly space: UserAddressSpace,
     private readonly log: Logger,
     private readonly resetTimeoutMs = RESET_TIMEOUT_MS,
+    private readonly commandTimeoutMs = COMMAND_TIMEOUT_MS,
   ) {}
 
   /** True while a command request owns the device. */
@@ -113,14 +121,15 @@ export class CryptoDeviceLogic {
       return dmaOut.status;
     }
     try {
-      return await this.runCommand(command, dmaIn.dma, dmaOut.dma);
+      const timeoutMs = this.commandTimeoutMs + Math.ceil((input.size / 1048576) * COMMAND_TIMEOUT_MS_PER_MIB);
+      return await this.runCommand(command, dmaIn.dma, dmaOut.dma, timeoutMs);
     } finally {
       dmaIn.dma.free();
       dmaOut.dma.free();
     }
   }
 
-  private async runCommand(command: DeviceCommand, dmaIn: DmaUserMemory, dmaOut: DmaUserMemory): Promise<NtStatus> {
+  private async runCommand(command: DeviceCommand, dmaIn: DmaUserMemory, dmaOut: DmaUserMemory, timeoutMs: number): Promise<NtStatus> {
     const refusal = await this.ioLock.withLock((): NtStatus | null => {
       // A reset in progress or a running command means the device must not see another Command write
       // (it would be a driver logic error, ErrorCode 3).
@@ -142,7 +151,8 @@ export class CryptoDeviceLogic {
     // unreference its idle worker, and the completion interrupt must not be lost to an empty event loop.
     holdEventLoop();
     try {
-      const which = await waitForAny([this.interrupts.readyEvent, this.interrupts.errorEvent, this.cancelEvent]);
+      const which = await waitForAny([this.interrupts.readyEvent, this.interrupts.errorEvent, this.cancelEvent], timeoutMs);
+      if (which < 0) return await this.timedOut(command, timeoutMs);
       const status =
         which === 0 ? NTSTATUS.STATUS_SUCCESS : which === 1 ? NTSTATUS.STATUS_DEVICE_DATA_ERROR : NTSTATUS.STATUS_CANCELLED;
       if (status !== NTSTATUS.STATUS_SUCCESS) this.log.debug({ command, status: formatNtStatus(status) }, 'command failed');
@@ -152,6 +162,17 @@ export class CryptoDeviceLogic {
       releaseEventLoop();
       this.commandInFlight = false;
     }
+  }
+
+  /**
+   * No interrupt in time (lost, or a device that hangs): reset the device before the caller frees the pages it
+   * may still DMA into, then complete STATUS_IO_TIMEOUT. A device that does not answer the reset either is
+   * left in State 1, so later requests meet STATUS_DEVICE_BUSY until a reset gets through.
+   */
+  private async timedOut(command: DeviceCommand, timeoutMs: number): Promise<NtStatus> {
+    const reset = await this.resetRequest();
+    this.log.warn({ command, timeoutMs, reset: formatNtStatus(reset) }, 'device did not complete the command; reset it');
+    return NTSTATUS.STATUS_IO_TIMEOUT;
   }
 
   private programDma(base: number, program: DmaProgram): void {

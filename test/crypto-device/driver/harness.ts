@@ -28,17 +28,18 @@ export interface TestRig {
 export interface RigOptions extends CryptoDeviceOptions {
   interruptMode?: InterruptMode;
   resetTimeoutMs?: number;
+  commandTimeoutMs?: number;
   /** Wraps the device before the driver sees it (fault injection). */
   wrap?: (device: PciCryptoDevice) => PciCryptoDevice;
 }
 
 /** Device + driver + scattered user pages, so every buffer of more than one page is really scatter-gather. */
 export async function createRig(options: RigOptions = {}): Promise<TestRig> {
-  const { interruptMode, resetTimeoutMs, wrap, ...deviceOptions } = options;
+  const { interruptMode, resetTimeoutMs, commandTimeoutMs, wrap, ...deviceOptions } = options;
   const real = await createPciCryptoDevice({ keyString: KEY_STRING, guestMemoryBytes: 64 * 1024 * 1024, ...deviceOptions });
   const device = wrap ? wrap(real) : real;
   const space = new UserAddressSpace(device.memory, { defaultContiguous: false });
-  const driver = new CryptoDeviceDriver(device, { interruptMode, resetTimeoutMs, addressSpace: space });
+  const driver = new CryptoDeviceDriver(device, { interruptMode, resetTimeoutMs, commandTimeoutMs, addressSpace: space });
   driver.start();
   const handle = driver.open();
   const ctrl = new CryptoDeviceCtrl(handle, {
