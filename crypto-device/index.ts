@@ -9,3 +9,14 @@ export { describeStatus, errorName, formatStatusLines, stateName } from './lib/s
 export { CryptoDeviceDriver } from './driver/crypto-device-driver.js';
 export * from './driver/ioctl-codes.js';
 export { NtStatusError } from '../kernel/ntstatus.js';
+export {
+  DEVICE_FAULT_COMMANDS,
+  DEVICE_FAULT_KINDS,
+  DEFAULT_NEVER_READY_HOLD_MS,
+  DeviceFaultSpecError,
+  MAX_ARMED_DEVICE_FAULTS,
+  MAX_DEVICE_FAULT_DELAY_MS,
+  type ArmedDeviceFault,
+  type DeviceFaultSpec,
+  type DeviceFaultTrigger,
+} from './device/fault-injector.js';

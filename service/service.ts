@@ -17,6 +17,7 @@ import { PUBLISHED_KEY_STRING } from './config/defaults.js';
 import { pcscSocketPath, resolveConfig } from './config/load-config.js';
 import type { LogFormat, ServiceConfig } from './config/types.js';
 import { cardCryptoFor, openDevices, type OpenedDevices } from './runtime/devices.js';
+import { DeviceFaultHost } from './runtime/device-faults.js';
 import { EventHub } from './runtime/events.js';
 import { Metrics } from './runtime/metrics.js';
 import { ReaderHost } from './runtime/readers.js';
@@ -183,6 +184,7 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
       config,
       logger,
       devices: devices.controls,
+      deviceFaults: new DeviceFaultHost(devices.host, metrics, logger.child({ component: 'faults' })),
       readers,
       sim,
       rm,

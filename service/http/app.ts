@@ -8,6 +8,7 @@ import type { AppContext } from './context.js';
 import { installAuth, redactUrl } from './auth.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling, MAX_PARAM_LENGTH } from './error-handler.js';
 import { deviceRoutes } from './routes/devices.js';
+import { deviceFaultRoutes } from './routes/device-faults.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { faultRoutes } from './routes/faults.js';
@@ -93,6 +94,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(simRoutes, { ctx });
   await app.register(pinpadRoutes, { ctx });
   await app.register(faultRoutes, { ctx });
+  await app.register(deviceFaultRoutes, { ctx });
   await app.register(eventRoutes, { ctx });
   await app.register(pcscRpcRoutes, { ctx });
   await app.register(profileRoutes, { ctx });

@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { CryptoDeviceControl } from '../../crypto-device/lib/contract.js';
 import type { ServiceConfig } from '../config/types.js';
+import type { DeviceFaultHost } from '../runtime/device-faults.js';
 import type { EventHub } from '../runtime/events.js';
 import type { Metrics } from '../runtime/metrics.js';
 import type { ReaderHost } from '../runtime/readers.js';
@@ -14,6 +15,8 @@ export interface AppContext {
   logger: Logger;
   /** Opened devices; index = REST device id. */
   devices: readonly CryptoDeviceControl[];
+  /** Faults on demand for those devices (docs/faults.md "Device faults"). */
+  deviceFaults: DeviceFaultHost;
   readers: ReaderHost;
   /** Transcripts, scripted/replayed/relayed cards (docs/simulation.md). */
   sim: SimHost;

@@ -41,6 +41,7 @@ export const errors = {
   VSCR_ERR_PINPAD_IDLE: createError('VSCR_ERR_PINPAD_IDLE', 'the PIN pad of reader %s is not asking for a PIN; queue one instead (POST /v1/readers/:reader/pinpad/queue)', 409),
   VSCR_ERR_BAD_FAULT: createError('VSCR_ERR_BAD_FAULT', 'the fault cannot be armed: %s', 400),
   VSCR_ERR_UNKNOWN_FAULT: createError('VSCR_ERR_UNKNOWN_FAULT', 'no fault %s armed on reader %s; GET /v1/readers/:reader/faults lists them', 404),
+  VSCR_ERR_UNKNOWN_DEVICE_FAULT: createError('VSCR_ERR_UNKNOWN_DEVICE_FAULT', 'no fault %s armed on device %s; GET /v1/devices/:id/faults lists them', 404),
   VSCR_ERR_PINPAD_QUEUE_FULL: createError('VSCR_ERR_PINPAD_QUEUE_FULL', 'the PIN pad of reader %s already holds %s queued entries', 409),
   VSCR_ERR_TOO_MANY_READERS: createError('VSCR_ERR_TOO_MANY_READERS', 'the service already hosts %s readers, the most PC/SC clients can see; remove one first', 409),
   VSCR_ERR_BODY_TOO_LARGE: createError('VSCR_ERR_BODY_TOO_LARGE', 'the request body is larger than the limit of %s bytes for this content type', 413),
@@ -48,6 +49,7 @@ export const errors = {
   VSCR_ERR_DEVICE_BAD_REQUEST: createError('VSCR_ERR_DEVICE_BAD_REQUEST', 'the crypto driver rejected the request buffers (%s)', 400),
   VSCR_ERR_DEVICE_DATA_ERROR: createError('VSCR_ERR_DEVICE_DATA_ERROR', 'the crypto device reported an error (%s); reset it with POST /v1/devices/%s/reset', 502),
   VSCR_ERR_DEVICE_BUSY: createError('VSCR_ERR_DEVICE_BUSY', 'the crypto device is busy (%s); retry shortly', 503),
+  VSCR_ERR_DEVICE_TIMEOUT: createError('VSCR_ERR_DEVICE_TIMEOUT', 'the crypto device did not complete the request in time (%s); the driver reset it, retry', 504),
   VSCR_ERR_DEVICE_CANCELLED: createError('VSCR_ERR_DEVICE_CANCELLED', 'the device operation was cancelled by a reset (%s); retry it', 503),
   VSCR_ERR_DEVICE_NO_MEMORY: createError('VSCR_ERR_DEVICE_NO_MEMORY', 'the device has no free guest memory for this request (%s); retry later or send less', 503),
   VSCR_ERR_DEVICE_FAILURE: createError('VSCR_ERR_DEVICE_FAILURE', 'the crypto driver failed the request (%s)', 500),
@@ -69,6 +71,7 @@ export const NTSTATUS_HTTP: Partial<Record<NtStatusName, VscrErrorCode>> = {
   STATUS_ACCESS_VIOLATION: 'VSCR_ERR_DEVICE_BAD_REQUEST',
   STATUS_DEVICE_DATA_ERROR: 'VSCR_ERR_DEVICE_DATA_ERROR',
   STATUS_CANCELLED: 'VSCR_ERR_DEVICE_CANCELLED',
+  STATUS_IO_TIMEOUT: 'VSCR_ERR_DEVICE_TIMEOUT',
   STATUS_INSUFFICIENT_RESOURCES: 'VSCR_ERR_DEVICE_NO_MEMORY',
 };
 

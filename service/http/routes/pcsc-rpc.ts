@@ -3,6 +3,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import { jsonRpcPcscPlugin } from '../../rpc/json-rpc/index.js';
+import { deviceFaultMethods } from '../../rpc/json-rpc/device-fault-methods.js';
 import type { AppContext } from '../context.js';
 import { errors } from '../errors.js';
 import { errorResponses } from '../schemas.js';
@@ -20,6 +21,7 @@ export async function pcscRpcRoutes(app: FastifyInstance, opts: { ctx: AppContex
     rm: opts.ctx.rm,
     logger: opts.ctx.logger,
     busyPollMicros: opts.ctx.config.pcscBusyPollMicros,
+    methods: deviceFaultMethods(opts.ctx.deviceFaults),
     schema,
     plainHttpHandler: async (request) => {
       throw new errors.VSCR_ERR_UPGRADE_REQUIRED(request.url.split('?')[0]);

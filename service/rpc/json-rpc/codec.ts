@@ -131,6 +131,11 @@ export class ParamReader {
     return v === undefined || v === null ? fallback : asU32(v, name);
   }
 
+  /** An optional param as given (undefined when absent or null), for a handler that checks it itself. */
+  opt(name: string): unknown {
+    return this.params[name] ?? undefined;
+  }
+
   string(name: string): string {
     const v = this.need(name);
     if (typeof v !== 'string') throw new InvalidParamsError(`Invalid params: "${name}" must be a string`);

@@ -8,6 +8,7 @@ import pino, { type Logger } from 'pino';
 import type { ResourceManagerApi } from '../../rm/contract.js';
 import { BusyPoll, DEFAULT_BUSY_POLL_MICROS } from '../../net/busy-poll.js';
 import { JsonRpcConnection } from './connection.js';
+import type { ExtraMethods } from './methods.js';
 
 export interface JsonRpcPcscOptions {
   rm: ResourceManagerApi;
@@ -26,6 +27,8 @@ export interface JsonRpcPcscOptions {
   plainHttpHandler?: RouteHandlerMethod;
   /** Busy-poll window after client traffic in µs (default 500, 0 = off); see busy-poll.ts. */
   busyPollMicros?: number;
+  /** `vscr.*` methods served beside the winscard ones (docs/json-rpc.md). */
+  methods?: ExtraMethods;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -51,7 +54,7 @@ export async function jsonRpcPcscPlugin(app: FastifyInstance, opts: JsonRpcPcscO
     const session = opts.rm.openSession(`json-rpc:${req.ip}:${id}`);
     const clog = log.child({ conn: id, session: session.id });
     clog.debug('client connected');
-    new JsonRpcConnection(socket, session, clog, maxMessageBytes, busyPoll);
+    new JsonRpcConnection(socket, session, clog, maxMessageBytes, busyPoll, opts.methods);
   };
   const path = opts.path ?? '/v1/pcsc';
   if (opts.plainHttpHandler) app.route({ method: 'GET', url: path, schema: opts.schema, handler: opts.plainHttpHandler, wsHandler });

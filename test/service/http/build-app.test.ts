@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../service/config/load-config.js';
 import { openDevices, type OpenedDevices } from '../../../service/runtime/devices.js';
+import { DeviceFaultHost } from '../../../service/runtime/device-faults.js';
 import { EventHub } from '../../../service/runtime/events.js';
 import { Metrics } from '../../../service/runtime/metrics.js';
 import { SimHost } from '../../../service/sim/sim-host.js';
@@ -36,7 +37,7 @@ beforeAll(async () => {
   rmApi = createResourceManager({ bus, logger });
   readers.attachResourceManager(rmApi);
   await rmApi.ready();
-  app = await buildApp({ config, logger, devices: devices.controls, readers, sim: new SimHost({ readers, logger }), rm: rmApi, events: new EventHub(rmApi), metrics, version: '9.9.9', startedAt: Date.now(), shuttingDown: () => shuttingDown });
+  app = await buildApp({ config, logger, devices: devices.controls, deviceFaults: new DeviceFaultHost(devices.host, metrics, logger), readers, sim: new SimHost({ readers, logger }), rm: rmApi, events: new EventHub(rmApi), metrics, version: '9.9.9', startedAt: Date.now(), shuttingDown: () => shuttingDown });
   await app.ready();
 });
 afterAll(async () => {
