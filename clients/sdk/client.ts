@@ -9,7 +9,7 @@ import { SseDecoder } from './sse.js';
 import type { CardLoaded, RelayStatus, ScriptVerdict, TranscriptEntry, TranscriptFormat, TranscriptPage, TranscriptQuery } from './sim-types.js';
 import { FetchTransport, type BodySource, type HttpRequest, type HttpResponse, type HttpTransport } from './transport.js';
 import type {
-  AddReaderOptions, DeviceInfo, DeviceStatus, FaultInfo, FaultRequest, Health, PinpadKeys, PinpadStatus, ReaderInfo, ReaderRef, TraceEntry, VscrEvent,
+  AddReaderOptions, DeviceFaultInfo, DeviceFaultRequest, DeviceInfo, DeviceStatus, FaultInfo, FaultRequest, Health, PinpadKeys, PinpadStatus, ReaderInfo, ReaderRef, TraceEntry, VscrEvent,
 } from './types.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8790';
@@ -171,6 +171,20 @@ export class VscrClient {
   /** Clears one fault, or all of the reader's without `id`; returns how many were cleared. */
   async clearFaults(reader: ReaderRef, id?: number, opts?: CallOptions): Promise<number> {
     const path = `/v1/readers/${readerRef(reader)}/faults${id === undefined ? '' : `/${id}`}`;
+    return (await this.#json<{ cleared: number }>({ method: 'DELETE', path }, opts)).cleared;
+  }
+
+  async armDeviceFault(device: number, fault: DeviceFaultRequest, opts?: CallOptions): Promise<DeviceFaultInfo> {
+    return (await this.#json<{ fault: DeviceFaultInfo }>({ method: 'POST', path: `/v1/devices/${deviceId(device)}/faults`, json: fault }, opts)).fault;
+  }
+
+  async deviceFaults(device: number, opts?: CallOptions): Promise<DeviceFaultInfo[]> {
+    return (await this.#json<{ faults: DeviceFaultInfo[] }>({ method: 'GET', path: `/v1/devices/${deviceId(device)}/faults` }, opts)).faults;
+  }
+
+  /** Clears one device fault, or all of the device's without `id` (ending a hang); returns how many were armed. */
+  async clearDeviceFaults(device: number, id?: number, opts?: CallOptions): Promise<number> {
+    const path = `/v1/devices/${deviceId(device)}/faults${id === undefined ? '' : `/${id}`}`;
     return (await this.#json<{ cleared: number }>({ method: 'DELETE', path }, opts)).cleared;
   }
 

@@ -99,6 +99,30 @@ export interface FaultRequest {
   replugMs?: number;
 }
 
+/** A fault to arm on a crypto device (docs/faults.md "Device faults"). */
+export interface DeviceFaultRequest {
+  kind: 'dma-error' | 'never-ready' | 'latched-error' | 'lost-interrupt';
+  trigger?: { nth?: number; command?: 'reset' | 'encrypt' | 'decrypt' | 'sha256'; afterMs?: number; probability?: number; seed?: number };
+  once?: boolean;
+  now?: boolean;
+  /** latched-error: the ErrorCode, 1..4 (default 4). */
+  code?: number;
+  /** never-ready: how long the device stays unresponsive, ms (default 10000). */
+  holdMs?: number;
+}
+
+/** An armed device fault as the service lists it. */
+export interface DeviceFaultInfo {
+  id: number;
+  device: number;
+  kind: string;
+  once: boolean;
+  trigger: DeviceFaultRequest['trigger'] | null;
+  seen: number;
+  fired: number;
+  spec: Record<string, unknown>;
+}
+
 /** An armed fault as the service lists it. */
 export interface FaultInfo {
   id: number;
