@@ -12,6 +12,7 @@ import { requireAdmin } from './key-commands.js';
 import type { PivState } from './piv-state.js';
 import { ATTESTATION_ISSUER, blankObjects } from './provision.js';
 import { makeCertificate } from './x509.js';
+import { NtStatusError } from '../../../kernel/ntstatus.js';
 
 /** major.minor.patch of this vscr package, read once (from the sources, or from dist/ one level deeper). */
 const VERSION: Uint8Array = (() => {
@@ -92,9 +93,16 @@ export async function attest(state: PivState, ctx: CardContext, apdu: CommandApd
   const until = new Date(now);
   until.setUTCFullYear(now.getUTCFullYear() + 1);
   const name = `vscr PIV Attestation ${apdu.p1.toString(16)}`;
-  const der = await makeCertificate(
-    { key: slot.key, commonName: name, serial: ctx.random(8), notBefore: now, notAfter: until, keyUsage: 0x80, issuer: { ...ATTESTATION_ISSUER, key: attestation.key } },
-    ctx.crypto,
-  );
-  return ok(der);
+  try {
+    const der = await makeCertificate(
+      { key: slot.key, commonName: name, serial: ctx.random(8), notBefore: now, notAfter: until, keyUsage: 0x80, issuer: { ...ATTESTATION_ISSUER, key: attestation.key } },
+      ctx.crypto,
+    );
+    return ok(der);
+  } catch (err) {
+    // The certificate's digest is the crypto device's work: its failure is the card's 6F00, as in the crypto applet.
+    if (!(err instanceof NtStatusError)) throw err;
+    ctx.logger.warn({ op: 'attest', status: err.code }, 'crypto device call failed; answering 6F00');
+    throw new SwError(SW.NO_PRECISE_DIAGNOSIS, `crypto device failed during ATTEST: ${err.code}`);
+  }
 }

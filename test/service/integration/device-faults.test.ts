@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JSONRPC_ERROR } from '../../../service/rpc/json-rpc/codec.js';
 import { json, RpcClient, startTestService, SHA256_123, type TestService } from './harness.js';
-import { PSO_HASH_123, SELECT_CRYPTO_APPLET, connect, establish, transmit } from './pcsc-helpers.js';
+import { PSO_HASH_123, READER1, SELECT_CRYPTO_APPLET, connect, establish, transmit } from './pcsc-helpers.js';
 
 let svc: TestService;
 let rpc: RpcClient;
@@ -138,6 +138,35 @@ describe('device faults over JSON-RPC', () => {
     expect(await apdu('0024008110' + '34333231ffffffff' + '31323334ffffffff')).toMatchObject({ rv: 0, sw: '9000' });
     expect(await apdu(SELECT_CRYPTO_APPLET)).toMatchObject({ rv: 0, sw: '9000' });
     await works();
+  });
+});
+
+describe('device faults and PIV', () => {
+  it('ATTEST digests its certificate on the device: 6F00 under a fault, a certificate after the reset', async () => {
+    expect((await json(svc.url, '/v1/readers/1/card', { method: 'POST', json: { profile: 'piv' } })).status).toBe(201);
+    const piv = await connect(rpc, await establish(rpc), READER1);
+    expect(piv.rv).toBe(0);
+    /** The whole answer, following 61xx with GET RESPONSE. */
+    const send = async (hex: string): Promise<{ data: string; sw: string }> => {
+      let data = '';
+      let r = await transmit(rpc, piv.hCard, piv.protocol, hex);
+      data += r.data;
+      while (r.rv === 0 && r.sw.startsWith('61')) {
+        r = await transmit(rpc, piv.hCard, piv.protocol, `00c00000${r.sw.slice(2)}`);
+        data += r.data;
+      }
+      expect(r.rv).toBe(0);
+      return { data, sw: r.sw };
+    };
+    expect((await send('00a404000ba000000308000010000100')).sw).toBe('9000');
+    await arm({ kind: 'dma-error', trigger: { command: 'sha256' } });
+    expect(await send('00f99a0000')).toEqual({ data: '', sw: '6f00' });
+    expect((await reset()).status).toBe(200);
+    const cert = await send('00f99a0000');
+    expect(cert.sw).toBe('9000');
+    // A DER SEQUENCE whose two-byte length covers exactly the rest.
+    expect(cert.data.slice(0, 4)).toBe('3082');
+    expect(parseInt(cert.data.slice(4, 8), 16)).toBe(cert.data.length / 2 - 4);
   });
 });
 
