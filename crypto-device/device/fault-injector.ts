@@ -137,7 +137,11 @@ export class DeviceFaultInjector {
     return this.armed.map((f) => ({ ...f }));
   }
 
-  /** Disarms one fault or all; a hang the cleared fault caused ends now. Returns how many were disarmed. */
+  /**
+   * Disarms one fault or all, and ends what they put in force: clearing all ends any hang and a pending lost
+   * interrupt; clearing one ends the hang only that (still armed, so sticky) fault caused. Returns how many were
+   * disarmed. Caller holds the register lock.
+   */
   clear(regs: RegisterFile, id?: number): number {
     const before = this.armed.length;
     for (let i = this.armed.length - 1; i >= 0; i--) {
@@ -146,9 +150,10 @@ export class DeviceFaultInjector {
         this.armed.splice(i, 1);
       }
     }
-    if (this.hang !== null && (id === undefined || this.hang.faultId === id)) this.release(regs);
+    const cleared = before - this.armed.length;
+    if (this.hang !== null && (id === undefined || (cleared > 0 && this.hang.faultId === id))) this.release(regs);
     if (id === undefined) this.loseCompletion = false;
-    return before - this.armed.length;
+    return cleared;
   }
 
   /**

@@ -3,8 +3,9 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PciCryptoDeviceModel } from '../../../crypto-device/device/index.js';
-import { REG } from '../../../crypto-device/device/index.js';
-import { DeviceFaultSpecError, MAX_ARMED_DEVICE_FAULTS, type ArmedDeviceFault } from '../../../crypto-device/device/fault-injector.js';
+import { COMMAND, IRQ, REG } from '../../../crypto-device/device/index.js';
+import { DeviceFaultInjector, DeviceFaultSpecError, MAX_ARMED_DEVICE_FAULTS, type ArmedDeviceFault } from '../../../crypto-device/device/fault-injector.js';
+import { RegisterFile } from '../../../crypto-device/device/registers.js';
 import { SHA256_123, createRig, deviceStatus, expectNtStatus, hex, refEncrypt, waitUntil, type RigOptions, type TestRig } from './harness.js';
 
 const ABC = new TextEncoder().encode('123');
@@ -133,16 +134,19 @@ describe('crypto device faults', () => {
     expect(await pattern()).toEqual(first);
   });
 
-  it('afterMs: not before the delay', async () => {
+  it('afterMs: not before the delay (the injector alone, on a clock the test moves)', () => {
     let now = 1000;
-    const { rig: r, model } = await open();
-    // A clock the test moves, so nothing depends on timing.
-    (model.faults as unknown as { now: () => number }).now = () => now;
-    model.armFault({ kind: 'dma-error', trigger: { afterMs: 500 } });
-    await healthy(r);
-    now += 500;
-    await expectNtStatus(r.ctrl.sha256(ABC), 'STATUS_DEVICE_DATA_ERROR');
-    await r.ctrl.reset();
+    const regs = new RegisterFile();
+    regs.locked(() => regs.set('INTERRUPT_FLAG', 0xff));
+    const injector = new DeviceFaultInjector(() => undefined, () => now);
+    injector.arm({ kind: 'dma-error', trigger: { afterMs: 500 } });
+    expect(regs.locked(() => injector.onCommand(regs, COMMAND.SHA256))).toEqual({ run: true, irqs: [] });
+    now += 499;
+    expect(regs.locked(() => injector.onCommand(regs, COMMAND.AES_CBC_ENCRYPT)).run).toBe(true);
+    now += 1;
+    expect(regs.locked(() => injector.onCommand(regs, COMMAND.SHA256))).toEqual({ run: false, irqs: [IRQ.ERROR] });
+    expect(regs.locked(() => [regs.get('ERROR_CODE'), regs.get('MSI_ERROR_FLAG'), regs.get('STATE'), regs.get('COMMAND')])).toEqual([1, 1, 0, 0]);
+    expect(injector.idle).toBe(true); // one-shot: nothing armed any more
   });
 
   it('bounded and validated', async () => {
