@@ -182,6 +182,8 @@ describe('vscr.fault.* over JSON-RPC', () => {
       again = await connect(rpc, hContext, READER1);
     }
     expect(again.rv).toBe(0);
+    // The old handle outlives its reader until it is disconnected (as in pcscd).
+    await rpc.result('SCardDisconnect', { hCard: card.hCard, dwDisposition: 0 });
     card = again;
     await works();
   });
@@ -191,6 +193,9 @@ describe('vscr.fault.* over JSON-RPC', () => {
     for (const kind of ['sw', 'corrupt', 'slow', 'mute', 'remove-card', 'reset-card', 'power-fail', 'unplug']) {
       expect(text).toMatch(new RegExp(`vscr_faults_fired_total\\{[^}]*kind="${kind}"[^}]*\\} [1-9]`));
     }
+    // What this one client holds (one context, one handle), and nothing left by the fault host's own client.
+    expect(text).toMatch(/^vscr_pcsc_contexts 1$/m);
+    expect(text).toMatch(/^vscr_pcsc_card_handles 1$/m);
     await expectHealthy(svc.url);
   });
 });
