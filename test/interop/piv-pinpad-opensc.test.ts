@@ -114,6 +114,13 @@ describe.skipIf(g.skip)('PIV PIN through the pad with OpenSC (enable_pinpad)', (
     expect((await sign('sig-after-cancel')).code).toBe(0);
   });
 
+  it('three digits are fewer than the 4 OpenSC asks of a PIV PIN: the pad answers 6403, C_Login CKR_PIN_LEN_RANGE', async () => {
+    expect((await pad('/queue', { digits: '123' })).status).toBe(201);
+    const s = await sign('sig-short');
+    expect(s.code).toBe(1);
+    expect(s.stderr).toMatch(/C_Login failed: rv = CKR_PIN_LEN_RANGE \(0xa2\)/);
+  });
+
   it('a wrong PIN on the pad: CKR_PIN_INCORRECT; the right one afterwards resets the counter', async () => {
     expect((await pad('/queue', { digits: '654321' })).status).toBe(201);
     const s = await sign('sig-wrong');
