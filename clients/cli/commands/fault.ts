@@ -4,7 +4,7 @@ import { Argument, type Command, InvalidArgumentError } from 'commander';
 import type { FaultInfo, FaultRequest } from '../../sdk/types.js';
 import { parseIndex, parsePositiveInt, readerArg, stdio, withClient, withClientOptions, type ClientFlags, type Io } from '../context.js';
 
-const KINDS = ['remove-card', 'mute', 'slow', 'sw', 'corrupt', 'unplug', 'reset-card'] as const;
+const KINDS = ['remove-card', 'mute', 'slow', 'sw', 'corrupt', 'unplug', 'reset-card', 'power-fail'] as const;
 
 interface ArmFlags extends ClientFlags {
   nth?: number;
@@ -15,6 +15,7 @@ interface ArmFlags extends ClientFlags {
   sticky?: boolean;
   now?: boolean;
   delay?: number;
+  perByte?: number;
   sw?: string;
   truncate?: boolean;
   replug?: number;
@@ -24,6 +25,12 @@ function parseProbability(value: string): number {
   const p = Number(value);
   if (!(p > 0 && p <= 1)) throw new InvalidArgumentError(`"${value}" is not a probability in (0, 1]`);
   return p;
+}
+
+function parsePerByte(value: string): number {
+  const ms = Number(value);
+  if (!(value.trim() !== '' && Number.isFinite(ms) && ms >= 0)) throw new InvalidArgumentError(`"${value}" is not a delay in ms (>= 0)`);
+  return ms;
 }
 
 function describe(f: FaultInfo): string {
@@ -45,8 +52,9 @@ export function registerFaultCommands(program: Command, io: Io = stdio): void {
     .option('--probability <p>', 'fire with this probability per APDU', parseProbability)
     .option('--seed <n>', 'seed of the probability and of the flipped bit', parseIndex)
     .option('--sticky', 'fire until cleared (default: once)')
-    .option('--now', 'remove-card, unplug, reset-card: at once')
+    .option('--now', 'remove-card, unplug, reset-card, power-fail: at once')
     .option('--delay <ms>', 'slow: added delay; mute: how long the reader waits', parseIndex)
+    .option('--per-byte <ms>', 'slow: added delay per command and response byte (may be fractional)', parsePerByte)
     .option('--sw <hex>', 'sw: the status word to answer')
     .option('--truncate', 'corrupt: drop the last byte instead of flipping a bit')
     .option('--replug <ms>', 'unplug: plug back after this many ms', parseIndex)
@@ -62,6 +70,7 @@ export function registerFaultCommands(program: Command, io: Io = stdio): void {
       if (flags.sticky) request.once = false;
       if (flags.now) request.now = true;
       if (flags.delay !== undefined) request.delayMs = flags.delay;
+      if (flags.perByte !== undefined) request.perByteMs = flags.perByte;
       if (flags.sw !== undefined) request.sw = flags.sw;
       if (flags.truncate) request.corruption = 'truncate';
       if (flags.replug !== undefined) request.replugMs = flags.replug;
