@@ -89,11 +89,13 @@ export type ReaderRef = number | string;
 
 /** A fault to arm on a reader (docs/faults.md). */
 export interface FaultRequest {
-  kind: 'remove-card' | 'mute' | 'slow' | 'sw' | 'corrupt' | 'unplug' | 'reset-card';
+  kind: 'remove-card' | 'mute' | 'slow' | 'sw' | 'corrupt' | 'unplug' | 'reset-card' | 'power-fail';
   trigger?: { nth?: number; match?: string; afterMs?: number; probability?: number; seed?: number };
   once?: boolean;
   now?: boolean;
   delayMs?: number;
+  /** slow: added delay per command and response byte (ms). */
+  perByteMs?: number;
   sw?: string;
   corruption?: 'bitflip' | 'truncate';
   replugMs?: number;

@@ -1,9 +1,10 @@
 // @ts-check
 // The APDU console: sends command APDUs over /v1/pcsc, keeps the card connected between sends (so a SELECT
-// holds for the next command), names the status word, and keeps a history in localStorage.
+// holds for the next command), names the status word, and keeps a history in localStorage with PIN bytes masked.
 
 import { byId, h, messageOf, spacedHex } from './dom.js';
 import { PcscClient, PcscError } from './pcsc.js';
+import { maskPinData } from './pin-mask.js';
 import { swMeaning } from './sw.js';
 
 const HISTORY_KEY = 'vscr.apdu.history';
@@ -18,7 +19,8 @@ const SCARD_LEAVE_CARD = 0;
 function loadHistory() {
   try {
     const parsed = JSON.parse(localStorage.getItem(HISTORY_KEY) ?? '[]');
-    return Array.isArray(parsed) ? parsed.slice(0, HISTORY_MAX) : [];
+    // Older panels stored commands unmasked: mask them on the way in, and the next save overwrites them.
+    return Array.isArray(parsed) ? parsed.slice(0, HISTORY_MAX).map((e) => ({ ...e, command: maskPinData(String(e.command)).hex })) : [];
   } catch {
     return [];
   }
@@ -32,6 +34,7 @@ export class ApduConsole {
     this.error = byId('apdu-error');
     this.list = byId('apdu-history', HTMLOListElement);
     this.history = loadHistory();
+    this.save();
     /** @type {PcscClient | null} */
     this.client = null;
     /** @type {{ hContext: number } | null} */
@@ -79,7 +82,7 @@ export class ApduConsole {
       }
       const reader = this.reader.value;
       /** @type {HistoryEntry} */
-      const entry = { time: new Date().toISOString(), reader, command: hex, response: null, sw: null, meaning: '' };
+      const entry = { time: new Date().toISOString(), reader, command: maskPinData(hex).hex, response: null, sw: null, meaning: '' };
       try {
         const response = await this.transmit(reader, hex);
         const sw = response.slice(-4);

@@ -21,6 +21,7 @@ import { panelRoutes } from './panel/plugin.js';
 import { errorSchema } from './schemas.js';
 import { errors } from './errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../rpc/json-rpc/index.js';
+import { FaultHost } from '../runtime/faults.js';
 
 /** A connection with no traffic at all for this long is closed (SSE sends a heartbeat every 15 s). */
 const HTTP_IDLE_TIMEOUT_MS = 120_000;
@@ -93,10 +94,12 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(readerRoutes, { ctx });
   await app.register(simRoutes, { ctx });
   await app.register(pinpadRoutes, { ctx });
-  await app.register(faultRoutes, { ctx });
+  // One fault host for REST and JSON-RPC: it wires each reader's fault hooks once.
+  const faults = new FaultHost(ctx.readers, () => ctx.rm, ctx.metrics, ctx.logger.child({ component: 'faults' }));
+  await app.register(faultRoutes, { ctx, faults });
   await app.register(deviceFaultRoutes, { ctx });
   await app.register(eventRoutes, { ctx });
-  await app.register(pcscRpcRoutes, { ctx });
+  await app.register(pcscRpcRoutes, { ctx, faults });
   await app.register(profileRoutes, { ctx });
   await app.register(panelRoutes);
   return app;

@@ -81,6 +81,8 @@ export interface ResourceManagerApi {
   readerStates(): ReaderSnapshot[];
   /** Every reader interface seen, published or not, with the reason for a failure. */
   diagnose(): ReaderDiagnosis[];
+  /** What clients hold right now: open sessions, contexts and card handles (metrics; a leak shows here). */
+  usage?(): { sessions: number; contexts: number; cardHandles: number };
   /** Fires after any change a client could observe: reader list, state, counter, ATR, sharing, protocol. */
   onChange(listener: () => void): () => void;
   /** Resolves once every reader present at start-up is published or failed. */

@@ -41,6 +41,7 @@ export function createResourceManager(opts: {
     },
     readerStates: (): ReaderSnapshot[] => registry.snapshots(),
     diagnose: (): ReaderDiagnosis[] => registry.diagnose(),
+    usage: () => ({ sessions: sessions.size, contexts: core.contexts.size, cardHandles: core.handles.size }),
     onChange: (listener) => changes.on(listener),
     ready: () => registry.ready(),
     async shutdown(): Promise<void> {

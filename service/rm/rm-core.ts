@@ -51,6 +51,11 @@ export function flagReset(reader: RmReader, except?: CardHandle): void {
   for (const h of reader.handles) if (h !== except) h.event = 'reset';
 }
 
+/** The card was found unpowered and powered up again (a power failure): a reset for handles not told of worse. */
+export function flagRepowered(reader: RmReader, except?: CardHandle): void {
+  for (const h of reader.handles) if (h !== except && h.event === 'none') h.event = 'reset';
+}
+
 /** Forget a card handle everywhere; frees the reader lock if it held it. */
 export function dropHandle(core: RmCore, h: CardHandle): void {
   if (h.closed) return;

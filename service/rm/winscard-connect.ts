@@ -7,7 +7,7 @@ import { allocateHandle } from './handle-allocator.js';
 import { cancelIdlePowerDown } from './idle-power.js';
 import { SCARD, SCARD_DISPOSITION, SCARD_PROTOCOL, SCARD_SHARE } from '../contract/pcsclite.js';
 import { cardPresent } from './reader-state.js';
-import { dropHandle, flagReset, lockedByOther, readerUnavailable, type RmCore } from './rm-core.js';
+import { dropHandle, flagRepowered, flagReset, lockedByOther, readerUnavailable, type RmCore } from './rm-core.js';
 import { readerSharing, type CardHandle, type ContextRecord, type RmReader } from './rm-types.js';
 import { READER_STATE } from '../contract/pcsclite.js';
 
@@ -65,6 +65,8 @@ async function connectLocked(core: RmCore, ctx: ContextRecord, reader: RmReader,
     const before = { atr: reader.atr, state: reader.readerState };
     const up = await powerUpCard(reader);
     if (before.atr !== reader.atr || before.state !== reader.readerState) core.changes.emit();
+    // Powered up under open handles (it lost power behind our back): for them the card was reset.
+    if (before.atr !== reader.atr) flagRepowered(reader);
     if (up.rv !== SCARD.S_SUCCESS) return fail(up.rv);
     const protoBefore = reader.protocol;
     const rv = await negotiateProtocol(reader, preferred, up.smclibState);
@@ -111,7 +113,9 @@ export async function reconnect(core: RmCore, h: CardHandle, share: number, pref
       if (reader.readerState & READER_STATE.SWALLOWED) return fail(SCARD.W_UNRESPONSIVE_CARD);
     }
     if (share !== SCARD_SHARE.DIRECT) {
+      const atrBefore = reader.atr;
       const up = await powerUpCard(reader);
+      if (atrBefore !== reader.atr) flagRepowered(reader, h); // powered up again: a reset for the other handles
       if (up.rv !== SCARD.S_SUCCESS) return fail(up.rv);
       const rv = await negotiateProtocol(reader, preferred, up.smclibState);
       if (rv !== SCARD.S_SUCCESS) return fail(rv);

@@ -1,10 +1,11 @@
 // Faults on demand for the hosted readers: arms them on a reader's driver, carries out the ones the driver cannot
-// (unplug and replug through the bus, a reset by another resource-manager client, a card pulled at once), and
-// logs and counts every fault that fires (docs/faults.md).
+// (unplug and replug through the bus, a reset by another resource-manager client, a card pulled or unpowered at
+// once), and logs and counts every fault that fires (docs/faults.md). One instance serves REST and JSON-RPC.
 
 import type { Logger } from 'pino';
 import type { VirtualReader } from '../../smcard/reader/contract.js';
 import { type ArmedFault, type FaultSpec, FaultSpecError, type ReaderFaults } from '../../smcard/reader/faults/reader-faults.js';
+import type { FaultRequest } from '../../smcard/reader/faults/fault-request.js';
 import type { ResourceManagerApi } from '../rm/contract.js';
 import { SCARD, SCARD_DISPOSITION, SCARD_PROTOCOL, SCARD_SHARE } from '../contract/pcsclite.js';
 import type { Metrics } from './metrics.js';
@@ -24,10 +25,10 @@ export interface FaultView {
   spec: FaultSpec;
 }
 
-/** A spec plus `trigger.now`: an event fault (remove-card, unplug, reset-card) carried out at once. */
-export type ArmRequest = FaultSpec & { now?: boolean };
+/** A spec plus `now`: an event fault carried out at once. */
+export type ArmRequest = FaultRequest;
 
-const EVENT_KINDS = new Set(['remove-card', 'unplug', 'reset-card']);
+const EVENT_KINDS = new Set(['remove-card', 'unplug', 'reset-card', 'power-fail']);
 
 export class FaultHost {
   private readonly wired = new WeakSet<ReaderFaults>();
@@ -49,6 +50,19 @@ export class FaultHost {
     return this.faultsOf(reader).list().map((f) => this.view(reader, f));
   }
 
+  /** The reader a REST `:reader` or JSON-RPC `reader` names (unit number or name). */
+  find(ref: string): VirtualReader | undefined {
+    return this.readers.find(ref);
+  }
+
+  /** The faults armed on every reader that takes them, by unit number. */
+  listAll(): FaultView[] {
+    return this.readers.list().flatMap((v) => {
+      const reader = this.readers.find(String(v.index));
+      return reader?.faults ? this.list(reader) : [];
+    });
+  }
+
   clear(reader: VirtualReader, id?: number): number {
     return this.faultsOf(reader).clear(id);
   }
@@ -56,7 +70,8 @@ export class FaultHost {
   /** Arms a fault; with `now`, an event fault fires at once instead of on an APDU. */
   async arm(reader: VirtualReader, request: ArmRequest): Promise<FaultView> {
     const { now, ...spec } = request;
-    if (now && !EVENT_KINDS.has(spec.kind)) throw new FaultSpecError(`"now" applies to remove-card, unplug and reset-card; a ${spec.kind} fault acts on an APDU`);
+    if (now && !EVENT_KINDS.has(spec.kind)) throw new FaultSpecError(`"now" applies to remove-card, unplug, reset-card and power-fail; a ${spec.kind} fault acts on an APDU`);
+    if (now && spec.kind === 'power-fail' && reader.card === null) throw new FaultSpecError(`power-fail needs a card in reader ${reader.unitNo}`);
     const faults = this.faultsOf(reader);
     const armed = faults.arm(now ? { ...spec, once: true } : spec);
     const view = this.view(reader, armed);
@@ -93,6 +108,10 @@ export class FaultHost {
         return this.resetByAnotherParty(reader);
       case 'unplug':
         return this.unplug(reader, f.spec.replugMs);
+      case 'power-fail':
+        // On an APDU the driver cuts the power itself; at once, the host does.
+        await reader.cutCardPower?.();
+        return;
       default:
         return;
     }

@@ -107,5 +107,8 @@ export const METRIC = {
   readersPublished: ['vscr_readers_published', 'Readers the resource manager publishes to clients'],
   cardsPresent: ['vscr_cards_present', 'Virtual readers holding a card'],
   sseClients: ['vscr_sse_clients', 'Connected /v1/events streams'],
+  pcscSessions: ['vscr_pcsc_sessions', 'Open PC/SC client sessions (pcsc-lite connections, JSON-RPC sockets, internal)'],
+  pcscContexts: ['vscr_pcsc_contexts', 'Established PC/SC contexts'],
+  pcscCardHandles: ['vscr_pcsc_card_handles', 'Connected PC/SC card handles'],
   uptime: ['vscr_uptime_seconds', 'Seconds since the service started'],
 } as const;

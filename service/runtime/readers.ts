@@ -90,6 +90,12 @@ export class ReaderHost {
       this.metrics.set(...METRIC.readers, {}, readers.length);
       this.metrics.set(...METRIC.cardsPresent, {}, readers.filter((r) => r.card !== null).length);
       this.metrics.set(...METRIC.readersPublished, {}, this.rmApi?.readerStates().length ?? 0);
+      const usage = this.rmApi?.usage?.();
+      if (usage) {
+        this.metrics.set(...METRIC.pcscSessions, {}, usage.sessions);
+        this.metrics.set(...METRIC.pcscContexts, {}, usage.contexts);
+        this.metrics.set(...METRIC.pcscCardHandles, {}, usage.cardHandles);
+      }
     });
   }
 

@@ -45,6 +45,8 @@ export interface ReaderDriverContext {
   card(): VirtualCard | null;
   /** RDF_CARD_EJECT: take the card out of the slot. */
   ejectCard(): void;
+  /** A power failure (fault): the card in the slot loses power, nobody is told. */
+  cutCardPower(): Promise<void>;
   readonly variant: ReaderDriverVariant;
   readonly config: ReaderDriverConfig;
   readonly log: Logger;
@@ -166,7 +168,7 @@ async function cbTransmit(ext: SmartcardExtension): Promise<number> {
   let response: Uint8Array;
   try {
     if (fault) {
-      const r = await applyTransmitFault(fault, card, apdu, protocol, c.ejectCard);
+      const r = await applyTransmitFault(fault, card, apdu, protocol, { ejectCard: c.ejectCard, cutPower: c.cutCardPower });
       if (typeof r === 'number') return r;
       response = r;
     } else {

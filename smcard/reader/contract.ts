@@ -103,6 +103,8 @@ export interface VirtualReader {
   insertCard(card: VirtualCard): void;
   /** Removes the card (if any) and returns it. */
   removeCard(): VirtualCard | null;
+  /** A power failure nobody is told of (docs/faults.md); false when the slot is empty. */
+  cutCardPower?(): Promise<boolean>;
   trace(): readonly IoctlTraceEntry[];
   /** The trace in the shape of the forum's debugger log. */
   traceText(): string;

@@ -71,6 +71,7 @@ export class VirtualReaderImpl implements VirtualReader {
     const context: ReaderDriverContext = {
       card: () => this.slot,
       ejectCard: () => void this.removeCard(),
+      cutCardPower: async () => void (await this.cutCardPower()),
       variant: this.variant,
       config: this.config,
       log: this.log,
@@ -129,6 +130,25 @@ export class VirtualReaderImpl implements VirtualReader {
       .then(() => card.flush())
       .catch((err: unknown) => this.log.error({ err }, 'card power-down/flush after removal failed'));
     return card;
+  }
+
+  /**
+   * A power failure behind the resource manager's back (docs/faults.md `power-fail`): the card is deactivated
+   * and the driver holds a present, unpowered card, but no tracking IRP completes, so the RM still believes it
+   * powered. The card's persistent state is flushed as on removal. False when the slot is empty.
+   */
+  async cutCardPower(): Promise<boolean> {
+    const card = this.slot;
+    if (!card) return false;
+    await card.powerDown();
+    if (this.slot !== card) return false;
+    this.extension.OsData.SpinLock.run(() => {
+      this.extension.CardCapabilities.Protocol.Selected = 0;
+      this.extension.ReaderCapabilities.CurrentState = this.config.powerDownState;
+    });
+    this.log.warn('card lost power (fault)');
+    await card.flush();
+    return true;
   }
 
   /**

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeAtr } from '../../panel/js/atr.js';
 import { parseMetrics } from '../../panel/js/metrics.js';
+import { maskPinData } from '../../panel/js/pin-mask.js';
 import { swMeaning } from '../../panel/js/sw.js';
 
 describe('decodeAtr', () => {
@@ -67,5 +68,21 @@ describe('parseMetrics', () => {
     expect(m.get('vscr_http_rejected_requests_total')).toBe(5);
     expect(m.get('vscr_device_errors_total')).toBe(1);
     expect(m.has('# HELP')).toBe(false);
+  });
+});
+
+describe('maskPinData', () => {
+  it('masks the data of VERIFY, CHANGE REFERENCE DATA and RESET RETRY COUNTER, keeping header and Lc', () => {
+    expect(maskPinData('0020008008313233343536FFFF')).toEqual({ hex: '0020008008????????????????', masked: true });
+    expect(maskPinData('002400800E31323334FFFFFFFF3132333435FF')).toEqual({ hex: '002400800E????????????????????????????', masked: true });
+    expect(maskPinData('002C0080083132333435363738')).toEqual({ hex: '002C008008????????????????', masked: true });
+    // extended Lc
+    expect(maskPinData('0020008000000431323334')).toEqual({ hex: '00200080000004????????', masked: true });
+  });
+
+  it('leaves other commands and a VERIFY without data alone', () => {
+    expect(maskPinData('00A4040C07A0000000030000')).toEqual({ hex: '00A4040C07A0000000030000', masked: false });
+    expect(maskPinData('0020008000')).toEqual({ hex: '0020008000', masked: false });
+    expect(maskPinData('00200080')).toEqual({ hex: '00200080', masked: false });
   });
 });

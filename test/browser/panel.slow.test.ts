@@ -299,6 +299,11 @@ describe.skipIf(g.skip)('control panel in chromium', () => {
     const [, second] = await transcript(page);
     expect(second).toMatchObject({ command: '> 00 20 00 81 08 ?? ?? ?? ?? ?? ?? ?? ??', sw: '9000', masked: true });
     expect(await page.$eval('#transcript-list', (e) => e.textContent ?? '')).not.toContain('31 32 33 34');
+    // Nor does the console's own history, on the page or in localStorage (a file of the browser's profile).
+    expect(await page.$eval('#apdu-history', (e) => e.textContent ?? '')).toContain('00 20 00 81 08 ?? ?? ?? ?? ?? ?? ?? ??');
+    const stored = await page.evaluate(() => localStorage.getItem('vscr.apdu.history') ?? '');
+    expect(stored).toContain('0020008108????????????????');
+    expect(stored).not.toContain('31323334');
     await page.$eval('#transcript', (e) => e.scrollIntoView());
     await screenshot(page, 'transcript');
     expect(problems.errors).toEqual([]);

@@ -40,11 +40,22 @@ describe('vscr fault', () => {
     expect((await cli(['fault', 'list', '0'])).out).toBe('no faults armed\n');
   });
 
+  it('arms power-fail at once and a per-byte slow fault', async () => {
+    const slow = await cli(['fault', 'arm', '0', 'slow', '--delay', '5', '--per-byte', '0.5', '--json']);
+    expect(JSON.parse(slow.out)).toMatchObject({ fault: { kind: 'slow', spec: { delayMs: 5, perByteMs: 0.5 } } });
+    expect((await cli(['fault', 'clear', '0'])).out).toBe('Cleared 1 fault(s)\n');
+    const now = await cli(['fault', 'arm', '0', 'power-fail', '--now', '--json']);
+    expect(now.code, now.err).toBe(0);
+    expect(JSON.parse(now.out)).toMatchObject({ fault: { kind: 'power-fail', fired: 1 } });
+    expect((await cli(['fault', 'arm', '0', 'slow', '--per-byte', 'x'])).code).toBe(2);
+    expect((await cli(['fault', 'arm', '0', 'slow', '--per-byte', '1001'])).code).toBe(4);
+  });
+
   it('refuses bad input: an unknown kind (usage, 2), a fault the service cannot arm (4)', async () => {
     expect((await cli(['fault', 'arm', '0', 'explode'])).code).toBe(2);
     const bad = await cli(['fault', 'arm', '0', 'mute', '--now']);
     expect(bad.code).toBe(4);
-    expect(bad.err).toMatch(/"now" applies to remove-card, unplug and reset-card/);
+    expect(bad.err).toMatch(/"now" applies to remove-card, unplug, reset-card and power-fail/);
     expect((await cli(['fault', 'clear', '0', '7'])).code).toBe(4);
   });
 });

@@ -114,6 +114,25 @@ describe.skipIf(g.skip)('faults through pyscard', () => {
     await healthyCard();
   });
 
+  it('slow card, per byte: the answer is right, only late', async () => {
+    await arm({ kind: 'slow', delayMs: 20, perByteMs: 5 });
+    expect(await py.send({ op: 'transmit', apdu: GET_CHALLENGE })).toMatchObject({ rv: 0, response: expect.stringMatching(/^[0-9a-f]{16}9000$/) });
+  });
+
+  it('power failure behind the resource manager: SCARD_E_NOT_TRANSACTED until SCardReconnect; the PIN try never reached the card', async () => {
+    expect(await py.send({ op: 'transmit', apdu: '002000810431323334' })).toMatchObject({ rv: 0, response: '9000' });
+    await arm({ kind: 'power-fail', trigger: { match: '0020' } });
+    expect((await py.send({ op: 'transmit', apdu: '002000810439393939' })).rv).toBe(SCARD.E_NOT_TRANSACTED);
+    expect((await py.send({ op: 'transmit', apdu: SELECT_MF })).rv).toBe(SCARD.E_NOT_TRANSACTED);
+    // pcscd still reports the card present and powered: nobody told it.
+    const status = await py.send({ op: 'status' });
+    expect([status.rv, Number(status.state) & 0x34]).toEqual([0, 0x34]);
+    expect((await py.send({ op: 'reconnect' })).rv).toBe(0);
+    // Not verified any more (the power cycle), and 3 tries left (the wrong PIN was never seen).
+    expect(await py.send({ op: 'transmit', apdu: '00200081' })).toMatchObject({ rv: 0, response: '63c3' });
+    await healthyCard();
+  });
+
   it('card removed mid-APDU: that transmit fails SCARD_E_NO_SMARTCARD, then the holder gets SCARD_W_REMOVED_CARD, a waiter sees EMPTY', async () => {
     await arm({ kind: 'remove-card', trigger: { match: '0084' } });
     const inFlight = await py.send({ op: 'transmit', apdu: GET_CHALLENGE });
@@ -155,10 +174,12 @@ describe.skipIf(g.skip)('faults through pyscard', () => {
     await healthyCard();
   });
 
-  it('every fired fault is counted in /metrics', async () => {
+  it('every fired fault is counted in /metrics; the service is healthy and the card works', async () => {
+    expect((await rest(svc.url, 'GET', '/health')).body).toMatchObject({ status: 'ok' });
+    await healthyCard();
     const res = await fetch(`${svc.url}/metrics`);
     const text = await res.text();
-    for (const kind of ['sw', 'corrupt', 'mute', 'slow', 'remove-card', 'reset-card', 'unplug']) {
+    for (const kind of ['sw', 'corrupt', 'mute', 'slow', 'remove-card', 'reset-card', 'unplug', 'power-fail']) {
       expect(text).toMatch(new RegExp(`vscr_faults_fired_total\\{[^}]*kind="${kind}"[^}]*\\} [1-9]`));
     }
   });

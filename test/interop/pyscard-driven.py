@@ -22,8 +22,11 @@ for line in sys.stdin:
     cmd = json.loads(line)
     op = cmd["op"]
     if op == "connect":
-        hr, card, proto = SCardConnect(ctx, cmd["reader"], SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1)
-        answer(op=op, rv=hr, protocol=proto)
+        hr, new_card, new_proto = SCardConnect(ctx, cmd["reader"], SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1)
+        # The handle of a failed connect is garbage: pyscard's SCardDisconnect fails on it with a SystemError.
+        if hr == 0:
+            card, proto = new_card, new_proto
+        answer(op=op, rv=hr, protocol=new_proto if hr == 0 else 0)
     elif op == "transmit":
         pci = SCARD_PCI_T1 if proto == SCARD_PROTOCOL_T1 else SCARD_PCI_T0
         hr, resp = SCardTransmit(card, pci, list(bytes.fromhex(cmd["apdu"])))
@@ -31,11 +34,17 @@ for line in sys.stdin:
     elif op == "status":
         hr, name, state, sproto, atr = SCardStatus(card)
         answer(op=op, rv=hr, state=state)
+    elif op == "reconnect" and card is None:
+        answer(op=op, rv=SCARD_E_INVALID_HANDLE, protocol=0)
     elif op == "reconnect":
         hr, proto = SCardReconnect(card, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, SCARD_LEAVE_CARD)
         answer(op=op, rv=hr, protocol=proto)
     elif op == "disconnect":
-        answer(op=op, rv=SCardDisconnect(card, SCARD_LEAVE_CARD))
+        if card is None:
+            answer(op=op, rv=SCARD_E_INVALID_HANDLE)
+        else:
+            answer(op=op, rv=SCardDisconnect(card, SCARD_LEAVE_CARD))
+            card = None
     elif op == "wait":
         hr, states = SCardGetStatusChange(ctx, cmd["timeout"], [(cmd["reader"], cmd["state"])])
         answer(op=op, rv=hr, state=states[0][1] if hr == 0 else 0)

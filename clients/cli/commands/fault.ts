@@ -6,7 +6,7 @@ import { parseIndex, parsePositiveInt, readerArg, stdio, withClient, withClientO
 import { UsageError } from '../exit-codes.js';
 import { DEVICE_KINDS, armDeviceFault, clearDeviceFaults, listDeviceFaults, type DeviceArmFlags } from './device-fault.js';
 
-const KINDS = ['remove-card', 'mute', 'slow', 'sw', 'corrupt', 'unplug', 'reset-card'] as const;
+const KINDS = ['remove-card', 'mute', 'slow', 'sw', 'corrupt', 'unplug', 'reset-card', 'power-fail'] as const;
 
 interface ArmFlags extends ClientFlags, DeviceArmFlags {
   nth?: number;
@@ -17,6 +17,7 @@ interface ArmFlags extends ClientFlags, DeviceArmFlags {
   sticky?: boolean;
   now?: boolean;
   delay?: number;
+  perByte?: number;
   sw?: string;
   truncate?: boolean;
   replug?: number;
@@ -26,6 +27,12 @@ function parseProbability(value: string): number {
   const p = Number(value);
   if (!(p > 0 && p <= 1)) throw new InvalidArgumentError(`"${value}" is not a probability in (0, 1]`);
   return p;
+}
+
+function parsePerByte(value: string): number {
+  const ms = Number(value);
+  if (!(value.trim() !== '' && Number.isFinite(ms) && ms >= 0)) throw new InvalidArgumentError(`"${value}" is not a delay in ms (>= 0)`);
+  return ms;
 }
 
 function describe(f: FaultInfo): string {
@@ -46,6 +53,7 @@ function armReaderFault(reader: string, kind: FaultRequest['kind'], flags: ArmFl
   if (flags.sticky) request.once = false;
   if (flags.now) request.now = true;
   if (flags.delay !== undefined) request.delayMs = flags.delay;
+  if (flags.perByte !== undefined) request.perByteMs = flags.perByte;
   if (flags.sw !== undefined) request.sw = flags.sw;
   if (flags.truncate) request.corruption = 'truncate';
   if (flags.replug !== undefined) request.replugMs = flags.replug;
@@ -81,16 +89,17 @@ export function registerFaultCommands(program: Command, io: Io = stdio): void {
     .option('--probability <p>', 'fire with this probability per APDU', parseProbability)
     .option('--seed <n>', 'seed of the probability and of the flipped bit', parseIndex)
     .option('--sticky', 'fire until cleared (default: once)')
-    .option('--now', 'remove-card, unplug, reset-card: at once')
+    .option('--now', 'remove-card, unplug, reset-card, power-fail: at once')
     .option('--delay <ms>', 'slow: added delay; mute: how long the reader waits', parseIndex)
+    .option('--per-byte <ms>', 'slow: added delay per command and response byte (may be fractional)', parsePerByte)
     .option('--sw <hex>', 'sw: the status word to answer')
     .option('--truncate', 'corrupt: drop the last byte instead of flipping a bit')
     .option('--replug <ms>', 'unplug: plug back after this many ms', parseIndex)
     .action((reader: string, kindArg: string | undefined, flags: ArmFlags) => {
-      const readerOnly = [flags.match, flags.delay, flags.sw, flags.truncate, flags.replug].some((v) => v !== undefined);
+      const readerOnly = [flags.match, flags.delay, flags.perByte, flags.sw, flags.truncate, flags.replug].some((v) => v !== undefined);
       const deviceOnly = [flags.command, flags.code, flags.hold].some((v) => v !== undefined);
       if (flags.device !== undefined) {
-        if (kindArg !== undefined || readerOnly) throw new UsageError('with --device: `fault arm --device <n> <kind>`, without --match, --delay, --sw, --truncate or --replug');
+        if (kindArg !== undefined || readerOnly) throw new UsageError('with --device: `fault arm --device <n> <kind>`, without --match, --delay, --per-byte, --sw, --truncate or --replug');
         return armDeviceFault(flags.device, reader, flags, io);
       }
       if (deviceOnly) throw new UsageError('--command, --code and --hold are for device faults (--device <n>)');

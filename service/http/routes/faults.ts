@@ -2,38 +2,14 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { VirtualReader } from '../../../smcard/reader/contract.js';
-import { FaultSpecError, MAX_FAULT_DELAY_MS, READER_FAULT_KINDS } from '../../../smcard/reader/faults/reader-faults.js';
-import { type ArmRequest, FaultHost } from '../../runtime/faults.js';
+import { FaultSpecError } from '../../../smcard/reader/faults/reader-faults.js';
+import { FAULT_REQUEST_SCHEMA, FAULT_TRIGGER_SCHEMA } from '../../../smcard/reader/faults/fault-request.js';
+import type { ArmRequest, FaultHost } from '../../runtime/faults.js';
 import type { AppContext } from '../context.js';
 import { errors } from '../errors.js';
 import { errorResponses, readerParamsSchema } from '../schemas.js';
 
 interface ReaderParams { reader: string }
-
-const delay = { type: 'integer', minimum: 0, maximum: MAX_FAULT_DELAY_MS } as const;
-
-const triggerSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    nth: { type: 'integer', minimum: 1, description: 'the Nth APDU after arming (1 = the next)' },
-    match: { type: 'string', pattern: '^([0-9a-fA-F]{2}|\\.\\.){1,64}$', description: 'hex prefix of the command APDU; ".." matches any byte' },
-    afterMs: { ...delay, description: 'not before this many ms after arming' },
-    probability: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-    seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
-  },
-} as const;
-
-const specProperties = {
-  kind: { type: 'string', enum: [...READER_FAULT_KINDS] },
-  trigger: triggerSchema,
-  once: { type: 'boolean', description: 'one-shot (default) or until cleared' },
-  now: { type: 'boolean', description: 'remove-card, unplug, reset-card: carry it out at once' },
-  delayMs: { ...delay, description: 'slow: added delay; mute: how long the reader waits (default 2000)' },
-  sw: { type: 'string', pattern: '^[0-9a-fA-F]{4}$' },
-  corruption: { type: 'string', enum: ['bitflip', 'truncate'] },
-  replugMs: { ...delay, description: 'unplug: plug back after this many ms' },
-} as const;
 
 const faultSchema = {
   type: 'object',
@@ -43,16 +19,15 @@ const faultSchema = {
     reader: { type: 'integer' },
     kind: { type: 'string' },
     once: { type: 'boolean' },
-    trigger: { anyOf: [triggerSchema, { type: 'null' }] },
+    trigger: { anyOf: [FAULT_TRIGGER_SCHEMA, { type: 'null' }] },
     seen: { type: 'integer', description: 'APDUs seen while armed' },
     fired: { type: 'integer' },
     spec: { type: 'object', additionalProperties: true },
   },
 } as const;
 
-export async function faultRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
-  const { ctx } = opts;
-  const host = new FaultHost(ctx.readers, () => ctx.rm, ctx.metrics, ctx.logger.child({ component: 'faults' }));
+export async function faultRoutes(app: FastifyInstance, opts: { ctx: AppContext; faults: FaultHost }): Promise<void> {
+  const { ctx, faults: host } = opts;
 
   const readerOf = (ref: string): VirtualReader => {
     const reader = ctx.readers.find(ref);
@@ -78,7 +53,7 @@ export async function faultRoutes(app: FastifyInstance, opts: { ctx: AppContext 
       tags: ['faults'],
       summary: 'Arm a fault on a reader (or, with "now", carry out an event fault at once)',
       params: readerParamsSchema,
-      body: { type: 'object', required: ['kind'], additionalProperties: false, properties: specProperties },
+      body: FAULT_REQUEST_SCHEMA,
       response: { 201: { type: 'object', required: ['fault'], properties: { fault: faultSchema } }, ...errorResponses },
     },
   }, async (request, reply) => {

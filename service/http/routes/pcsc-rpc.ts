@@ -3,7 +3,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import { jsonRpcPcscPlugin } from '../../rpc/json-rpc/index.js';
-import { deviceFaultMethods } from '../../rpc/json-rpc/device-fault-methods.js';
+import type { FaultHost } from '../../runtime/faults.js';
 import type { AppContext } from '../context.js';
 import { errors } from '../errors.js';
 import { errorResponses } from '../schemas.js';
@@ -15,13 +15,14 @@ const schema = {
   response: { 101: { description: 'Switching Protocols: the WebSocket carries JSON-RPC 2.0 frames' }, ...errorResponses },
 };
 
-export async function pcscRpcRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
+export async function pcscRpcRoutes(app: FastifyInstance, opts: { ctx: AppContext; faults?: FaultHost }): Promise<void> {
   // The plugin tags its own child logger with component "json-rpc".
   await app.register(jsonRpcPcscPlugin, {
     rm: opts.ctx.rm,
     logger: opts.ctx.logger,
     busyPollMicros: opts.ctx.config.pcscBusyPollMicros,
-    methods: deviceFaultMethods(opts.ctx.deviceFaults),
+    faults: opts.faults,
+    deviceFaults: opts.ctx.deviceFaults,
     schema,
     plainHttpHandler: async (request) => {
       throw new errors.VSCR_ERR_UPGRADE_REQUIRED(request.url.split('?')[0]);

@@ -99,6 +99,18 @@ export class InvalidParamsError extends Error {
   }
 }
 
+/** Thrown by a method for a request it cannot run (not a PC/SC outcome); becomes that JSON-RPC error. */
+export class JsonRpcMethodError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+    this.name = 'JsonRpcMethodError';
+  }
+}
+
 const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
 
 /** Lowercase hex, the transport's byte-string form. */
@@ -116,6 +128,11 @@ export function decodeHex(text: string): Uint8Array | null {
 export class ParamReader {
   constructor(private readonly params: Record<string, unknown>) {}
 
+  /** The params object as sent, for a method that validates it as a whole. */
+  all(): Readonly<Record<string, unknown>> {
+    return this.params;
+  }
+
   private need(name: string): unknown {
     if (!(name in this.params) || this.params[name] === undefined) throw new InvalidParamsError(`Invalid params: "${name}" is required`);
     return this.params[name];
@@ -129,11 +146,6 @@ export class ParamReader {
   optU32(name: string, fallback: number): number {
     const v = this.params[name];
     return v === undefined || v === null ? fallback : asU32(v, name);
-  }
-
-  /** An optional param as given (undefined when absent or null), for a handler that checks it itself. */
-  opt(name: string): unknown {
-    return this.params[name] ?? undefined;
   }
 
   string(name: string): string {

@@ -8,8 +8,8 @@ import type { RawData, WebSocket } from 'ws';
 import type { RmSession } from '../../rm/contract.js';
 import type { BusyPoll } from '../../net/busy-poll.js';
 import { scardName } from '../../contract/pcsclite.js';
-import { InvalidParamsError, JSONRPC_ERROR, ParamReader, errorResponse, parseFrame, resultResponse, type JsonRpcResponse, type ParsedItem } from './codec.js';
-import { METHODS, hasMethod, type ExtraMethods } from './methods.js';
+import { InvalidParamsError, JsonRpcMethodError, JSONRPC_ERROR, ParamReader, errorResponse, parseFrame, resultResponse, type JsonRpcResponse, type ParsedItem } from './codec.js';
+import { METHODS, hasMethod, type MethodHandler } from './methods.js';
 
 /** WebSocket close code 1009 "message too big" (RFC 6455 §7.4.1). */
 const CLOSE_TOO_BIG = 1009;
@@ -51,7 +51,8 @@ export class JsonRpcConnection {
     private readonly log: Logger,
     private readonly maxMessageBytes: number,
     private readonly busyPoll?: BusyPoll,
-    private readonly extra: ExtraMethods = {},
+    /** Methods beyond winscard's (the `vscr.*` ones), by name. */
+    private readonly extra: Readonly<Record<string, MethodHandler>> = {},
   ) {
     // Every blocked call (GetStatusChange, a waiting BEGIN) listens on this signal, up to MAX_IN_FLIGHT at once:
     // legitimate, so node's default of 10 listeners must not warn about a leak.
@@ -118,6 +119,11 @@ export class JsonRpcConnection {
     } catch (err) {
       if (err instanceof InvalidParamsError) {
         const r = errorResponse(id ?? null, JSONRPC_ERROR.INVALID_PARAMS, err.message);
+        this.noteBad(r);
+        return respond(r);
+      }
+      if (err instanceof JsonRpcMethodError) {
+        const r = errorResponse(id ?? null, err.code, err.message, err.data);
         this.noteBad(r);
         return respond(r);
       }

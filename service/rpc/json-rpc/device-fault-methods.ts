@@ -1,61 +1,82 @@
-// vscr.deviceFault.arm / list / clear: device faults on demand over the JSON-RPC transport, the same objects and
-// rules as REST /v1/devices/:id/faults (docs/faults.md "Device faults", docs/json-rpc.md).
+// vscr.deviceFault.arm / list / clear on /v1/pcsc: crypto-device faults armed by a JSON-RPC client, the same
+// objects and rules as REST /v1/devices/:id/faults (docs/faults.md "Device faults", docs/json-rpc.md).
 
-import { DeviceFaultSpecError, type DeviceFaultSpec } from '../../../crypto-device/index.js';
-import type { DeviceFaultHost, DeviceFaultRequest } from '../../runtime/device-faults.js';
-import { InvalidParamsError, type ParamReader } from './codec.js';
-import type { ExtraMethods } from './methods.js';
+import { DeviceFaultSpecError } from '../../../crypto-device/index.js';
+import type { DeviceFaultRequest } from '../../runtime/device-faults.js';
+import { JSONRPC_ERROR, JsonRpcMethodError, type ParamReader } from './codec.js';
+import { FAULT_RPC_ERROR } from './fault-methods.js';
+import type { MethodHandler } from './methods.js';
 
+/** What the service's device fault host offers (service/runtime/device-faults.ts DeviceFaultHost fits). */
+export interface DeviceFaultControl {
+  has(device: number): boolean;
+  arm(device: number, request: DeviceFaultRequest): object;
+  list(device: number): object[];
+  clear(device: number, id?: number): number;
+}
+
+/** Beside the reader faults' -32001 (unknown reader) and -32002 (unknown fault). */
+export const DEVICE_FAULT_RPC_ERROR = { UNKNOWN_DEVICE: -32003 } as const;
+
+const invalid = (message: string, code = 'VSCR_ERR_BAD_FAULT'): JsonRpcMethodError =>
+  new JsonRpcMethodError(JSONRPC_ERROR.INVALID_PARAMS, `Invalid params: ${message}`, { code });
+
+const FIELDS: Record<string, 'boolean' | 'number' | 'string' | 'object'> = {
+  device: 'number', kind: 'string', trigger: 'object', once: 'boolean', now: 'boolean', code: 'number', holdMs: 'number',
+};
 const TRIGGER_FIELDS: Record<string, 'number' | 'string'> = { nth: 'number', command: 'string', afterMs: 'number', probability: 'number', seed: 'number' };
 
-function typed(p: ParamReader, name: string, type: 'boolean' | 'number' | 'string'): unknown {
-  const v = p.opt(name);
-  if (v !== undefined && typeof v !== type) throw new InvalidParamsError(`Invalid params: "${name}" must be a ${type}`);
-  return v;
+/** Checks names and JSON types, as REST's body schema does; ranges and combinations are the injector's. */
+function checkFields(value: Readonly<Record<string, unknown>>, fields: Record<string, string>, prefix: string): void {
+  for (const [key, v] of Object.entries(value)) {
+    if (!Object.hasOwn(fields, key)) throw invalid(`"${prefix}${key}" is not a field of a device fault`, 'VSCR_ERR_VALIDATION');
+    const type = fields[key];
+    const ok = type === 'object' ? typeof v === 'object' && v !== null && !Array.isArray(v) : typeof v === type;
+    if (!ok) throw invalid(`"${prefix}${key}" must be a${type === 'object' ? 'n' : ''} ${type}`, 'VSCR_ERR_VALIDATION');
+  }
 }
 
-/** The arm params as a request; ranges and combinations are the injector's to check. */
 function armRequest(p: ParamReader): DeviceFaultRequest {
-  const request: Record<string, unknown> = { kind: p.string('kind') };
-  for (const [name, type] of [['once', 'boolean'], ['now', 'boolean'], ['code', 'number'], ['holdMs', 'number']] as const) {
-    const v = typed(p, name, type);
-    if (v !== undefined) request[name] = v;
-  }
-  const trigger = p.opt('trigger');
-  if (trigger !== undefined) {
-    if (typeof trigger !== 'object' || Array.isArray(trigger)) throw new InvalidParamsError('Invalid params: "trigger" must be an object');
-    for (const [key, value] of Object.entries(trigger as Record<string, unknown>)) {
-      if (!Object.hasOwn(TRIGGER_FIELDS, key)) throw new InvalidParamsError(`Invalid params: "trigger.${key}" is not a trigger field`);
-      if (typeof value !== TRIGGER_FIELDS[key]) throw new InvalidParamsError(`Invalid params: "trigger.${key}" must be a ${TRIGGER_FIELDS[key]}`);
-    }
-    request.trigger = { ...(trigger as DeviceFaultSpec['trigger']) };
-  }
-  return request as unknown as DeviceFaultRequest; // shape checked above, values by the injector
+  const { device: _device, ...request } = p.all();
+  checkFields(p.all(), FIELDS, '');
+  if (request.kind === undefined) throw invalid('"kind" is required', 'VSCR_ERR_VALIDATION');
+  if (request.trigger !== undefined) checkFields(request.trigger as Record<string, unknown>, TRIGGER_FIELDS, 'trigger.');
+  return structuredClone(request) as unknown as DeviceFaultRequest; // names and types checked above
 }
 
-export function deviceFaultMethods(host: DeviceFaultHost): ExtraMethods {
-  const device = (p: ParamReader): number => {
-    const index = p.u32('device');
-    if (!host.has(index)) throw new InvalidParamsError(`Invalid params: no crypto device ${index}`);
-    return index;
-  };
+/** `device`: an id from GET /v1/devices. */
+function deviceOf(faults: DeviceFaultControl, p: ParamReader): number {
+  const device = p.all().device;
+  if (device === undefined) throw invalid('"device" is required', 'VSCR_ERR_VALIDATION');
+  if (typeof device !== 'number' || !Number.isSafeInteger(device) || device < 0) throw invalid('"device" must be a device id (0, 1, …)', 'VSCR_ERR_VALIDATION');
+  if (!faults.has(device)) throw new JsonRpcMethodError(DEVICE_FAULT_RPC_ERROR.UNKNOWN_DEVICE, `no crypto device ${device}`, { code: 'VSCR_ERR_UNKNOWN_DEVICE' });
+  return device;
+}
+
+export function deviceFaultMethods(faults: DeviceFaultControl): Record<string, MethodHandler> {
   return {
     'vscr.deviceFault.arm'(_s, p) {
-      const index = device(p);
+      const device = deviceOf(faults, p);
       try {
-        return { fault: host.arm(index, armRequest(p)) };
+        return { fault: faults.arm(device, armRequest(p)) };
       } catch (err) {
-        if (err instanceof DeviceFaultSpecError) throw new InvalidParamsError(`Invalid params: ${err.message}`);
+        if (err instanceof DeviceFaultSpecError) throw invalid(err.message);
         throw err;
       }
     },
+
     'vscr.deviceFault.list'(_s, p) {
-      return { faults: host.list(device(p)) };
+      return { faults: faults.list(deviceOf(faults, p)) };
     },
+
     'vscr.deviceFault.clear'(_s, p) {
-      const index = device(p);
-      const id = p.opt('id') === undefined ? undefined : p.u32('id');
-      return { cleared: host.clear(index, id) };
+      const device = deviceOf(faults, p);
+      const id = p.all().id;
+      if (id === undefined) return { cleared: faults.clear(device) };
+      if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) throw invalid('"id" must be an integer >= 1', 'VSCR_ERR_VALIDATION');
+      const cleared = faults.clear(device, id);
+      if (cleared === 0) throw new JsonRpcMethodError(FAULT_RPC_ERROR.UNKNOWN_FAULT, `no fault ${id} armed on device ${device}`, { code: 'VSCR_ERR_UNKNOWN_DEVICE_FAULT' });
+      return { cleared };
     },
   };
 }

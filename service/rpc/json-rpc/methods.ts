@@ -160,9 +160,6 @@ export const METHODS: Record<string, MethodHandler> = {
   },
 };
 
-/** Methods beyond winscard (`vscr.*`), handed to the transport by the service that owns their objects. */
-export type ExtraMethods = Readonly<Record<string, MethodHandler>>;
-
 export function hasMethod(name: string): boolean {
   return Object.prototype.hasOwnProperty.call(METHODS, name);
 }

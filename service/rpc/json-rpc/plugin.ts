@@ -8,7 +8,8 @@ import pino, { type Logger } from 'pino';
 import type { ResourceManagerApi } from '../../rm/contract.js';
 import { BusyPoll, DEFAULT_BUSY_POLL_MICROS } from '../../net/busy-poll.js';
 import { JsonRpcConnection } from './connection.js';
-import type { ExtraMethods } from './methods.js';
+import { faultMethods, type FaultControl } from './fault-methods.js';
+import { deviceFaultMethods, type DeviceFaultControl } from './device-fault-methods.js';
 
 export interface JsonRpcPcscOptions {
   rm: ResourceManagerApi;
@@ -27,8 +28,10 @@ export interface JsonRpcPcscOptions {
   plainHttpHandler?: RouteHandlerMethod;
   /** Busy-poll window after client traffic in µs (default 500, 0 = off); see busy-poll.ts. */
   busyPollMicros?: number;
-  /** `vscr.*` methods served beside the winscard ones (docs/json-rpc.md). */
-  methods?: ExtraMethods;
+  /** Reader faults: when given, the `vscr.fault.*` methods arm, list and clear them (docs/json-rpc.md). */
+  faults?: FaultControl;
+  /** Crypto-device faults: when given, the `vscr.deviceFault.*` methods (docs/json-rpc.md). */
+  deviceFaults?: DeviceFaultControl;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -47,6 +50,7 @@ export async function jsonRpcPcscPlugin(app: FastifyInstance, opts: JsonRpcPcscO
     // ws must accept more than our limit, or it would drop an oversize frame before we can answer it.
     await app.register(fastifyWebsocket, { options: { maxPayload: maxMessageBytes * 4 } });
   }
+  const extra = { ...(opts.faults ? faultMethods(opts.faults) : {}), ...(opts.deviceFaults ? deviceFaultMethods(opts.deviceFaults) : {}) };
   const busyPoll = new BusyPoll(opts.busyPollMicros ?? DEFAULT_BUSY_POLL_MICROS);
   app.addHook('onClose', async () => busyPoll.stop());
   const wsHandler = (socket: WebSocket, req: FastifyRequest): void => {
@@ -54,7 +58,7 @@ export async function jsonRpcPcscPlugin(app: FastifyInstance, opts: JsonRpcPcscO
     const session = opts.rm.openSession(`json-rpc:${req.ip}:${id}`);
     const clog = log.child({ conn: id, session: session.id });
     clog.debug('client connected');
-    new JsonRpcConnection(socket, session, clog, maxMessageBytes, busyPoll, opts.methods);
+    new JsonRpcConnection(socket, session, clog, maxMessageBytes, busyPoll, extra);
   };
   const path = opts.path ?? '/v1/pcsc';
   if (opts.plainHttpHandler) app.route({ method: 'GET', url: path, schema: opts.schema, handler: opts.plainHttpHandler, wsHandler });

@@ -1,10 +1,10 @@
 // Faults armed on one reader: what they do to the APDU traffic (remove the card mid-APDU, a mute or slow card,
-// an overridden status word, a corrupted response, an unplugged reader), and when they fire (at once, on the
+// an overridden status word, a corrupted response, an unplugged reader, a card losing power), and when they fire (at once, on the
 // Nth APDU, on a matching APDU, after a delay, with a seeded probability), one-shot or until cleared.
 
 import { NTSTATUS } from '../../../kernel/ntstatus.js';
 
-export const READER_FAULT_KINDS = ['remove-card', 'mute', 'slow', 'sw', 'corrupt', 'unplug', 'reset-card'] as const;
+export const READER_FAULT_KINDS = ['remove-card', 'mute', 'slow', 'sw', 'corrupt', 'unplug', 'reset-card', 'power-fail'] as const;
 export type ReaderFaultKind = (typeof READER_FAULT_KINDS)[number];
 
 /** When an armed fault fires. Every given condition must hold; none given = the next APDU. */
@@ -27,6 +27,8 @@ export interface FaultSpec {
   once?: boolean;
   /** slow: delay per APDU (ms). mute: how long the reader waits before giving up (ms). */
   delayMs?: number;
+  /** slow: added delay per byte of command and response (ms, may be fractional; ~1 ms is a 9600 baud line). */
+  perByteMs?: number;
   /** sw: the status word that replaces the card's, 4 hex digits. */
   sw?: string;
   /** corrupt: flip one bit (default) or drop the last byte. */
@@ -55,6 +57,8 @@ export interface FaultAction {
 /** Bounds: what a client can make the reader hold. */
 export const MAX_ARMED_FAULTS = 32;
 export const MAX_FAULT_DELAY_MS = 120_000;
+/** perByteMs at most; the whole delay of one APDU is still capped at MAX_FAULT_DELAY_MS. */
+export const MAX_PER_BYTE_MS = 1000;
 
 export class FaultSpecError extends Error {
   constructor(message: string) {
@@ -94,6 +98,8 @@ export function validateFaultSpec(spec: FaultSpec): void {
   if (t.afterMs !== undefined && !(Number.isSafeInteger(t.afterMs) && t.afterMs >= 0 && t.afterMs <= MAX_FAULT_DELAY_MS)) throw new FaultSpecError(`trigger.afterMs must be 0..${MAX_FAULT_DELAY_MS}`);
   if (t.probability !== undefined && !(t.probability > 0 && t.probability <= 1)) throw new FaultSpecError('trigger.probability must be in (0, 1]');
   if (spec.delayMs !== undefined && !(Number.isSafeInteger(spec.delayMs) && spec.delayMs >= 0 && spec.delayMs <= MAX_FAULT_DELAY_MS)) throw new FaultSpecError(`delayMs must be 0..${MAX_FAULT_DELAY_MS}`);
+  if (spec.perByteMs !== undefined && !(Number.isFinite(spec.perByteMs) && spec.perByteMs >= 0 && spec.perByteMs <= MAX_PER_BYTE_MS)) throw new FaultSpecError(`perByteMs must be 0..${MAX_PER_BYTE_MS}`);
+  if (spec.perByteMs !== undefined && spec.kind !== 'slow') throw new FaultSpecError('perByteMs applies to a slow fault only');
   if (spec.replugMs !== undefined && !(Number.isSafeInteger(spec.replugMs) && spec.replugMs >= 0 && spec.replugMs <= MAX_FAULT_DELAY_MS)) throw new FaultSpecError(`replugMs must be 0..${MAX_FAULT_DELAY_MS}`);
   if (spec.kind === 'sw' && !/^[0-9a-fA-F]{4}$/.test(spec.sw ?? '')) throw new FaultSpecError('an sw fault needs "sw": 4 hex digits');
 }
@@ -183,6 +189,19 @@ interface TransmittingCard {
   transmit(apdu: Uint8Array, protocol: number): Promise<Uint8Array>;
 }
 
+/** What the driver lets a fault do to the slot. */
+export interface SlotActions {
+  /** Take the card out of the slot. */
+  ejectCard(): void;
+  /** Cut the card's power without telling anyone: the driver sees a present, unpowered card. */
+  cutPower(): Promise<void>;
+}
+
+/** A slow fault's delay for one APDU: fixed part plus per-byte part, capped. */
+export function slowDelayMs(spec: FaultSpec, bytes: number): number {
+  return Math.min(MAX_FAULT_DELAY_MS, (spec.delayMs ?? 0) + (spec.perByteMs ?? 0) * bytes);
+}
+
 /**
  * What a fired fault does to one TRANSMIT inside the reader driver: the card's response (maybe altered), or the
  * NTSTATUS the driver completes the IRP with instead. Event faults (unplug, reset-card) are carried out by the
@@ -193,20 +212,29 @@ export async function applyTransmitFault(
   card: TransmittingCard,
   apdu: Uint8Array,
   protocol: number,
-  ejectCard: () => void,
+  slot: SlotActions,
 ): Promise<Uint8Array | number> {
   const spec = action.fault.spec;
   switch (action.kind) {
     case 'remove-card':
       // Pulled before the card saw the command: its state is untouched, and the slot is empty.
-      ejectCard();
+      slot.ejectCard();
       return NTSTATUS.STATUS_NO_MEDIA;
+    case 'power-fail':
+      // Power lost before the card saw the command; the reader notices only that the card went silent.
+      await slot.cutPower();
+      return NTSTATUS.STATUS_IO_DEVICE_ERROR;
     case 'mute':
       await sleep(spec.delayMs ?? DEFAULT_MUTE_TIMEOUT_MS);
       return NTSTATUS.STATUS_IO_TIMEOUT; // the reader gave up waiting for the card
-    case 'slow':
-      await sleep(spec.delayMs ?? 0);
-      return card.transmit(apdu, protocol);
+    case 'slow': {
+      // The command's bytes go out slowly, then the response's come back slowly: the whole delay is bounded.
+      const before = slowDelayMs(spec, apdu.length);
+      await sleep(before);
+      const response = await card.transmit(apdu, protocol);
+      await sleep(slowDelayMs(spec, apdu.length + response.length) - before);
+      return response;
+    }
     case 'sw':
     case 'corrupt':
       return alterResponse(await card.transmit(apdu, protocol), spec, (spec.trigger?.seed ?? 1) + action.fault.fired);

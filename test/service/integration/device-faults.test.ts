@@ -100,20 +100,24 @@ describe('device faults over JSON-RPC', () => {
     expect(await rpc.result('vscr.deviceFault.list', { device: 0 })).toEqual({ faults: [] });
   });
 
-  it('bad params are -32602 with the reason', async () => {
-    const bad: [Record<string, unknown>, RegExp][] = [
-      [{ device: 0, kind: 'meltdown' }, /unknown device fault kind/],
-      [{ device: 7, kind: 'dma-error' }, /no crypto device 7/],
-      [{ device: 0, kind: 'dma-error', now: true }, /"now" applies to latched-error and never-ready/],
-      [{ device: 0, kind: 'dma-error', trigger: { nth: '2' } }, /trigger.nth" must be a number/],
-      [{ device: 0, kind: 'dma-error', trigger: { when: 1 } }, /not a trigger field/],
-      [{ device: 0, kind: 'never-ready', holdMs: 999_999 }, /holdMs/],
+  it('refusals are JSON-RPC errors carrying the REST code', async () => {
+    const bad: [Record<string, unknown>, number, string, RegExp][] = [
+      [{ device: 0, kind: 'meltdown' }, JSONRPC_ERROR.INVALID_PARAMS, 'VSCR_ERR_BAD_FAULT', /unknown device fault kind/],
+      [{ device: 7, kind: 'dma-error' }, -32003, 'VSCR_ERR_UNKNOWN_DEVICE', /no crypto device 7/],
+      [{ device: 0, kind: 'dma-error', now: true }, JSONRPC_ERROR.INVALID_PARAMS, 'VSCR_ERR_BAD_FAULT', /"now" applies to latched-error and never-ready/],
+      [{ device: 0, kind: 'never-ready', holdMs: 999_999 }, JSONRPC_ERROR.INVALID_PARAMS, 'VSCR_ERR_BAD_FAULT', /holdMs/],
+      [{ device: 0, kind: 'dma-error', trigger: { nth: '2' } }, JSONRPC_ERROR.INVALID_PARAMS, 'VSCR_ERR_VALIDATION', /"trigger.nth" must be a number/],
+      [{ device: 0, kind: 'dma-error', trigger: { when: 1 } }, JSONRPC_ERROR.INVALID_PARAMS, 'VSCR_ERR_VALIDATION', /"trigger.when" is not a field/],
+      [{ device: 0, kind: 'dma-error', sw: '6a82' }, JSONRPC_ERROR.INVALID_PARAMS, 'VSCR_ERR_VALIDATION', /"sw" is not a field/],
+      [{ kind: 'dma-error' }, JSONRPC_ERROR.INVALID_PARAMS, 'VSCR_ERR_VALIDATION', /"device" is required/],
     ];
-    for (const [params, message] of bad) {
+    for (const [params, code, dataCode, message] of bad) {
       const r = await rpc.call('vscr.deviceFault.arm', params);
-      expect(r.error?.code).toBe(JSONRPC_ERROR.INVALID_PARAMS);
+      expect(r.error, JSON.stringify(params)).toMatchObject({ code, data: { code: dataCode } });
       expect(r.error?.message).toMatch(message);
     }
+    const unknown = await rpc.call('vscr.deviceFault.clear', { device: 0, id: 99 });
+    expect(unknown.error).toMatchObject({ code: -32002, data: { code: 'VSCR_ERR_UNKNOWN_DEVICE_FAULT' } });
     expect(await rpc.result('vscr.deviceFault.list', { device: 0 })).toEqual({ faults: [] });
   });
 
