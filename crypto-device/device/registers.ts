@@ -71,7 +71,7 @@ const CTL = {
   STOP: 2, // 1 asks the worker to exit
   GENERATION: 3, // bumped by a bus reset so a running command ends silently
   BUSY: 4, // 1 while the worker runs a data command (so a bus reset can wait for it to stop)
-  HOLD: 5, // 1 while a never-ready fault holds the device: the worker leaves Command alone (fault-injector.ts)
+  HOLD: 6, // 1 while a never-ready fault holds the device: the worker leaves Command alone (fault-injector.ts)
 } as const;
 const CTL_WORDS = 8;
 const REGS_AT = CTL_WORDS * 4;

@@ -12,6 +12,7 @@ import { KernelEvent, waitForAny } from '../../kernel/kernel-event.js';
 import { COMMAND, REG, type DeviceCommand } from './registers.js';
 import type { UserAddressSpace } from '../../kernel/user-address-space.js';
 import { WaitLock } from '../../kernel/wait-lock.js';
+import { CommandDeadline, unwatch, watch } from './command-watchdog.js';
 
 /** How long a reset may take before the request gives up with STATUS_DEVICE_BUSY (the original's 1000 ms). */
 export const RESET_TIMEOUT_MS = 1000;
@@ -55,6 +56,7 @@ export class CryptoDeviceLogic {
   readonly resetLock = new WaitLock('ResetLock');
   readonly cancelEvent = new KernelEvent('cancel');
   private commandInFlight = false;
+  private readonly deadline = new CommandDeadline();
 
   constructor(
     private readonly device: PciCryptoDevice,
@@ -151,8 +153,10 @@ export class CryptoDeviceLogic {
     // unreference its idle worker, and the completion interrupt must not be lost to an empty event loop.
     holdEventLoop();
     try {
-      const which = await waitForAny([this.interrupts.readyEvent, this.interrupts.errorEvent, this.cancelEvent], timeoutMs);
-      if (which < 0) return await this.timedOut(command, timeoutMs);
+      watch(this.deadline, timeoutMs);
+      const which = await waitForAny([this.interrupts.readyEvent, this.interrupts.errorEvent, this.cancelEvent, this.deadline.expired]);
+      unwatch(this.deadline);
+      if (which === 3) return await this.timedOut(command, timeoutMs);
       const status =
         which === 0 ? NTSTATUS.STATUS_SUCCESS : which === 1 ? NTSTATUS.STATUS_DEVICE_DATA_ERROR : NTSTATUS.STATUS_CANCELLED;
       if (status !== NTSTATUS.STATUS_SUCCESS) this.log.debug({ command, status: formatNtStatus(status) }, 'command failed');

@@ -87,7 +87,7 @@ describe('crypto device faults', () => {
 
   it('never-ready on a data command: the driver gives up with STATUS_IO_TIMEOUT; after the hold the device works', async () => {
     const { rig: r, model } = await open({ commandTimeoutMs: 150 });
-    model.armFault({ kind: 'never-ready', holdMs: 1500 });
+    model.armFault({ kind: 'never-ready', holdMs: 3000 });
     await expectNtStatus(r.ctrl.sha256(ABC), 'STATUS_IO_TIMEOUT');
     // The driver's own reset after the timeout was not answered either.
     expect(await r.ctrl.getStatus()).toMatchObject({ state: 1, errorCode: 0 });
