@@ -6,8 +6,8 @@ import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
 import type { FastifyInstance } from 'fastify';
 import type { CryptoDeviceControl, CryptoDeviceHost } from '../crypto-device/index.js';
 import type { ReaderBus } from '../smcard/reader/contract.js';
@@ -73,7 +73,11 @@ export function createLogger(level: ServiceConfig['logLevel'], stream?: pino.Des
   const options = { level, redact: { paths: REDACT_PATHS, censor: '[Redacted]' }, base: { service: 'vscr' } };
   if (stream !== undefined) return pino(options, stream);
   // Synchronous so the last lines before an exit are not lost; redaction happens before formatting.
-  if (chooseLogFormat(format, process.stdout.isTTY === true) === 'pretty') return pino(options, pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
+  if (chooseLogFormat(format, process.stdout.isTTY === true) === 'pretty') {
+    // Loaded only for a terminal: JSON-line runs (services, pipes, tests) never pay for the formatter.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
+    return pino(options, pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
+  }
   return pino(options);
 }
 
