@@ -16,7 +16,7 @@ import { removeStaleTempFiles } from '../smcard/card/index.js';
 import { PUBLISHED_KEY_STRING } from './config/defaults.js';
 import { pcscSocketPath, resolveConfig } from './config/load-config.js';
 import type { LogFormat, ServiceConfig } from './config/types.js';
-import { cardCryptoFor, openDevices, type OpenedDevices } from './host/devices.js';
+import { cardCryptoWhenOpen, openDevices, type OpenedDevices } from './host/devices.js';
 import { EventHub } from './host/events.js';
 import { Metrics } from './host/metrics.js';
 import { ReaderHost } from './host/readers.js';
@@ -141,14 +141,18 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     });
 
     const metrics = new Metrics();
-    const devices: OpenedDevices = await step('crypto-devices', () => openDevices(config.devices, logger));
-    undo.push({ name: 'crypto-devices', run: () => devices.close() });
+    // The device worker threads start while this thread sets up readers, cards and the HTTP app (a start-up
+    // profile had this thread mostly waiting for them); they are awaited by card crypto calls and before listening.
+    const opening: Promise<OpenedDevices> = step('crypto-devices', () => openDevices(config.devices, logger));
+    opening.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
+    undo.push({ name: 'crypto-devices', run: async () => (await opening.catch(() => null))?.close() });
+    const controls: CryptoDeviceControl[] = [];
 
     const bus = createReaderBus({ logger });
     const readers = new ReaderHost({
       bus,
       dataDir: config.dataDir,
-      crypto: cardCryptoFor(devices.controls[0], 0, metrics),
+      crypto: cardCryptoWhenOpen(opening.then((d) => d.controls[0]), 0, metrics),
       logger: logger.child({ component: 'readers' }),
       metrics,
     });
@@ -170,14 +174,6 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
       return created;
     });
 
-    if (config.defaultCard !== null && config.readers > 0) {
-      const card = config.defaultCard;
-      await step('default-card', () => (card.startsWith('module:') ? sim.insertModule(bus.readers()[0], card) : readers.insertCard(bus.readers()[0], card)));
-    }
-    for (const profile of config.cardReaders) {
-      await step(`card-reader-${profile}`, () => readers.insertCard(readers.addReaderNow({ ifdType: cardReaderName(profile) }), profile));
-    }
-
     const events = new EventHub(rm);
     undo.push({ name: 'events', run: async () => events.close() });
     // Relays take their cards out through the RM, so they stop before it does.
@@ -186,7 +182,8 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     const app = await step('http-app', () => buildApp({
       config,
       logger,
-      devices: devices.controls,
+      // Filled before listening: the routes read it per request.
+      devices: controls,
       readers,
       sim,
       rm,
@@ -220,6 +217,17 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
         }
       },
     });
+    // Cards last: creating one may wait for the device, while the app above only needed this thread.
+    if (config.defaultCard !== null && config.readers > 0) {
+      const card = config.defaultCard;
+      await step('default-card', () => (card.startsWith('module:') ? sim.insertModule(bus.readers()[0], card) : readers.insertCard(bus.readers()[0], card)));
+    }
+    for (const profile of config.cardReaders) {
+      await step(`card-reader-${profile}`, () => readers.insertCard(readers.addReaderNow({ ifdType: cardReaderName(profile) }), profile));
+    }
+
+    const devices = await opening;
+    controls.push(...devices.controls);
     await step('http-listen', () => app.listen({ host: config.host, port: config.port }));
     const url = urlOf(app.server.address() as AddressInfo);
 
