@@ -9,13 +9,13 @@
 // `import.meta.url` is replaced by the URL of the .ts file it is written in, so paths resolved from it (the
 // package root, panel/, the device worker's sources) are exactly what they are when run through tsx.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Bump when the way the bundle is made changes, so older cached bundles are not reused. */
-const FORMAT = 2;
+const FORMAT = 3;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const entry = join(root, 'service', 'main.ts');
 const require = createRequire(import.meta.url);
@@ -69,6 +69,10 @@ async function build(dir, manifestPath) {
     target: 'node20',
     write: false,
     metafile: true,
+    // For `node --enable-source-maps` (off by default: mapping costs start-up time); paths relative to the cache.
+    sourcemap: 'inline',
+    sourcesContent: false,
+    outdir: dir,
     logLevel: 'silent',
     plugins: [ownImportMetaUrl],
   });
@@ -88,7 +92,15 @@ async function build(dir, manifestPath) {
   renameSync(join(dir, bundle + tmp), join(dir, bundle));
   writeFileSync(manifestPath + tmp, JSON.stringify({ format: FORMAT, esbuild: esbuild.version, bundle, inputs }));
   renameSync(manifestPath + tmp, manifestPath);
-  // Older bundles are left for a process that may still be importing one; they are small and rebuilt rarely.
+  // Bundles replaced more than a minute ago go (a process starting right now may still be importing one).
+  for (const name of readdirSync(dir)) {
+    if (!/^main-[0-9a-f]+\.mjs$/.test(name) || name === bundle) continue;
+    try {
+      if (Date.now() - statSync(join(dir, name)).mtimeMs > 60_000) unlinkSync(join(dir, name));
+    } catch {
+      // another process removed it first
+    }
+  }
   return join(dir, bundle);
 }
 
