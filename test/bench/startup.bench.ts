@@ -86,36 +86,50 @@ function median(values: number[]): number {
 
 const r1 = (x: number): number => Math.round(x * 10) / 10;
 
+/** The node arguments of package.json's start script (`exec node …`), to run the same command without npm. */
+function startScriptNodeArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const m = /^(?:exec\s+)?node\s+(.*)$/.exec(pkg.scripts.start.trim());
+  if (!m) throw new Error(`unexpected start script: ${pkg.scripts.start}`);
+  return m[1].split(/\s+/);
+}
+
 export async function runBench(opts: Opts): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'vscr-startb-'));
-  const npmArgs = ['start', '--', '--port', '0', '--data-dir', dataDir];
+  const serviceArgs = ['--port', '0', '--data-dir', dataDir];
+  const npmArgs = ['start', '--', ...serviceArgs];
+  const nodeArgs = [...startScriptNodeArgs(), ...serviceArgs];
   try {
     // Unmeasured: the first start creates the card state files and (re)builds the cached bundle.
     await sample('npm', npmArgs, true);
     const rounds = opts.quick ? 3 : 5;
     const ours: Sample[] = [];
+    const direct: Sample[] = [];
     const bare: Sample[] = [];
     for (let i = 0; i < rounds; i++) {
-      // Alternate, so a burst of load on the machine hits both.
+      // Alternate, so a burst of load on the machine hits every variant.
       bare.push(await sample(process.execPath, ['--input-type=module', '-e', BARE_SOURCE], false));
       ours.push(await sample('npm', npmArgs, true));
+      direct.push(await sample(process.execPath, nodeArgs, false));
     }
     const spread = (xs: number[]) => ({ min: r1(Math.min(...xs)), max: r1(Math.max(...xs)) });
-    const row = (name: string, pick: (s: Sample) => number, unit: string, target?: number) => {
-      const value = median(ours.map(pick));
+    const row = (name: string, pick: (s: Sample) => number, unit: string, target?: number, samples = ours) => {
+      const value = median(samples.map(pick));
       const baseline = median(bare.map(pick));
       report(opts, name, value, unit, {
         baseline: r1(baseline),
         ratio: Number((value / baseline).toFixed(3)),
         ...(target === undefined ? {} : { target: `< ${target}`, met: value < target }),
         rounds,
-        spread: spread(ours.map(pick)),
+        spread: spread(samples.map(pick)),
         baselineIs: 'node + fastify, one route, same run',
       });
     };
     row('npm start → listening (defaults)', (s) => s.ms, 'ms', TARGET.startupMs);
     row('npm start: CPU time until listening', (s) => s.cpuMs, 'ms');
     row(`npm start: idle RSS (${IDLE_MS / 1000} s after listening)`, (s) => s.rssMiB, 'MiB', TARGET.idleRssMiB);
+    // The same command without npm (whose own start-up is part of the row above), started like the baseline.
+    row('start script without npm → listening', (s) => s.ms, 'ms', undefined, direct);
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
