@@ -140,11 +140,15 @@ export async function runServiceCli(argv: string[], env: NodeJS.ProcessEnv = pro
   return service;
 }
 
-if (isMainModule(import.meta.url)) {
-  runServiceCli(process.argv.slice(2)).catch((err: unknown) => {
+/** The process entry: runs the service for `argv`; a start-up failure is printed and exits non-zero. */
+export function main(argv: string[]): void {
+  runServiceCli(argv).catch((err: unknown) => {
     if (err instanceof CommanderError) process.exit(err.exitCode);
     if (err instanceof ConfigError) process.stderr.write(`vscr: ${err.message}\n`);
     else process.stderr.write(`vscr: failed to start: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);
   });
 }
+
+// `npm start` calls main() from bin/vscr-service.js; `node --import tsx service/main.ts` still works.
+if (isMainModule(import.meta.url)) main(process.argv.slice(2));

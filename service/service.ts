@@ -6,8 +6,8 @@ import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
 import type { FastifyInstance } from 'fastify';
 import type { CryptoDeviceControl, CryptoDeviceHost } from '../crypto-device/index.js';
 import type { ReaderBus } from '../smcard/reader/contract.js';
@@ -16,7 +16,7 @@ import { removeStaleTempFiles } from '../smcard/card/index.js';
 import { PUBLISHED_KEY_STRING } from './config/defaults.js';
 import { pcscSocketPath, resolveConfig } from './config/load-config.js';
 import type { LogFormat, ServiceConfig } from './config/types.js';
-import { cardCryptoFor, openDevices, type OpenedDevices } from './runtime/devices.js';
+import { cardCryptoWhenOpen, openDevices, type OpenedDevices } from './runtime/devices.js';
 import { DeviceFaultHost } from './runtime/device-faults.js';
 import { EventHub } from './runtime/events.js';
 import { Metrics } from './runtime/metrics.js';
@@ -74,7 +74,11 @@ export function createLogger(level: ServiceConfig['logLevel'], stream?: pino.Des
   const options = { level, redact: { paths: REDACT_PATHS, censor: '[Redacted]' }, base: { service: 'vscr' } };
   if (stream !== undefined) return pino(options, stream);
   // Synchronous so the last lines before an exit are not lost; redaction happens before formatting.
-  if (chooseLogFormat(format, process.stdout.isTTY === true) === 'pretty') return pino(options, pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
+  if (chooseLogFormat(format, process.stdout.isTTY === true) === 'pretty') {
+    // Loaded only for a terminal: JSON-line runs (services, pipes, tests) never pay for the formatter.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
+    return pino(options, pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
+  }
   return pino(options);
 }
 
@@ -138,14 +142,19 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     });
 
     const metrics = new Metrics();
-    const devices: OpenedDevices = await step('crypto-devices', () => openDevices(config.devices, logger));
-    undo.push({ name: 'crypto-devices', run: () => devices.close() });
+    // The device worker threads start while this thread sets up readers, cards and the HTTP app (a start-up
+    // profile had this thread mostly waiting for them); they are awaited by card crypto calls and before listening.
+    const opening: Promise<OpenedDevices> = step('crypto-devices', () => openDevices(config.devices, logger));
+    opening.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
+    undo.push({ name: 'crypto-devices', run: async () => (await opening.catch(() => null))?.close() });
+    const controls: CryptoDeviceControl[] = [];
+    let openedHost: CryptoDeviceHost | null = null;
 
     const bus = createReaderBus({ logger });
     const readers = new ReaderHost({
       bus,
       dataDir: config.dataDir,
-      crypto: cardCryptoFor(devices.controls[0], 0, metrics),
+      crypto: cardCryptoWhenOpen(opening.then((d) => d.controls[0]), 0, metrics),
       logger: logger.child({ component: 'readers' }),
       metrics,
     });
@@ -167,14 +176,6 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
       return created;
     });
 
-    if (config.defaultCard !== null && config.readers > 0) {
-      const card = config.defaultCard;
-      await step('default-card', () => (card.startsWith('module:') ? sim.insertModule(bus.readers()[0], card) : readers.insertCard(bus.readers()[0], card)));
-    }
-    for (const profile of config.cardReaders) {
-      await step(`card-reader-${profile}`, () => readers.insertCard(readers.addReaderNow({ ifdType: cardReaderName(profile) }), profile));
-    }
-
     const events = new EventHub(rm);
     undo.push({ name: 'events', run: async () => events.close() });
     // Relays take their cards out through the RM, so they stop before it does.
@@ -183,8 +184,9 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     const app = await step('http-app', () => buildApp({
       config,
       logger,
-      devices: devices.controls,
-      deviceFaults: new DeviceFaultHost(devices.host, metrics, logger.child({ component: 'faults' })),
+      // Filled before listening: the routes read it per request.
+      devices: controls,
+      deviceFaults: new DeviceFaultHost(() => openedHost, metrics, logger.child({ component: 'faults' })),
       readers,
       sim,
       rm,
@@ -218,6 +220,18 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
         }
       },
     });
+    // Cards last: creating one may wait for the device, while the app above only needed this thread.
+    if (config.defaultCard !== null && config.readers > 0) {
+      const card = config.defaultCard;
+      await step('default-card', () => (card.startsWith('module:') ? sim.insertModule(bus.readers()[0], card) : readers.insertCard(bus.readers()[0], card)));
+    }
+    for (const profile of config.cardReaders) {
+      await step(`card-reader-${profile}`, () => readers.insertCard(readers.addReaderNow({ ifdType: cardReaderName(profile) }), profile));
+    }
+
+    const devices = await opening;
+    controls.push(...devices.controls);
+    openedHost = devices.host;
     await step('http-listen', () => app.listen({ host: config.host, port: config.port }));
     const url = urlOf(app.server.address() as AddressInfo);
 

@@ -22,6 +22,7 @@ import { errorSchema } from './schemas.js';
 import { errors } from './errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../rpc/json-rpc/index.js';
 import { FaultHost } from '../runtime/faults.js';
+import { lazySerializerFactory, lazyValidatorFactory } from './lazy-schema-compilers.js';
 
 /** A connection with no traffic at all for this long is closed (SSE sends a heartbeat every 15 s). */
 const HTTP_IDLE_TIMEOUT_MS = 120_000;
@@ -45,6 +46,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     // Idle keep-alive sockets are closed on close(); in-flight requests finish first.
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true } },
+    // Each route's validator and serializer is compiled at its first request, not at start-up.
+    schemaController: { compilersFactory: { buildValidator: lazyValidatorFactory(), buildSerializer: lazySerializerFactory() } },
     // Reader names carry spaces and may be long.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Bounded time to send a request: a stalled or trickling body is answered 408 and its guest memory freed.

@@ -32,18 +32,25 @@ export class UnknownDeviceError extends Error {
 
 export class DeviceFaultHost {
   private readonly wired = new Set<number>();
+  private readonly hostNow: () => CryptoDeviceHost | null;
 
+  /**
+   * `host` may be a getter: the service builds its HTTP app while the devices are still opening, and gives the
+   * host once they are (no request is served before that).
+   */
   constructor(
-    private readonly host: CryptoDeviceHost,
+    host: CryptoDeviceHost | (() => CryptoDeviceHost | null),
     private readonly metrics: Metrics,
     private readonly log: Logger,
   ) {
+    this.hostNow = typeof host === 'function' ? host : () => host;
     this.metrics.declare(DEVICE_FAULTS_FIRED_METRIC[0], DEVICE_FAULTS_FIRED_METRIC[1], 'counter');
   }
 
   /** Device ids, as REST lists them. */
   has(device: number): boolean {
-    return Number.isSafeInteger(device) && device >= 0 && device < this.host.list().length;
+    const host = this.hostNow();
+    return host !== null && Number.isSafeInteger(device) && device >= 0 && device < host.list().length;
   }
 
   arm(device: number, request: DeviceFaultRequest): DeviceFaultView {
@@ -63,8 +70,9 @@ export class DeviceFaultHost {
   }
 
   private model(device: number) {
-    if (!this.has(device)) throw new UnknownDeviceError(device);
-    const model = this.host.device(device);
+    const host = this.hostNow();
+    if (host === null || !this.has(device)) throw new UnknownDeviceError(device);
+    const model = host.device(device);
     if (!this.wired.has(device)) {
       this.wired.add(device);
       model.faults.onFired = (f) => {

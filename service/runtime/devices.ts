@@ -68,3 +68,20 @@ export function cardCryptoFor(control: CryptoDeviceControl, index: number, metri
     aesCbcDecrypt: (data) => countDeviceOp(metrics, index, 'aes-cbc-decrypt', 'card', data.length, () => control.aesCbcDecrypt(data)),
   };
 }
+
+/**
+ * cardCryptoFor() for a device still being opened: calls made before it is open wait for it, and once it is
+ * open every call goes straight to the device (no extra promise hop per APDU). Lets readers and cards be set
+ * up while the device worker thread starts.
+ */
+export function cardCryptoWhenOpen(opening: Promise<CryptoDeviceControl>, index: number, metrics: Metrics): CardCrypto {
+  let direct: CardCrypto | null = null;
+  const ready = opening.then((control) => (direct = cardCryptoFor(control, index, metrics)));
+  // A failed open is reported by whoever awaits `opening` (start-up); calls waiting here get the same error.
+  ready.catch(() => undefined);
+  return {
+    sha256: (data) => (direct ? direct.sha256(data) : ready.then((c) => c.sha256(data))),
+    aesCbcEncrypt: (data) => (direct ? direct.aesCbcEncrypt(data) : ready.then((c) => c.aesCbcEncrypt(data))),
+    aesCbcDecrypt: (data) => (direct ? direct.aesCbcDecrypt(data) : ready.then((c) => c.aesCbcDecrypt(data))),
+  };
+}

@@ -51,8 +51,22 @@ export class Metrics {
     return s;
   }
 
+  /**
+   * inc() per request (HTTP status, device operations): the sample found by a plain concatenation of the
+   * labels as given, so the sorted, escaped Prometheus key is built once per label set, not on every call.
+   * Holds one entry per sample, like the families themselves.
+   */
+  private readonly bySpelling = new Map<string, Sample>();
+
   inc(name: string, help: string, labels: Labels = {}, by = 1): void {
-    this.sample(this.family(name, help, 'counter'), labelKey(labels)).value += by;
+    let spelling = name;
+    for (const k in labels) spelling += `\u0000${k}\u0001${labels[k]}`;
+    let s = this.bySpelling.get(spelling);
+    if (s === undefined) {
+      s = this.sample(this.family(name, help, 'counter'), labelKey(labels));
+      this.bySpelling.set(spelling, s);
+    }
+    s.value += by;
   }
 
   /**

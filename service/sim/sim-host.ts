@@ -13,6 +13,15 @@ import type { CardSlotHook, ReaderHost } from '../runtime/readers.js';
 import { apduOrigin } from '../rm/apdu-origin.js';
 import { Relay, type RelayStatus } from './relay.js';
 
+/**
+ * `npm start` (bin/vscr-service.js) runs a bundle without a TypeScript loader and leaves this hook to register
+ * tsx when a .ts card module is first loaded; under tsx or vitest the hook is absent and the loader already there.
+ */
+async function typescriptLoader(): Promise<void> {
+  const hook = (globalThis as Record<symbol, unknown>)[Symbol.for('vscr.typescriptLoader')];
+  if (typeof hook === 'function') await (hook as () => Promise<void>)();
+}
+
 export type InsertOutcome = 'inserted' | 'occupied' | 'gone';
 
 export interface SimHostOptions {
@@ -107,6 +116,7 @@ export class SimHost implements CardSlotHook {
   }
 
   async registerModule(file: string): Promise<CardModule> {
+    if (/\.[cm]?ts$/i.test(file)) await typescriptLoader();
     const mod = await loadCardModule(file);
     this.modules.set(mod.name, mod);
     this.logger.info({ card: mod.name, path: mod.path }, 'card module loaded');

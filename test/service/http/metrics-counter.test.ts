@@ -31,4 +31,15 @@ describe('Metrics counter handles', () => {
     m.set('vscr_test_gauge', 'A gauge', {}, 1);
     expect(m.render()).toBe('# HELP vscr_test_gauge A gauge\n# TYPE vscr_test_gauge gauge\nvscr_test_gauge 1\n# HELP vscr_test_total Things\n# TYPE vscr_test_total counter\nvscr_test_total 1\n');
   });
+
+  it('inc() with the same labels in another order, or again later, adds to one sample', () => {
+    const m = new Metrics();
+    m.inc('vscr_test_ops_total', 'Ops', { device: 0, op: 'sha256' });
+    m.inc('vscr_test_ops_total', 'Ops', { op: 'sha256', device: 0 }, 2);
+    m.inc('vscr_test_ops_total', 'Ops', { device: '0', op: 'sha256' });
+    m.inc('vscr_test_ops_total', 'Ops', { device: 1, op: 'a"b' });
+    expect(m.render()).toBe(
+      ['# HELP vscr_test_ops_total Ops', '# TYPE vscr_test_ops_total counter', 'vscr_test_ops_total{device="0",op="sha256"} 4', 'vscr_test_ops_total{device="1",op="a\\"b"} 1', ''].join('\n'),
+    );
+  });
 });

@@ -18,8 +18,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function run(args: string[], env: Record<string, string> = {}): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'service/main.ts', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `service/main.ts` through tsx, or (`launcher`) bin/vscr-service.js as `npm start` runs it, from its cached bundle. */
+function run(args: string[], env: Record<string, string> = {}, launcher = false): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
+  const entry = launcher ? ['bin/vscr-service.js'] : ['--import', 'tsx', 'service/main.ts'];
+  const child = spawn(process.execPath, [...entry, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
@@ -27,7 +29,31 @@ function run(args: string[], env: Record<string, string> = {}): { child: ChildPr
   return { child, out: () => out, exited };
 }
 
+async function listeningUrl(p: ReturnType<typeof run>): Promise<string> {
+  return within((async () => {
+    for (;;) {
+      const m = /listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(p.out());
+      if (m) return m[1];
+      if (p.child.exitCode !== null) throw new Error(`exited early: ${p.out()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })(), 60_000, 'the listening line');
+}
+
 describe('service CLI', () => {
+  it('the npm start launcher runs the bundled service, and a TypeScript card module still loads', async () => {
+    const p = run(['--port', '0', '--data-dir', path.join(dir, 'd4'), '--guest-memory', '64', '--no-pcsc', '--readers', '1', '--card-module', 'examples/counter-card.ts', '--card', 'module:counter-card'], {}, true);
+    try {
+      const url = await listeningUrl(p);
+      const readers = (await (await fetch(`${url}/v1/readers`, { signal: AbortSignal.timeout(10_000) })).json()) as { readers: { cardPresent: boolean; profile: string | null }[] };
+      expect(readers.readers.map((r) => [r.cardPresent, r.profile])).toEqual([[true, 'counter-card'], [true, 'piv'], [true, 'openpgp']]);
+      p.child.kill('SIGTERM');
+      expect(await within(p.exited, 20_000, 'exit after SIGTERM')).toBe(0);
+    } finally {
+      p.child.kill('SIGKILL');
+    }
+  });
+
   it('starts on port 0, logs the real address, serves, warns about the published key, stops on SIGTERM', async () => {
     const p = run(['--port', '0', '--host', '127.0.0.1', '--data-dir', path.join(dir, 'd1'), '--guest-memory', '64']);
     try {
