@@ -1,6 +1,7 @@
 // I/O request packets with the real life cycle: one system buffer (METHOD_BUFFERED), IoStatus, pending,
 // an exchange-arbitrated cancel routine, exactly-once completion and an owning file object (docs/smclib.md §3.3).
 
+import { readU32LE } from './bytes.js';
 import { NTSTATUS, formatNtStatus } from './ntstatus.js';
 import { acquireSystemBuffer, releaseSystemBuffer } from './system-buffer-pool.js';
 
@@ -206,7 +207,7 @@ export class Irp {
   inputDword(offset = 0): number | undefined {
     if (offset < 0 || this.inputBufferLength < offset + 4) return undefined;
     const b = this.systemBuffer;
-    return (b[offset] | (b[offset + 1] << 8) | (b[offset + 2] << 16) | (b[offset + 3] << 24)) >>> 0;
+    return readU32LE(b, offset);
   }
 
   /** The valid output as a copy: min(Information, OutputBufferLength) bytes of the system buffer. */

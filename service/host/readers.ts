@@ -7,6 +7,7 @@ import { createVirtualCard, listProfiles, type CardCrypto } from '../../smcard/c
 import type { VirtualCard } from '../../smcard/card/contract.js';
 import type { ReaderBus, ReaderDriverVariant, VirtualReader } from '../../smcard/reader/contract.js';
 import type { ReaderSnapshot, ResourceManagerApi } from '../rm/contract.js';
+import { toHex } from '../../kernel/bytes.js';
 import { READER_STATE } from '../contract/pcsclite.js';
 import type { RestReader } from '../contract/rest.js';
 import { METRIC, type Counter, type Metrics } from './metrics.js';
@@ -32,10 +33,6 @@ const STATE_NAMES = Object.entries(READER_STATE) as [string, number][];
 
 export function readerStateNames(state: number): string[] {
   return STATE_NAMES.filter(([, bit]) => (state & bit) !== 0).map(([name]) => name);
-}
-
-export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 function ms(value: number): number {

@@ -1,6 +1,8 @@
 // The JSON-RPC 2.0 codec of the /v1/pcsc transport: frame parsing, request validation, result and error
 // objects, parameter readers and lowercase hex. Pure functions, no sockets (docs/style.md convention 6).
 
+import { parseHex, toHex } from '../../../kernel/bytes.js';
+
 /** JSON-RPC 2.0 error codes (spec §5.1). PC/SC outcomes never use them: they are results with `rv`. */
 export const JSONRPC_ERROR = {
   PARSE_ERROR: -32700,
@@ -99,18 +101,8 @@ export class InvalidParamsError extends Error {
   }
 }
 
-const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
-
-/** Lowercase hex, the transport's byte-string form. */
-export function encodeHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
-
-/** Hex (either case, even length, nothing else) → bytes; null when malformed. */
-export function decodeHex(text: string): Uint8Array | null {
-  if (!HEX_RE.test(text)) return null;
-  return new Uint8Array(Buffer.from(text, 'hex'));
-}
+/** Lowercase hex, the transport's byte-string form; hex in (either case, even length, nothing else) or null. */
+export { toHex as encodeHex, parseHex as decodeHex };
 
 /** The names of P's fields whose value is a T; any name when P is an untyped record. */
 type FieldOf<P, T> = string extends keyof P ? string : { [K in keyof P]-?: NonNullable<P[K]> extends T ? K : never }[keyof P] & string;
@@ -151,7 +143,7 @@ export class ParamReader<P = Record<string, unknown>> {
   hex(name: FieldOf<P, string>): Uint8Array {
     const v = this.need(name);
     if (typeof v !== 'string') throw new InvalidParamsError(`Invalid params: "${name}" must be a hex string`);
-    const bytes = decodeHex(v);
+    const bytes = parseHex(v);
     if (!bytes) throw new InvalidParamsError(`Invalid params: "${name}" is not valid hex (pairs of 0-9a-f)`);
     return bytes;
   }
