@@ -2,7 +2,7 @@
 // pcsc-lite's ifdwrapper mutex. Codes and buffer layouts follow docs/smclib.md §1.1, §3.2 and §5.8.
 
 import { readU32LE, writeU32LE } from '../../kernel/bytes.js';
-import { NTSTATUS, NtStatusError } from '../../kernel/ntstatus.js';
+import { NTSTATUS, NtStatusError, asNtStatus, type NtStatus } from '../../kernel/ntstatus.js';
 import { IOCTL_SMARTCARD } from '../../smcard/constants/ioctl.js';
 import {
   SCARD_COLD_RESET,
@@ -51,7 +51,7 @@ export function readDword(bytes: Uint8Array, offset = 0): number | null {
 }
 
 function failed(status: number): IoResult {
-  return { status: status >>> 0, information: 0, output: new Uint8Array(0) };
+  return { status: asNtStatus(status), information: 0, output: new Uint8Array(0) };
 }
 
 function failedWith(err: unknown): IoResult {
@@ -125,7 +125,7 @@ export class ReaderIo {
   }
 
   /** GET_STATE → SMCLIB CurrentState, or the failing status. */
-  async getState(): Promise<{ status: number; state: number }> {
+  async getState(): Promise<{ status: NtStatus; state: number }> {
     const r = await this.call(IOCTL_SMARTCARD.GET_STATE, new Uint8Array(0), 4);
     const state = readDword(r.output.subarray(0, r.information));
     return { status: r.status, state: state ?? SMCLIB_STATE.UNKNOWN };
