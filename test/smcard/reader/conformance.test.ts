@@ -6,9 +6,9 @@ import { IOCTL_SMARTCARD, scardCtlCode } from '../../../smcard/constants/ioctl.j
 import { SCARD_ATTR } from '../../../smcard/constants/scard-attributes.js';
 import * as sc from '../../../smcard/constants/scard.js';
 import { RDF_IOCTL_VENDOR, RDF_SET_PROTOCOL } from '../../../smcard/constants/smclib.js';
-import { FIXTURE_ATR_T1, FixtureCard } from '../support/fixture-card.js';
-import { dwordBuf, getAttr, getState, hex, ioctl, power, readDword, setProtocol, settle, transmit, watch, within } from '../support/io.js';
-import { newReader } from '../support/reader.js';
+import { FIXTURE_ATR_T1, FixtureCard } from '../../support/fixture-card.js';
+import { dwordBuf, getAttr, getState, hex, ioctl, power, readDword, setProtocol, settle, transmit, watch, within } from '../../support/io.js';
+import { newReader } from '../../support/reader.js';
 
 const S = NTSTATUS;
 const empty = new Uint8Array(0);
