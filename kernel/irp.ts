@@ -1,7 +1,8 @@
 // I/O request packets with the real life cycle: one system buffer (METHOD_BUFFERED), IoStatus, pending,
 // an exchange-arbitrated cancel routine, exactly-once completion and an owning file object (docs/smclib.md §3.3).
 
-import { NTSTATUS, formatNtStatus } from './ntstatus.js';
+import { readU32LE } from './bytes.js';
+import { NTSTATUS, asNtStatus, formatNtStatus, type NtStatus } from './ntstatus.js';
 import { acquireSystemBuffer, releaseSystemBuffer } from './system-buffer-pool.js';
 
 export const IRP_MJ_CREATE = 0x00;
@@ -10,7 +11,7 @@ export const IRP_MJ_DEVICE_CONTROL = 0x0e;
 export const IRP_MJ_CLEANUP = 0x12;
 
 export interface IoStatusBlock {
-  Status: number;
+  Status: NtStatus;
   Information: number;
 }
 
@@ -188,14 +189,14 @@ export class Irp {
    * IoCompleteRequest. Exactly once: a second completion, completing with STATUS_PENDING, or completing while a
    * cancel routine is still set are host bugs (Driver Verifier would bug-check) and throw.
    */
-  complete(status: number = this.ioStatus.Status, information: number = this.ioStatus.Information): void {
+  complete(status: NtStatus = this.ioStatus.Status, information: number = this.ioStatus.Information): void {
     if (this.completedFlag) {
       throw new IrpLifecycleError(`IRP ${this.id} completed twice (second status ${formatNtStatus(status)})`);
     }
     if (status >>> 0 === NTSTATUS.STATUS_PENDING) throw new IrpLifecycleError(`IRP ${this.id}: completed with STATUS_PENDING`);
     if (this.cancelRoutine !== null) throw new IrpLifecycleError(`IRP ${this.id}: completed with its cancel routine still set`);
     this.completedFlag = true;
-    this.ioStatus.Status = status >>> 0;
+    this.ioStatus.Status = asNtStatus(status);
     this.ioStatus.Information = information;
     this.fileObject?.untrack(this);
     for (let i = this.completionRoutines.length - 1; i >= 0; i--) this.completionRoutines[i](this);
@@ -206,7 +207,7 @@ export class Irp {
   inputDword(offset = 0): number | undefined {
     if (offset < 0 || this.inputBufferLength < offset + 4) return undefined;
     const b = this.systemBuffer;
-    return (b[offset] | (b[offset + 1] << 8) | (b[offset + 2] << 16) | (b[offset + 3] << 24)) >>> 0;
+    return readU32LE(b, offset);
   }
 
   /** The valid output as a copy: min(Information, OutputBufferLength) bytes of the system buffer. */

@@ -1,7 +1,7 @@
 // NTSTATUS values shared by every emulated kernel component (crypto driver, SMCLIB, reader driver).
 // Values from ntstatus.h; see docs/smclib.md §1.6 and docs/crypto-device.md "The driver".
 
-export const NTSTATUS = {
+const NTSTATUS_VALUES = {
   STATUS_SUCCESS: 0x00000000,
   STATUS_TIMEOUT: 0x00000102,
   STATUS_PENDING: 0x00000103,
@@ -35,25 +35,37 @@ export const NTSTATUS = {
   STATUS_DEVICE_REMOVED: 0xc00002b6,
 } as const;
 
-export type NtStatusName = keyof typeof NTSTATUS;
-export type NtStatus = number;
+declare const ntStatusBrand: unique symbol;
+/** An NTSTATUS: a number branded so that a SCARD_* return code (or any other number) cannot pass for one. */
+export type NtStatus = number & { readonly [ntStatusBrand]: true };
+
+export type NtStatusName = keyof typeof NTSTATUS_VALUES;
+/** NTSTATUS values by name (ntstatus.h), typed as NtStatus. */
+export const NTSTATUS: { readonly [K in NtStatusName]: NtStatus } = NTSTATUS_VALUES as { readonly [K in NtStatusName]: NtStatus };
+
+/** A number from outside (a register, a wire field, a test) taken as an NTSTATUS. */
+export function asNtStatus(value: number): NtStatus {
+  return (value >>> 0) as NtStatus;
+}
 
 const NAMES = new Map<number, NtStatusName>(
-  (Object.entries(NTSTATUS) as [NtStatusName, number][]).map(([name, value]) => [value, name]),
+  (Object.entries(NTSTATUS_VALUES) as [NtStatusName, number][]).map(([name, value]) => [value, name]),
 );
 
+// The formatters take any number: they name what a register, a trace or a test holds, and never pass it on.
+
 /** `STATUS_DEVICE_BUSY`, or `NTSTATUS_0x…` for a value this table does not know. */
-export function ntStatusName(status: NtStatus): string {
+export function ntStatusName(status: number): string {
   return NAMES.get(status >>> 0) ?? `NTSTATUS_0x${hex32(status)}`;
 }
 
 /** `STATUS_DEVICE_BUSY (0x80000011)`: the form the trace and error messages use. */
-export function formatNtStatus(status: NtStatus): string {
+export function formatNtStatus(status: number): string {
   return `${ntStatusName(status)} (0x${hex32(status)})`;
 }
 
 /** NT_SUCCESS(): severity success or informational (the top bit clear). */
-export function ntSuccess(status: NtStatus): boolean {
+export function ntSuccess(status: number): boolean {
   return (status >>> 0) < 0x80000000;
 }
 
@@ -64,7 +76,7 @@ export class NtStatusError extends Error {
   constructor(status: NtStatus, message?: string) {
     super(message ?? formatNtStatus(status));
     this.name = 'NtStatusError';
-    this.status = status >>> 0;
+    this.status = asNtStatus(status);
     this.code = ntStatusName(status);
   }
 }

@@ -106,9 +106,16 @@ function layerFromFlags(cmd: Command, o: CliOptions): ConfigLayer {
   return layer;
 }
 
+/** Where the flag parser prints help and usage errors; the process's stdout/stderr unless a caller injects its own. */
+export interface ServiceCliOutput {
+  writeOut(text: string): void;
+  writeErr(text: string): void;
+}
+
 /** Parses `argv` (without node and script), starts the service, and returns once it is listening. */
-export async function runServiceCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
+export async function runServiceCli(argv: string[], env: NodeJS.ProcessEnv = process.env, output?: ServiceCliOutput): Promise<RunningService> {
   const cmd = buildCommand();
+  if (output) cmd.configureOutput({ writeOut: (s) => output.writeOut(s), writeErr: (s) => output.writeErr(s) });
   cmd.parse(argv, { from: 'user' });
   const opts = cmd.opts<CliOptions>();
   const configFile = opts.config ?? env.VSCR_CONFIG;

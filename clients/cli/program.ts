@@ -40,7 +40,7 @@ export function buildProgram(io: Io = stdio): Command {
   registerScanCommand(program, io);
   registerApduCommand(program, io);
   registerSimCommands(program, io);
-  registerServeCommand(program);
+  registerServeCommand(program, io);
   // Sub-commands inherit exitOverride only when set before they are added; set it on each explicitly.
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

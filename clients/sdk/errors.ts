@@ -1,6 +1,8 @@
 // Typed errors of the REST SDK: one base class with a stable `code`, branded with Symbol.for so `isVscrError`
 // works across duplicated copies of the package (the undici pattern, docs/style.md §5 and convention 14).
 
+import type { RestError } from '../../service/contract/rest.js';
+
 const BRAND = Symbol.for('vscr.error');
 
 /** Base of every error the vscr clients throw on purpose. `code` is stable; messages may change. */
@@ -19,14 +21,8 @@ export function isVscrError(value: unknown): value is VscrError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
 }
 
-/** The body shape the service sends with every 4xx/5xx (docs/errors.md). */
-export interface VscrErrorBody {
-  error: string;
-  code: string;
-  message: string;
-  ntstatus?: string;
-  scard?: string;
-}
+/** The body shape the service sends with every 4xx/5xx (docs/errors.md), derived from its schema. */
+export type VscrErrorBody = RestError;
 
 /** The service answered with an HTTP error. `code` is the service's `VSCR_ERR_*` (or `VSCR_ERR_HTTP_<status>`). */
 export class VscrHttpError extends VscrError {

@@ -1,4 +1,7 @@
-// Response shapes of the vscr REST API (docs/service.md "Routes"), as the SDK returns them.
+// Response shapes of the vscr REST API (docs/service.md "Routes"), as the SDK returns them. Those the service
+// declares in its published contract are derived from its schemas, so a schema change breaks this build.
+
+import type { RestAddReaderBody, RestDevice, RestDeviceStatus, RestReader } from '../../service/contract/rest.js';
 
 export interface Health {
   status: 'ok';
@@ -7,53 +10,17 @@ export interface Health {
   uptimeSeconds: number;
 }
 
-export interface DeviceStatus {
-  state: number;
-  stateName: string;
-  errorCode: number;
-  errorName: string;
-}
+/** GET /v1/devices/:id/status; derived from the service's response schema (service/contract/rest.ts). */
+export type DeviceStatus = RestDeviceStatus;
 
-export interface DeviceInfo extends DeviceStatus {
-  id: number;
-  vendorId: number;
-  deviceId: number;
-  revision: number;
-  engine: string;
-  interruptMode: string;
-  guestMemoryBytes: number;
-  /** The largest request body the device accepts, when the service reports it. */
-  maxRequestBytes?: number;
-}
+/** One crypto device as GET /v1/devices lists it (`maxRequestBytes` when the service reports it). */
+export type DeviceInfo = RestDevice;
 
-export interface ReaderInfo {
-  index: number;
-  name: string;
-  state: number;
-  stateNames: string[];
-  cardPresent: boolean;
-  /** Hex, or null with no card. */
-  atr: string | null;
-  protocol: number;
-  eventCounter: number;
-  sharing: number;
-  published: boolean;
-  failure: string | null;
-  variant: string;
-  profile: string | null;
-  /** The reader's device interface path, when the service reports it. */
-  symbolicLink?: string;
-  /** A PIN-pad reader (docs/pinpad.md), when the service reports it. */
-  pinpad?: boolean;
-}
+/** A reader as the service answers it (`symbolicLink` and `pinpad` when the service reports them). */
+export type ReaderInfo = RestReader;
 
-export interface AddReaderOptions {
-  vendorName?: string;
-  ifdType?: string;
-  variant?: string;
-  /** Add a PIN-pad reader (docs/pinpad.md). */
-  pinpad?: boolean;
-}
+/** POST /v1/readers: vendor name, IFD type, driver variant, and `pinpad` for a PIN-pad reader (docs/pinpad.md). */
+export type AddReaderOptions = RestAddReaderBody;
 
 /** The keypad of a PIN-pad reader: never the digits, only how many were typed. */
 export interface PinpadStatus {

@@ -6,6 +6,7 @@
 // isValidContext() resolves false for SCARD_E_INVALID_HANDLE, listReaders() resolves [] for
 // SCARD_E_NO_READERS_AVAILABLE.
 
+import type { PcscMethod, PcscParams, PcscResult } from '../../service/contract/json-rpc.js';
 import {
   INFINITE, MAX_BUFFER_SIZE, MAX_BUFFER_SIZE_EXTENDED, SCARD, SCARD_PROTOCOL, SCARD_SCOPE,
 } from '../../service/contract/pcsclite.js';
@@ -128,9 +129,9 @@ export class WinscardClient {
         dwTimeout: opts.timeout ?? INFINITE,
         rgReaderStates: states.map((s) => ({ szReader: s.reader, dwCurrentState: s.currentState })),
       });
-      const out = r.rgReaderStates;
+      const out: unknown = r.rgReaderStates;
       if (!Array.isArray(out)) throw protocolError(method, 'rgReaderStates');
-      return out.map((s: Record<string, unknown>) => ({
+      return out.map((s: Unchecked<PcscResult<typeof method>['rgReaderStates'][number]>) => ({
         reader: str(s, 'szReader'),
         currentState: num(s, 'dwCurrentState'),
         eventState: num(s, 'dwEventState'),
@@ -182,10 +183,10 @@ export class WinscardClient {
     const r = await this.#transmit(hCard, protocol, apdu, opts);
     const pci = r.pioRecvPci;
     if (typeof pci !== 'object' || pci === null) throw protocolError('SCardTransmit', 'pioRecvPci');
-    return { response: bytes(r, 'pbRecvBuffer'), recvProtocol: num(pci as Record<string, unknown>, 'dwProtocol') };
+    return { response: bytes(r, 'pbRecvBuffer'), recvProtocol: num(pci as Unchecked<PcscResult<'SCardTransmit'>['pioRecvPci']>, 'dwProtocol') };
   }
 
-  #transmit(hCard: number, protocol: number, apdu: Uint8Array, opts: { recvLength?: number }): Promise<Record<string, unknown>> {
+  #transmit(hCard: number, protocol: number, apdu: Uint8Array, opts: { recvLength?: number }): Promise<Unchecked<PcscResult<'SCardTransmit'>>> {
     return this.#call('SCardTransmit', {
       hCard, pioSendPci: { dwProtocol: protocol }, pbSendBuffer: toHex(apdu), cbRecvLength: opts.recvLength ?? MAX_BUFFER_SIZE_EXTENDED,
     });
@@ -213,41 +214,44 @@ export class WinscardClient {
   }
 
   /** One call; resolves with its result when rv is success, throws PcscError otherwise. */
-  async #call(method: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+  async #call<M extends PcscMethod>(method: M, params: PcscParams<M>): Promise<Unchecked<PcscResult<M>>> {
     const r = await this.#raw(method, params);
     if (r.rv !== SCARD.S_SUCCESS) throw new PcscError(method, r.rv);
     return r.result;
   }
 
-  async #raw(method: string, params: Record<string, unknown>): Promise<{ rv: number; result: Record<string, unknown> }> {
-    const result = await this.#rpc.call(method, params);
+  async #raw<M extends PcscMethod>(method: M, params: PcscParams<M>): Promise<{ rv: number; result: Unchecked<PcscResult<M>> }> {
+    const result: Unchecked<PcscResult<M>> = await this.#rpc.call(method, params);
     return { rv: num(result, 'rv') >>> 0, result };
   }
 }
+
+/** A result as it arrives: the contract's field names, each value still to be checked (the server is a peer). */
+type Unchecked<R> = { readonly [K in keyof R]?: unknown };
 
 function protocolError(method: string, field: string): WinscardSocketError {
   return new WinscardSocketError(`${method}: the server's result has no valid "${field}"`);
 }
 
-function num(r: Record<string, unknown>, field: string): number {
+function num<R>(r: Unchecked<R>, field: keyof R & string): number {
   const v = r[field];
   if (typeof v !== 'number' || !Number.isFinite(v)) throw protocolError('reply', field);
   return v;
 }
 
-function str(r: Record<string, unknown>, field: string): string {
+function str<R>(r: Unchecked<R>, field: keyof R & string): string {
   const v = r[field];
   if (typeof v !== 'string') throw protocolError('reply', field);
   return v;
 }
 
-function strings(r: Record<string, unknown>, field: string): string[] {
+function strings<R>(r: Unchecked<R>, field: keyof R & string): string[] {
   const v = r[field];
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw protocolError('reply', field);
   return v as string[];
 }
 
-function bytes(r: Record<string, unknown>, field: string): Uint8Array {
+function bytes<R>(r: Unchecked<R>, field: keyof R & string): Uint8Array {
   const v = r[field];
   if (v === undefined || v === null) return new Uint8Array(0);
   if (typeof v !== 'string') throw protocolError('reply', field);

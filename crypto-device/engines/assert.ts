@@ -8,13 +8,3 @@ export function abytes(value: unknown, length: number | undefined, title: string
   }
   return value;
 }
-
-/** Concatenates the outputs of one-shot helpers. */
-export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (b.length === 0) return a;
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}

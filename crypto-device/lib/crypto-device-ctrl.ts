@@ -1,6 +1,7 @@
 // The CryptoDeviceCtrl-style user library: Uint8Array and UserBuffer calls over the driver's I/O controls,
 // FIFO-queued, with failures thrown as NtStatusError (docs/crypto-device.md "The driver (WDF) and its I/O controls").
 
+import { AsyncMutex } from '../../kernel/async-mutex.js';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { NTSTATUS, type NtStatus } from '../../kernel/ntstatus.js';
 import { ntError } from '../../kernel/nt-error.js';
@@ -17,7 +18,6 @@ import {
 } from '../driver/ioctl-codes.js';
 import { MappedUserBuffer, type AllocBufferOptions, type UserAddressSpace } from '../../kernel/user-address-space.js';
 import { aesOutputSize, type CryptoDeviceControl, type CryptoDeviceInfo, type DeviceStatus, type UserBuffer } from './contract.js';
-import { RequestQueue } from './request-queue.js';
 import { describeStatus } from './status-names.js';
 
 export const SHA256_SIZE = 32;
@@ -33,7 +33,8 @@ export interface CryptoDeviceCtrlOptions {
 
 export class CryptoDeviceCtrl implements CryptoDeviceControl {
   readonly maxRequestBytes: number;
-  private readonly queue = new RequestQueue();
+  /** FIFO: concurrent callers of one handle wait their turn instead of meeting the driver's STATUS_DEVICE_BUSY. */
+  private readonly queue = new AsyncMutex();
   /**
    * The OUT buffer of queued SHA-256 requests, mapped once instead of per request (map, zero and unmap cost more
    * than hashing 4 KiB). The FIFO runs one job at a time, so only one request can own it.

@@ -1,7 +1,7 @@
 // PC/SC constants with pcsc-lite's numeric values (pcsclite.h, 1.9.9), shared by the resource manager,
 // its transports and the clients. See docs/pcsclite-protocol.md §2, §5.2, §8.
 
-export const SCARD = {
+const SCARD_VALUES = {
   S_SUCCESS: 0x00000000,
   F_INTERNAL_ERROR: 0x80100001,
   E_CANCELLED: 0x80100002,
@@ -45,10 +45,23 @@ export const SCARD = {
   W_SECURITY_VIOLATION: 0x8010006a,
 } as const;
 
-export type ScardCode = number;
+declare const scardBrand: unique symbol;
+/**
+ * A pcsc-lite return code (rv): a number branded so that an NTSTATUS cannot pass for one. The driver's statuses
+ * become return codes only through the resource manager's mapping (service/rm/error-map.ts).
+ */
+export type ScardCode = number & { readonly [scardBrand]: true };
+
+/** pcsc-lite's return codes by name (pcsclite.h), typed as ScardCode. */
+export const SCARD: { readonly [K in keyof typeof SCARD_VALUES]: ScardCode } = SCARD_VALUES as { readonly [K in keyof typeof SCARD_VALUES]: ScardCode };
+
+/** A number from outside (a wire field, a test) taken as a pcsc-lite return code. */
+export function asScardCode(value: number): ScardCode {
+  return (value >>> 0) as ScardCode;
+}
 
 const SCARD_NAMES = new Map<number, string>();
-for (const [name, value] of Object.entries(SCARD)) {
+for (const [name, value] of Object.entries(SCARD_VALUES)) {
   // E_UNEXPECTED and E_UNSUPPORTED_FEATURE share a value; keep the name pcsc-lite's pcsc_stringify_error uses.
   if (!SCARD_NAMES.has(value) || name === 'E_UNSUPPORTED_FEATURE') SCARD_NAMES.set(value, `SCARD_${name}`);
 }

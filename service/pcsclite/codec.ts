@@ -1,5 +1,6 @@
 // Pure codecs for every pcsc-lite 1.9.9 message (docs/pcsclite-protocol.md §4–§5), shared by the daemon and clients.
 
+import { readU32LE } from '../../kernel/bytes.js';
 import { Command, HEADER_SIZE, MAX_ATR_SIZE, MAX_BUFFER_SIZE, MAX_READERNAME } from './protocol.js';
 import { bytes, cstring, defineStruct, i32, u32 } from './struct.js';
 
@@ -142,7 +143,7 @@ export interface TransmitRequestFields {
 /** Reads what a TRANSMIT needs from its 32-byte struct: the hot path's cheaper twin of `transmitStruct.decode`. */
 export function readTransmitRequest(body: Uint8Array): TransmitRequestFields {
   if (body.length < transmitStruct.size) throw new RangeError(`transmit_struct: need ${transmitStruct.size} bytes, got ${body.length}`);
-  return { hCard: readLe32(body, 0) | 0, ioSendPciProtocol: readLe32(body, 4), pcbRecvLength: readLe32(body, 24) };
+  return { hCard: readU32LE(body, 0) | 0, ioSendPciProtocol: readU32LE(body, 4), pcbRecvLength: readU32LE(body, 24) };
 }
 
 /**
@@ -162,10 +163,6 @@ export function encodeTransmitReply(body: Uint8Array, ioRecvPciProtocol: number,
 
 const EMPTY = new Uint8Array(0);
 
-/** A little-endian uint32 at `offset` (caller checked the length). */
-export function readLe32(bytes: Uint8Array, offset: number): number {
-  return (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)) >>> 0;
-}
 
 /** The 8-byte message a registered waiter receives: rv 0 = "something changed", E_CANCELLED after CANCEL. */
 export function encodeSignal(rv: number): Uint8Array {

@@ -33,6 +33,9 @@ export interface ConnectionOptions {
  * one at a time in arrival order — the client serialises per context anyway — so a reply that must wait (BEGIN or
  * CONNECT behind another client's transaction) simply delays the ones after it, never another connection's.
  */
+/** How long a closed connection's peer may go without reading before the socket is destroyed. */
+const CLOSE_GRACE_MS = 2000;
+
 export class PcscConnection implements ConnectionContext {
   readonly id: number;
   readonly session: RmSession;
@@ -119,9 +122,22 @@ export class PcscConnection implements ConnectionContext {
       return;
     }
     // Replies already queued still reach the client (pcscd's writes were blocking, so they had been sent);
-    // a peer that never reads them cannot keep the socket alive for long.
+    // a peer that stops reading them cannot keep the socket alive for long.
     this.socket.end();
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    this.destroyWhenStalled(this.socket.writableLength);
+  }
+
+  /**
+   * After end(): destroys the socket once the peer has taken none of the queued replies for CLOSE_GRACE_MS (or
+   * all of them were handed over). A client still reading a long backlog on a busy machine is not cut off.
+   */
+  private destroyWhenStalled(queued: number): void {
+    setTimeout(() => {
+      const left = this.socket.writableLength;
+      if (this.socket.destroyed) return;
+      if (left > 0 && left < queued) this.destroyWhenStalled(left);
+      else this.socket.destroy();
+    }, CLOSE_GRACE_MS).unref();
   }
 
   private onData(chunk: Buffer): void {

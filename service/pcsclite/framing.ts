@@ -1,6 +1,6 @@
 // Splits the client byte stream into complete request frames, validating sizes before buffering (§1.3, §1.4, §10).
 
-import { readLe32 } from './codec.js';
+import { readU32LE } from '../../kernel/bytes.js';
 import {
   BODY_SIZE,
   type Command,
@@ -87,8 +87,8 @@ export class FrameDecoder {
         if (this.length < HEADER_SIZE) return null;
         // Two little-endian uint32s (rxHeader: size, command), read directly: this runs for every request.
         const header = this.take(HEADER_SIZE);
-        const size = readLe32(header, 0);
-        const command = readLe32(header, 4);
+        const size = readU32LE(header, 0);
+        const command = readU32LE(header, 4);
         if (!isCommand(command)) {
           throw new FramingError('unknown-command', `${commandName(command)} is not a 1.9.9 client command`);
         }
@@ -111,7 +111,7 @@ export class FrameDecoder {
           this.consumed = 0;
           return { command: stage.command, body, payload: new Uint8Array(0) };
         }
-        const length = readLe32(body, lengthOffset);
+        const length = readU32LE(body, lengthOffset);
         if (length > MAX_BUFFER_SIZE_EXTENDED) {
           throw new FramingError(
             'oversize-payload',

@@ -2,6 +2,7 @@
 
 import type { Logger } from 'pino';
 import type { ResourceManagerApi, RmSession } from '../rm/contract.js';
+import { readU32LE } from '../../kernel/bytes.js';
 import { SCARD } from '../contract/pcsclite.js';
 import { toPcscliteFeatures } from '../rm/feature-codes.js';
 import {
@@ -18,7 +19,6 @@ import {
   releaseStruct,
   statusStruct,
   encodeTransmitReply,
-  readLe32,
   readTransmitRequest,
   versionStruct,
   withPayload,
@@ -177,11 +177,11 @@ const transmit: Handler = async (ctx, { body, payload }) => {
   // the client how much it would have needed.
   const r = await ctx.session.transmit(rmHandle(req.hCard), req.ioSendPciProtocol, payload, MAX_BUFFER_SIZE_EXTENDED);
   // On failure ioRecvPciProtocol (offset 16) is echoed as the client sent it.
-  if (r.rv !== SCARD.S_SUCCESS) return encodeTransmitReply(body, readLe32(body, 16), 0, r.rv, NO_DATA);
+  if (r.rv !== SCARD.S_SUCCESS) return encodeTransmitReply(body, readU32LE(body, 16), 0, r.rv, NO_DATA);
   const data = r.pbRecvBuffer;
   if (data.length > req.pcbRecvLength) {
     // Sending rv 0 with more bytes than the client's buffer would desynchronise its stream (§4 transmit_struct).
-    return encodeTransmitReply(body, readLe32(body, 16), data.length, SCARD.E_INSUFFICIENT_BUFFER, NO_DATA);
+    return encodeTransmitReply(body, readU32LE(body, 16), data.length, SCARD.E_INSUFFICIENT_BUFFER, NO_DATA);
   }
   return encodeTransmitReply(body, r.ioRecvPciProtocol, data.length, SCARD.S_SUCCESS, data);
 };

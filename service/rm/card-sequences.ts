@@ -1,7 +1,7 @@
 // Reader-level IOCTL sequences of the RM: the Connect power loop and protocol selection (docs/smclib.md §5.3),
 // and the dispositions (§5.5). Callers hold the reader's ops mutex and own the SCARD_* checks around them.
 
-import { NTSTATUS } from '../../kernel/ntstatus.js';
+import { NTSTATUS, type NtStatus } from '../../kernel/ntstatus.js';
 import { ntStatusToScard } from './error-map.js';
 import { SCARD, SCARD_ATTR, SCARD_PROTOCOL } from '../contract/pcsclite.js';
 import { IOCTL_SMARTCARD, SCARD_POWER, SMCLIB_STATE, WIN_PROTOCOL, readDword, type ReaderIo } from './reader-ioctl.js';
@@ -12,7 +12,7 @@ import type { RmReader } from './rm-types.js';
  * A POWER failure as pcscd reports it: card gone (E_NO_SMARTCARD) or reader gone (E_READER_UNAVAILABLE) as the
  * one NTSTATUS mapping says, anything else the given warning.
  */
-function powerFailure(status: number, otherwise: number): number {
+function powerFailure(status: NtStatus, otherwise: number): number {
   const rv = ntStatusToScard(status, 'power');
   return rv === SCARD.E_NO_SMARTCARD || rv === SCARD.E_READER_UNAVAILABLE ? rv : otherwise;
 }

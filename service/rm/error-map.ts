@@ -1,8 +1,8 @@
 // The one boundary where driver NTSTATUS becomes a PC/SC result (docs/smclib.md §5.6, docs/pcsclite-protocol.md §7
 // driver-error rows), plus pcsc_stringify_error-style text for SCARD_* values.
 
-import { NTSTATUS, formatNtStatus } from '../../kernel/ntstatus.js';
-import { SCARD, scardName } from '../contract/pcsclite.js';
+import { NTSTATUS, formatNtStatus, type NtStatus } from '../../kernel/ntstatus.js';
+import { SCARD, scardName, type ScardCode } from '../contract/pcsclite.js';
 
 /** What the RM was doing when the driver answered: the same NTSTATUS means different things per call. */
 export type DriverOperation = 'power' | 'protocol' | 'transmit' | 'control' | 'attrib' | 'eject' | 'generic';
@@ -11,7 +11,7 @@ export type DriverOperation = 'power' | 'protocol' | 'transmit' | 'control' | 'a
  * NTSTATUS of a completed IRP → SCARD_* for the application. Exhaustive over the statuses the reader
  * stack produces; anything else is SCARD_E_NOT_TRANSACTED, as pcscd does for unknown IFD codes.
  */
-export function ntStatusToScard(status: number, op: DriverOperation = 'generic'): number {
+export function ntStatusToScard(status: NtStatus, op: DriverOperation = 'generic'): ScardCode {
   switch (status >>> 0) {
     case NTSTATUS.STATUS_SUCCESS:
       return SCARD.S_SUCCESS;
@@ -53,7 +53,7 @@ export function ntStatusToScard(status: number, op: DriverOperation = 'generic')
  * it knows, or a parameter it refuses) → E_UNSUPPORTED_FEATURE; buffer too small → E_INSUFFICIENT_BUFFER;
  * anything else → E_NOT_TRANSACTED.
  */
-export function controlStatusToScard(status: number): number {
+export function controlStatusToScard(status: NtStatus): ScardCode {
   switch (status >>> 0) {
     case NTSTATUS.STATUS_SUCCESS:
       return SCARD.S_SUCCESS;
@@ -108,6 +108,6 @@ export function stringifyError(rv: number): string {
 }
 
 /** `STATUS_NO_MEDIA (0xC0000178) -> SCARD_E_NO_SMARTCARD`, for debug logs. */
-export function describeMapping(status: number, op: DriverOperation = 'generic'): string {
+export function describeMapping(status: NtStatus, op: DriverOperation = 'generic'): string {
   return `${formatNtStatus(status)} -> ${scardName(ntStatusToScard(status, op))}`;
 }

@@ -1,7 +1,8 @@
 // The RM's only door to a reader: DeviceIoControl on the opened interface, serialised per reader like
 // pcsc-lite's ifdwrapper mutex. Codes and buffer layouts follow docs/smclib.md §1.1, §3.2 and §5.8.
 
-import { NTSTATUS, NtStatusError } from '../../kernel/ntstatus.js';
+import { readU32LE, writeU32LE } from '../../kernel/bytes.js';
+import { NTSTATUS, NtStatusError, asNtStatus, type NtStatus } from '../../kernel/ntstatus.js';
 import { IOCTL_SMARTCARD } from '../../smcard/constants/ioctl.js';
 import {
   SCARD_COLD_RESET,
@@ -38,26 +39,19 @@ export const ATR_BUFFER = MAXIMUM_ATR_LENGTH;
 /** Little-endian DWORD, written byte by byte: a DataView per call costs more than the IOCTL's own checks. */
 export function dword(value: number): Uint8Array {
   const out = new Uint8Array(4);
-  writeDword(out, 0, value);
+  writeU32LE(out, 0, value);
   return out;
 }
 
 const NOT_PENDED = Promise.resolve(false);
 
-function writeDword(out: Uint8Array, offset: number, value: number): void {
-  out[offset] = value & 0xff;
-  out[offset + 1] = (value >>> 8) & 0xff;
-  out[offset + 2] = (value >>> 16) & 0xff;
-  out[offset + 3] = (value >>> 24) & 0xff;
-}
-
 export function readDword(bytes: Uint8Array, offset = 0): number | null {
   if (bytes.length < offset + 4) return null;
-  return (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)) >>> 0;
+  return readU32LE(bytes, offset);
 }
 
 function failed(status: number): IoResult {
-  return { status: status >>> 0, information: 0, output: new Uint8Array(0) };
+  return { status: asNtStatus(status), information: 0, output: new Uint8Array(0) };
 }
 
 function failedWith(err: unknown): IoResult {
@@ -125,13 +119,13 @@ export class ReaderIo {
 
   setAttribute(attrId: number, value: Uint8Array): Promise<IoResult> {
     const input = new Uint8Array(4 + value.length);
-    writeDword(input, 0, attrId);
+    writeU32LE(input, 0, attrId);
     input.set(value, 4);
     return this.call(IOCTL_SMARTCARD.SET_ATTRIBUTE, input, 0);
   }
 
   /** GET_STATE → SMCLIB CurrentState, or the failing status. */
-  async getState(): Promise<{ status: number; state: number }> {
+  async getState(): Promise<{ status: NtStatus; state: number }> {
     const r = await this.call(IOCTL_SMARTCARD.GET_STATE, new Uint8Array(0), 4);
     const state = readDword(r.output.subarray(0, r.information));
     return { status: r.status, state: state ?? SMCLIB_STATE.UNKNOWN };
@@ -148,8 +142,8 @@ export class ReaderIo {
   /** TRANSMIT with the 8-byte SCARD_IO_REQUEST header in front (docs/smclib.md §3.6, §5.4). */
   transmit(protocol: number, apdu: Uint8Array, maxResponse: number): Promise<IoResult> {
     const input = new Uint8Array(8 + apdu.length);
-    writeDword(input, 0, protocol);
-    writeDword(input, 4, 8);
+    writeU32LE(input, 0, protocol);
+    writeU32LE(input, 4, 8);
     input.set(apdu, 8);
     return this.call(IOCTL_SMARTCARD.TRANSMIT, input, 8 + maxResponse);
   }

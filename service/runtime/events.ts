@@ -3,7 +3,8 @@
 
 import type { ReaderSnapshot, ResourceManagerApi } from '../rm/contract.js';
 import { READER_STATE } from '../contract/pcsclite.js';
-import { readerStateNames, toHex } from './readers.js';
+import { toHex } from '../../kernel/bytes.js';
+import { readerStateNames } from './readers.js';
 
 export type ServiceEvent =
   | { event: 'reader'; data: ReaderEventData }

@@ -7,27 +7,13 @@ import { createVirtualCard, listProfiles, type CardCrypto } from '../../smcard/c
 import type { VirtualCard } from '../../smcard/card/contract.js';
 import type { ReaderBus, ReaderDriverVariant, VirtualReader } from '../../smcard/reader/contract.js';
 import type { ReaderSnapshot, ResourceManagerApi } from '../rm/contract.js';
+import { toHex } from '../../kernel/bytes.js';
 import { READER_STATE } from '../contract/pcsclite.js';
+import type { RestReader } from '../contract/rest.js';
 import { METRIC, type Counter, type Metrics } from './metrics.js';
 
-/** The REST shape of a reader (docs/service.md, GET /v1/readers). */
-export interface ReaderView {
-  index: number;
-  name: string;
-  symbolicLink: string;
-  state: number;
-  stateNames: string[];
-  cardPresent: boolean;
-  atr: string | null;
-  protocol: number;
-  eventCounter: number;
-  sharing: number;
-  published: boolean;
-  failure: string | null;
-  variant: ReaderDriverVariant;
-  profile: string | null;
-  pinpad: boolean;
-}
+/** The REST shape of a reader (docs/service.md, GET /v1/readers), derived from its schema. */
+export type ReaderView = RestReader;
 
 /** A hook on the card slot (transcripts): wraps each card as it goes in, hears it come out. */
 export interface CardSlotHook {
@@ -47,10 +33,6 @@ const STATE_NAMES = Object.entries(READER_STATE) as [string, number][];
 
 export function readerStateNames(state: number): string[] {
   return STATE_NAMES.filter(([, bit]) => (state & bit) !== 0).map(([name]) => name);
-}
-
-export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 function ms(value: number): number {

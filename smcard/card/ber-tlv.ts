@@ -3,7 +3,7 @@
 // BerTlvError, which command handlers turn into 6A80 (`parseTlvsOrSw`).
 
 import { SW, SwError } from './status-words.js';
-import { concatBytes } from './tlv.js';
+import { concatBytes } from '../../kernel/bytes.js';
 
 /** One decoded element. `tag` holds the tag bytes big-endian (`5F C1 05` → 0x5FC105); `value` is a view. */
 export interface Tlv {
@@ -44,8 +44,8 @@ export function encodeLength(length: number): Uint8Array {
 
 /** One element: tag, length, then the parts concatenated as the value. */
 export function berTlv(tag: number, ...parts: (Uint8Array | readonly number[])[]): Uint8Array {
-  const value = concatBytes(...parts.map((p) => (p instanceof Uint8Array ? p : Uint8Array.from(p))));
-  return concatBytes(encodeTag(tag), encodeLength(value.length), value);
+  const value = concatBytes(parts.map((p) => (p instanceof Uint8Array ? p : Uint8Array.from(p))));
+  return concatBytes([encodeTag(tag), encodeLength(value.length), value]);
 }
 
 /** Reads one element at `offset`; `end` is the offset just past it. */

@@ -6,7 +6,8 @@ import type { Applet, CardContext, CardCrypto } from './card-context.js';
 import { allowed } from './binary.js';
 import { INS } from './ins.js';
 import { SW, SwError, ok, type CardResponse } from './status-words.js';
-import { concatBytes, tlv } from './tlv.js';
+import { concatBytes } from '../../kernel/bytes.js';
+import { tlv } from './tlv.js';
 import { NtStatusError } from '../../kernel/ntstatus.js';
 
 /** The default applet AID: proprietary category F0, then "vscr" in ASCII, then version 01. */
@@ -23,7 +24,7 @@ export function createCryptoApplet(aid: Uint8Array): Applet {
     aid,
     label: 'crypto',
     // Descriptor 38 (DF), the AID as DF name, life cycle 05 (operational, activated).
-    fcpContent: concatBytes(tlv(0x82, [0x38]), tlv(0x84, aid), tlv(0x8a, [0x05])),
+    fcpContent: concatBytes([tlv(0x82, [0x38]), tlv(0x84, aid), tlv(0x8a, [0x05])]),
     commands: { [INS.PSO]: performSecurityOperation, [INS.INTERNAL_AUTHENTICATE]: internalAuthenticate },
   };
 }
@@ -41,7 +42,7 @@ async function performSecurityOperation(ctx: CardContext, apdu: CommandApdu): Pr
       if (apdu.data.length === 0) throw new SwError(SW.WRONG_LENGTH, 'ENCIPHER needs data');
       const crypto = device(ctx);
       const cryptogram = await run(ctx, 'aesCbcEncrypt', () => crypto.aesCbcEncrypt(apdu.data));
-      return ok(concatBytes(Uint8Array.of(PADDING_INDICATOR), cryptogram));
+      return ok(concatBytes([Uint8Array.of(PADDING_INDICATOR), cryptogram]));
     }
     case PSO.DECIPHER: {
       requirePin(ctx);

@@ -3,7 +3,8 @@
 
 import { MF_FID, type AccessRule, type CardProfile } from './profile.js';
 import { bytesEqual, parseHex } from './hex.js';
-import { concatBytes, tlv } from './tlv.js';
+import { concatBytes } from '../../kernel/bytes.js';
+import { tlv } from './tlv.js';
 
 export interface DfNode {
   readonly kind: 'DF';
@@ -117,19 +118,19 @@ function fcpContent(node: FileNode): Uint8Array {
   const fid = tlv(0x83, [node.fid >> 8, node.fid & 0xff]);
   // Life cycle status '8A': 05 = operational activated, 04 = operational deactivated.
   if (node.kind === 'EF') {
-    return concatBytes(
+    return concatBytes([
       tlv(0x80, [node.size >> 8, node.size & 0xff]),
       // File descriptor '82': 01 = working EF, transparent structure.
       tlv(0x82, [0x01]),
       fid,
       tlv(0x8a, [node.deactivated ? 0x04 : 0x05]),
-    );
+    ]);
   }
-  return concatBytes(
+  return concatBytes([
     // 38 = DF.
     tlv(0x82, [0x38]),
     fid,
     node.name ? tlv(0x84, node.name) : new Uint8Array(0),
     tlv(0x8a, [0x05]),
-  );
+  ]);
 }

@@ -1,14 +1,13 @@
-// Hex helpers for profiles, state files and logs (lower-case out, either case in, spaces allowed in).
+// Hex helpers for profiles, state files and logs (lower-case out, either case in, spaces allowed in), on the
+// shared codec (kernel/bytes.ts).
 
-export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
+import { parseHex as parseHexDigits } from '../../kernel/bytes.js';
+
+export { toHex } from '../../kernel/bytes.js';
 
 /** Parses hex (whitespace ignored); returns null when it is not an even-length run of hex digits. */
 export function parseHex(text: string): Uint8Array | null {
-  const clean = text.replace(/\s+/g, '');
-  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) return null;
-  return Uint8Array.from(Buffer.from(clean, 'hex'));
+  return parseHexDigits(text.replace(/\s+/g, ''));
 }
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

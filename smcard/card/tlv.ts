@@ -10,13 +10,3 @@ export function tlv(tag: number, value: Uint8Array | readonly number[]): Uint8Ar
   out.set(v, 1 + lenBytes.length);
   return out;
 }
-
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}

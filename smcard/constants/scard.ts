@@ -1,5 +1,8 @@
 // Reader/card states, protocols, power codes, dispositions, share modes, reader types and mechanical
-// properties with their Windows values (docs/smclib.md §1.2, §1.3, §1.4).
+// properties with their Windows values (docs/smclib.md §1.2, §1.3, §1.4): the driver-side vocabulary of the
+// reader stack. pcsc-lite's client-side vocabulary is a different table (service/contract/pcsclite.ts) and the
+// two disagree: SCARD_PROTOCOL_RAW is 0x10000 here and 4 there, SCARD_STATE_* are bit masks there and these
+// ordinals here. Only the resource manager translates between them.
 
 /** ReaderCapabilities.CurrentState / GET_STATE output (winsmcrd.h). */
 export const SCARD_STATE = {

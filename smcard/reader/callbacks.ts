@@ -3,7 +3,7 @@
 
 import type { Logger } from 'pino';
 import type { CancelRoutine, Irp } from '../../kernel/irp.js';
-import { NTSTATUS } from '../../kernel/ntstatus.js';
+import { NTSTATUS, asNtStatus } from '../../kernel/ntstatus.js';
 import { IOCTL_SMARTCARD } from '../constants/ioctl.js';
 import {
   SCARD_ABSENT,
@@ -305,7 +305,7 @@ export function flushTrackingIrp(ext: SmartcardExtension, status: number): boole
     return pending && !pending.completed ? pending : null;
   });
   if (irp && irp.setCancelRoutine(null) !== null) {
-    irp.complete(status, 0);
+    irp.complete(asNtStatus(status), 0);
     return true;
   }
   return false;

@@ -2,13 +2,14 @@
 // of class GUID_DEVINTERFACE_SMARTCARD_READER, opened as files and driven only by DeviceIoControl.
 // Implemented under smcard/reader/; consumed by service/rm/.
 
+import type { NtStatus } from '../../kernel/ntstatus.js';
 import type { VirtualCard } from '../card/contract.js';
 
 export const GUID_DEVINTERFACE_SMARTCARD_READER = '{50DD5230-BA8A-11D1-BF5D-0000F805F530}';
 
 export interface IoResult {
   /** NTSTATUS the IRP completed with. */
-  status: number;
+  status: NtStatus;
   /** IoStatus.Information: bytes of `output` that are valid. */
   information: number;
   /** The output buffer, `information` bytes long. */

@@ -1,6 +1,6 @@
 // Named configuration points of the virtual reader driver (the L2 choices docs/smclib.md marks [I] or leaves open).
 
-import { NTSTATUS } from '../../kernel/ntstatus.js';
+import { NTSTATUS, type NtStatus } from '../../kernel/ntstatus.js';
 import { SCARD_PRESENT, SCARD_PROTOCOL_T0, SCARD_PROTOCOL_T1 } from '../constants/scard.js';
 
 export interface ReaderDriverConfig {
@@ -21,14 +21,14 @@ export interface ReaderDriverConfig {
    */
   t0Framing: 'apdu' | 'tpdu';
   /** §3.3 item 5: status for a pending tracking IRP on surprise removal. Default STATUS_CANCELLED. */
-  removalTrackingStatus: number;
+  removalTrackingStatus: NtStatus;
   /** Status for every later IOCTL on a handle of a removed device. Default STATUS_DEVICE_REMOVED. */
-  removedDeviceStatus: number;
+  removedDeviceStatus: NtStatus;
   /**
    * §3.4: status of a POWER whose card vanished mid-reset. PSCR answers STATUS_SUCCESS ("resman requires status
    * ok", pscrcb.c) and lets tracking report the removal; default STATUS_NO_MEDIA, which the RM maps directly.
    */
-  cardGonePowerStatus: number;
+  cardGonePowerStatus: NtStatus;
   /** Protocols the reader offers (ReaderCapabilities.SupportedProtocols). Default T=0|T=1. */
   supportedProtocols: number;
   /** RDF_CARD_EJECT installed (ejecting takes the card out of the slot). Default false ⇒ NOT_SUPPORTED. */

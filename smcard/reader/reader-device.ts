@@ -3,7 +3,7 @@
 
 import type { Logger } from 'pino';
 import { FileObject, Irp, IRP_MJ_DEVICE_CONTROL } from '../../kernel/irp.js';
-import { NTSTATUS, NtStatusError, formatNtStatus } from '../../kernel/ntstatus.js';
+import { NTSTATUS, NtStatusError, formatNtStatus, asNtStatus, type NtStatus } from '../../kernel/ntstatus.js';
 import { SmartcardDeviceControl } from '../smclib/device-control.js';
 import type { SmartcardExtension } from '../smclib/extension.js';
 import { flushTrackingIrp } from './callbacks.js';
@@ -39,7 +39,7 @@ class IssuedIrp implements PendingIo {
 
 const NOT_PENDED = Promise.resolve(false);
 
-function completedIo(status: number): PendingIo {
+function completedIo(status: NtStatus): PendingIo {
   return { result: Promise.resolve({ status, information: 0, output: new Uint8Array(0) }), pended: NOT_PENDED, cancel: () => undefined };
 }
 
@@ -132,7 +132,7 @@ export class ReaderDevice implements ReaderDeviceInterface {
         return true;
       } else if (!irp.completed) {
         // §3.1.2: a driver-parameter error comes back without completion; the driver completes it.
-        irp.complete(status, 0);
+        irp.complete(asNtStatus(status), 0);
       }
       return false;
     } catch (err) {

@@ -1,12 +1,13 @@
-// ATR parsing (ISO 7816-3) and SmartcardUpdateCardCapabilities: TS, interface bytes, Fl/Dl validity and TCK
-// (docs/smclib.md §3.4, §8.1). A malformed ATR is STATUS_UNRECOGNIZED_MEDIA, never an exception.
+// The reader library's reading of an ATR and SmartcardUpdateCardCapabilities: Fl/Dl validity, T=1 parameters and
+// specific mode on top of the one ISO 7816-3 structure parser (smcard/card/atr.ts) (docs/smclib.md §3.4, §8.1).
+// A malformed ATR is STATUS_UNRECOGNIZED_MEDIA, never an exception.
 
 import { NTSTATUS } from '../../kernel/ntstatus.js';
+import { AtrError, parseAtr as parseAtrStructure, type ParsedAtr as CardParsedAtr } from '../card/atr.js';
 import { SCARD_PROTOCOL_T0, SCARD_PROTOCOL_T1 } from '../constants/scard.js';
 import {
   BIT_RATE_ADJUSTMENT,
   CLOCK_RATE_CONVERSION,
-  MAXIMUM_ATR_LENGTH,
   PTS_TYPE_DEFAULT,
   T1_BWI_DEFAULT,
   T1_CWI_DEFAULT,
@@ -42,44 +43,18 @@ export type AtrParseResult = { ok: true; atr: ParsedAtr } | { ok: false; reason:
 
 /** Parses and validates an ATR; `reason` explains a rejection (for logs and traces). */
 export function parseAtr(bytes: Uint8Array): AtrParseResult {
-  if (bytes.length < 2) return { ok: false, reason: 'ATR shorter than TS and T0' };
-  if (bytes.length > MAXIMUM_ATR_LENGTH) return { ok: false, reason: `ATR longer than ${MAXIMUM_ATR_LENGTH} bytes` };
-  const ts = bytes[0];
-  if (ts !== 0x3b && ts !== 0x3f) return { ok: false, reason: `TS 0x${ts.toString(16)} is neither 3B nor 3F` };
-  const t0 = bytes[1];
-  const k = t0 & 0x0f;
-  let y = t0 >> 4;
-  let pos = 2;
-  const groups: InterfaceGroup[] = [];
-  const offered = new Set<number>();
-  let tckRequired = false;
-  for (;;) {
-    const group: InterfaceGroup = {};
-    for (const [bit, key] of [[1, 'TA'], [2, 'TB'], [4, 'TC'], [8, 'TD']] as const) {
-      if (y & bit) {
-        if (pos >= bytes.length) return { ok: false, reason: `ATR truncated in interface group ${groups.length + 1}` };
-        group[key] = bytes[pos++];
-      }
-    }
-    groups.push(group);
-    if (group.TD === undefined) break;
-    const t = group.TD & 0x0f;
-    offered.add(t);
-    if (t !== 0) tckRequired = true; // TCK is absent only when T=0 alone is indicated (ISO 7816-3 §8.2.5)
-    y = group.TD >> 4;
+  // The byte structure (TS, T0, interface bytes, historical bytes, TCK) is the one ISO 7816-3 parser the card
+  // also uses; this adds what the reader library reads from it (Fl/Dl validity, T=1 parameters, specific mode).
+  let parsed: CardParsedAtr;
+  try {
+    parsed = parseAtrStructure(bytes);
+  } catch (err) {
+    if (err instanceof AtrError) return { ok: false, reason: err.message };
+    throw err;
   }
-  if (pos + k > bytes.length) return { ok: false, reason: 'ATR truncated in historical bytes' };
-  const historical = bytes.slice(pos, pos + k);
-  pos += k;
-  let tck: number | null = null;
-  if (tckRequired) {
-    if (pos >= bytes.length) return { ok: false, reason: 'TCK missing' };
-    tck = bytes[pos++];
-    let x = 0;
-    for (let i = 1; i < pos; i++) x ^= bytes[i];
-    if (x !== 0) return { ok: false, reason: `TCK check failed (XOR of T0..TCK is 0x${x.toString(16)})` };
-  }
-  if (pos !== bytes.length) return { ok: false, reason: `${bytes.length - pos} unexpected byte(s) after the ATR` };
+  const groups = parsed.groups.map(toInterfaceGroup);
+  const { ts, historical, tck } = parsed;
+  const offered = new Set(parsed.groups.flatMap((g) => (g.td === undefined ? [] : [g.td & 0x0f])));
 
   const ta1 = groups[0].TA;
   const Fl = ta1 === undefined ? 1 : ta1 >> 4;
@@ -124,6 +99,16 @@ export function parseAtr(bytes: Uint8Array): AtrParseResult {
       t1,
     },
   };
+}
+
+/** The card parser's group in the reader library's spelling, with only the bytes present. */
+function toInterfaceGroup(g: CardParsedAtr['groups'][number]): InterfaceGroup {
+  const out: InterfaceGroup = {};
+  if (g.ta !== undefined) out.TA = g.ta;
+  if (g.tb !== undefined) out.TB = g.tb;
+  if (g.tc !== undefined) out.TC = g.tc;
+  if (g.td !== undefined) out.TD = g.td;
+  return out;
 }
 
 /**

@@ -2,7 +2,7 @@
 // The library answers what needs no hardware and calls the driver's RDF_* callbacks for the rest.
 
 import { IrpLifecycleError, type Irp } from '../../kernel/irp.js';
-import { NTSTATUS, ntSuccess } from '../../kernel/ntstatus.js';
+import { NTSTATUS, ntSuccess, asNtStatus, type NtStatus } from '../../kernel/ntstatus.js';
 import { ctlDeviceType, FILE_DEVICE_SMARTCARD } from '../../kernel/ctl-code.js';
 import { IOCTL_SMARTCARD } from '../constants/ioctl.js';
 import { SCARD_CLASS_VENDOR_DEFINED, scardAttrClass } from '../constants/scard-attributes.js';
@@ -40,10 +40,10 @@ import { transmitCheckStatus } from './transmit.js';
 const S = NTSTATUS;
 
 /** Completes the IRP (§3.1.7): error statuses carry no data, so Information is forced to 0 for them. */
-function finish(irp: Irp, status: number, information = 0): number {
+function finish(irp: Irp, status: number, information = 0): NtStatus {
   const isError = (status >>> 0) >= 0xc0000000;
-  irp.complete(status, isError ? 0 : information);
-  return status >>> 0;
+  irp.complete(asNtStatus(status), isError ? 0 : information);
+  return asNtStatus(status);
 }
 
 /** §3.1.3: the set-up every callback (except tracking) relies on. */

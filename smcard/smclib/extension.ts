@@ -2,7 +2,7 @@
 // SmartcardInitialize and SmartcardInitializeCardCapabilities.
 
 import type { Irp } from '../../kernel/irp.js';
-import { NTSTATUS } from '../../kernel/ntstatus.js';
+import { NTSTATUS, type NtStatus } from '../../kernel/ntstatus.js';
 import { SCARD_ABSENT, SCARD_PROTOCOL_T0, SCARD_PROTOCOL_T1, SCARD_READER_TYPE } from '../constants/scard.js';
 import {
   ATR_BUFFER_SIZE,
@@ -207,7 +207,7 @@ export function createSmartcardExtension(init: SmartcardExtensionInit = {}): Sma
  * SmartcardInitialize: checks the driver-provided fields and allocates the request/reply buffers. Drivers must
  * log and fail AddDevice on an error (docs/smclib.md §4.1).
  */
-export function SmartcardInitialize(ext: SmartcardExtension): number {
+export function SmartcardInitialize(ext: SmartcardExtension): NtStatus {
   if (!(ext.Version >= SMCLIB_VERSION_REQUIRED)) return NTSTATUS.STATUS_INVALID_PARAMETER;
   if (ext.SmartcardRequest.BufferSize < MIN_BUFFER_SIZE || ext.SmartcardReply.BufferSize < MIN_BUFFER_SIZE) {
     return NTSTATUS.STATUS_INVALID_PARAMETER;

@@ -1,6 +1,7 @@
 // TRANSMIT: the library's pre-checks on SCARD_IO_REQUEST, and the T=0 / raw framing helpers drivers call
 // (SmartcardT0Request/T0Reply, SmartcardRawRequest/RawReply) (docs/smclib.md §3.6).
 
+import { readU32LE } from '../../kernel/bytes.js';
 import { NTSTATUS } from '../../kernel/ntstatus.js';
 import { SCARD_PROTOCOL_T0, SCARD_SPECIFIC } from '../constants/scard.js';
 import { SCARD_IO_REQUEST_LENGTH } from '../constants/smclib.js';
@@ -21,8 +22,8 @@ export type TransmitCheck = { status: typeof NTSTATUS.STATUS_SUCCESS; request: T
 export function checkTransmit(ext: SmartcardExtension, input: Uint8Array, outputLength: number): TransmitCheck {
   const status = transmitCheckStatus(ext, input, input.length, outputLength);
   if (status !== NTSTATUS.STATUS_SUCCESS) return { status };
-  const protocol = readLe32(input, 0);
-  const pciLength = readLe32(input, 4);
+  const protocol = readU32LE(input, 0);
+  const pciLength = readU32LE(input, 4);
   const start = ext.Options.honourPciLength ? pciLength : SCARD_IO_REQUEST_LENGTH;
   return { status: NTSTATUS.STATUS_SUCCESS, request: { protocol, pciLength, apdu: input.slice(start) } };
 }
@@ -37,8 +38,8 @@ export function transmitCheckStatus(ext: SmartcardExtension, input: Uint8Array, 
   const selected = ext.ReaderCapabilities.CurrentState === SCARD_SPECIFIC ? ext.CardCapabilities.Protocol.Selected : -1;
   if (selected < 0) return NTSTATUS.STATUS_INVALID_DEVICE_STATE;
   if (inputLength < SCARD_IO_REQUEST_LENGTH) return NTSTATUS.STATUS_INVALID_PARAMETER;
-  const protocol = readLe32(input, 0);
-  const pciLength = readLe32(input, 4);
+  const protocol = readU32LE(input, 0);
+  const pciLength = readU32LE(input, 4);
   if (protocol !== selected >>> 0) return NTSTATUS.STATUS_INVALID_DEVICE_STATE;
   let start = SCARD_IO_REQUEST_LENGTH;
   if (o.honourPciLength) {
@@ -51,16 +52,12 @@ export function transmitCheckStatus(ext: SmartcardExtension, input: Uint8Array, 
   return NTSTATUS.STATUS_SUCCESS;
 }
 
-function readLe32(bytes: Uint8Array, offset: number): number {
-  return (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)) >>> 0;
-}
-
 /** The APDU of the current TRANSMIT request (after cbPciLength), copied so the reply may reuse the buffer. */
 export function requestApdu(ext: SmartcardExtension): Uint8Array {
   const req = ext.IoRequest.RequestBuffer;
   const length = Math.min(ext.IoRequest.RequestBufferLength, req.length);
   if (length < SCARD_IO_REQUEST_LENGTH) return new Uint8Array(0);
-  const pci = readLe32(req, 4);
+  const pci = readU32LE(req, 4);
   const start = ext.Options.honourPciLength && pci >= SCARD_IO_REQUEST_LENGTH && pci <= length ? pci : SCARD_IO_REQUEST_LENGTH;
   return req.slice(start, length);
 }

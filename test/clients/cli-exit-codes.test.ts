@@ -1,5 +1,6 @@
 // `vscr` exit codes (docs/cli.md): 0 ok, 1 local error, 2 usage, 3 unreachable, 4 device/card error, 130
-// cancelled — spawned for real — and --help for every command.
+// cancelled — in process through the CLI entry, with a usage error and Ctrl-C through the real binary — and --help
+// for every command.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -38,12 +39,6 @@ describe('exit codes of the real binary', () => {
     expect(r.stderr).toMatch(/not a non-negative integer/);
   });
 
-  it('3 when the service is unreachable, saying how to start it', async () => {
-    const r = await runCliProcess(['status', '--url', `http://127.0.0.1:${await freePort()}`], env);
-    expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/cannot reach the vscr service .*ECONNREFUSED.*vscr serve/);
-  });
-
   it('130 when Ctrl-C interrupts a device operation, after resetting the device', async () => {
     const child = spawnCli(['hash', '-', '--progress'], env);
     child.stdin.write('partial input that never ends');
@@ -59,6 +54,12 @@ describe('exit codes of the real binary', () => {
 });
 
 describe('exit codes in process', () => {
+  it('3 when the service is unreachable, saying how to start it', async () => {
+    const r = await inProcess(['status', '--url', `http://127.0.0.1:${await freePort()}`]);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/cannot reach the vscr service .*ECONNREFUSED.*vscr serve/);
+  });
+
   it('4 for a device error (unknown device), with the service code', async () => {
     const r = await inProcess(['status', '--device', '7']);
     expect(r.code).toBe(4);
@@ -123,8 +124,10 @@ describe('--help', () => {
   });
 
   it('`vscr serve --help` prints the service\'s own flags and exits 0', async () => {
-    const r = await runCliProcess(['serve', '--help'], env); // the service's parser prints to the real stdout
+    const r = await inProcess(['serve', '--help']); // the service's parser prints through the injected stdout
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/--data-dir <dir>/);
+    expect(r.out).toMatch(/^Usage: vscr-service \[options\]/);
+    expect(r.out).toMatch(/--data-dir <dir>/);
+    expect(r.err).toBe('');
   });
 });

@@ -24,7 +24,7 @@ describe('status words', () => {
 describe('status names', () => {
   it('prints the names the service sends, from the one table, as the original console lines', () => {
     const device = {
-      id: 0, vendorId: 0x1111, deviceId: 0x2222, revision: 0, engine: 'native', interruptMode: 'msi-multi', guestMemoryBytes: 1 << 30,
+      id: 0, vendorId: 0x1111, deviceId: 0x2222, revision: 0, engine: 'native' as const, interruptMode: 'msi-multi' as const, guestMemoryBytes: 1 << 30,
     };
     expect(describeDevice({ ...device, ...describeStatus(1, 1) })).toBe(
       '0: PCI\\VEN_1111&DEV_2222&REV_00  engine=native interrupts=msi-multi memory=1024 MiB  State: ResetState (1)  Error: DMA error (1)',

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliEnv, collect, runCli, runCliProcess, spawnCli, watchOutput } from './cli-harness.js';
+import { cliEnv, collect, runCli, spawnCli, watchOutput } from './cli-harness.js';
 
 let dataDir: string;
 
@@ -42,8 +42,9 @@ describe('vscr serve', () => {
   }, 150_000);
 
   it('rejects a bad service flag as a usage error (exit 2)', async () => {
-    const r = await runCliProcess(['serve', '--port', 'x'], cliEnv(undefined));
+    const r = await runCli(['serve', '--port', 'x'], cliEnv(undefined));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--port must be an integer/);
+    expect(r.stdout).toBe('');
   });
 });

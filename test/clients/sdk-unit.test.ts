@@ -59,7 +59,7 @@ describe('VscrClient over a mock transport', () => {
     expect(await c.encrypt(0, Uint8Array.of(1))).toEqual(Uint8Array.of(1, 2, 3));
     expect(await c.decrypt(0, Readable.from([Buffer.from('x')]))).toEqual(Uint8Array.of(1, 2, 3));
     await c.readers();
-    await c.addReader({ variant: 'busy' });
+    await c.addReader({ variant: 'forum-broken' });
     await c.removeReader(1);
     await c.insertCard('vscr Virtual Reader 00 00', 'default');
     await c.insertCard(0);
@@ -76,7 +76,7 @@ describe('VscrClient over a mock transport', () => {
     expect(t.requests.every((r) => r.headers.authorization === 'Bearer tok')).toBe(true);
     expect(t.requests[1].headers.accept).toBe('text/plain');
     expect(t.requests[6].headers['content-type']).toBe('application/octet-stream');
-    expect(t.requests[10]).toMatchObject({ body: '{"variant":"busy"}', headers: { 'content-type': 'application/json' } });
+    expect(t.requests[10]).toMatchObject({ body: '{"variant":"forum-broken"}', headers: { 'content-type': 'application/json' } });
     expect(t.requests[12].body).toBe('{"profile":"default"}');
     expect(t.requests[13].body).toBe('{}');
   });

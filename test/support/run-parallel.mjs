@@ -1,16 +1,20 @@
-// Runs npm scripts side by side (npm test's static checks: typecheck, lint, import direction), each one's output
-// printed whole when it ends; exits non-zero if any failed. Two cores finish three single-threaded checks sooner.
+// Runs npm scripts side by side and exits non-zero if any failed. `npm test` runs its static checks (typecheck,
+// lint, import direction) next to the test suite: the suite spends much of its time waiting on sockets, workers
+// and timers, and the single-threaded checks fill those gaps on two cores. A name prefixed with `+` streams its
+// output as it comes (the test suite); the others print theirs whole when they end, so lines never interleave.
 import { spawn } from 'node:child_process';
 
 const scripts = process.argv.slice(2);
 const results = await Promise.all(
   scripts.map(
-    (name) =>
+    (arg) =>
       new Promise((resolve) => {
-        const child = spawn('npm', ['run', '-s', name], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const live = arg.startsWith('+');
+        const name = live ? arg.slice(1) : arg;
+        const child = spawn('npm', ['run', '-s', name], { stdio: ['ignore', live ? 'inherit' : 'pipe', live ? 'inherit' : 'pipe'] });
         let out = '';
-        child.stdout.on('data', (d) => (out += d));
-        child.stderr.on('data', (d) => (out += d));
+        child.stdout?.on('data', (d) => (out += d));
+        child.stderr?.on('data', (d) => (out += d));
         child.on('close', (code) => {
           process.stdout.write(`== ${name}: ${code === 0 ? 'ok' : `failed (${code})`}\n${out}`);
           resolve(code === 0);
@@ -18,4 +22,6 @@ const results = await Promise.all(
       }),
   ),
 );
-process.exitCode = results.every(Boolean) ? 0 : 1;
+const failed = scripts.filter((_, i) => !results[i]).map((s) => s.replace(/^\+/, ''));
+if (failed.length > 0) process.stdout.write(`== failed: ${failed.join(', ')}\n`);
+process.exitCode = failed.length === 0 ? 0 : 1;

@@ -2,8 +2,9 @@
 // environment variables); `vscr serve --help` prints the service's own flag list.
 
 import type { Command } from 'commander';
+import type { Io } from '../context.js';
 
-export function registerServeCommand(program: Command): void {
+export function registerServeCommand(program: Command, io: Io): void {
   program.command('serve')
     .description('start the vscr service in the foreground (same flags as `npm start`; `vscr serve --help` lists them)')
     .argument('[flags...]', 'service flags, e.g. --port 8790 --data-dir ./.vscr-data --readers 2')
@@ -14,7 +15,7 @@ export function registerServeCommand(program: Command): void {
     .action(async (flags: string[]) => {
       // Imported lazily: client commands must not pay for loading the whole service.
       const { runServiceCli } = await import('../../../service/main.js');
-      await runServiceCli(flags);
+      await runServiceCli(flags, io.env, { writeOut: io.write, writeErr: io.writeErr });
       // The service now runs until SIGINT/SIGTERM; its own handlers shut it down and exit the process.
       await new Promise<never>(() => undefined);
     });

@@ -1,11 +1,12 @@
 // /v1/readers: list, add and remove virtual readers, insert and remove cards, and read the IOCTL trace.
 
 import type { FastifyInstance } from 'fastify';
-import type { ReaderDriverVariant, VirtualReader } from '../../../smcard/reader/contract.js';
+import type { VirtualReader } from '../../../smcard/reader/contract.js';
 import type { AppContext } from '../context.js';
 import { errors } from '../errors.js';
 import { useLenientJsonParser } from '../lenient-json.js';
-import { errorResponses, readerParamsSchema, readerSchema } from '../schemas.js';
+import type { RestAddReaderBody } from '../../contract/rest.js';
+import { addReaderBodySchema, errorResponses, readerParamsSchema, readerSchema } from '../schemas.js';
 
 interface ReaderParams { reader: string }
 
@@ -55,20 +56,11 @@ export async function readerRoutes(app: FastifyInstance, opts: { ctx: AppContext
     },
   }, async () => ({ readers: readers.list() }));
 
-  app.post<{ Body: { vendorName?: string; ifdType?: string; variant?: ReaderDriverVariant; pinpad?: boolean } | undefined }>('/v1/readers', {
+  app.post<{ Body: RestAddReaderBody | undefined }>('/v1/readers', {
     schema: {
       tags: ['readers'],
       summary: 'Add a virtual reader (PnP arrival)',
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          vendorName: { type: 'string', minLength: 1, maxLength: 32, pattern: '^[\\x20-\\x7e]+$' },
-          ifdType: { type: 'string', minLength: 1, maxLength: 32, pattern: '^[\\x20-\\x7e]+$' },
-          variant: { type: 'string', enum: ['correct', 'forum-broken'] },
-          pinpad: { type: 'boolean' },
-        },
-      },
+      body: addReaderBodySchema,
       response: { 201: readerResponse, ...errorResponses },
     },
   }, async (request, reply) => {

@@ -1,6 +1,8 @@
 // The JSON-RPC 2.0 codec of the /v1/pcsc transport: frame parsing, request validation, result and error
 // objects, parameter readers and lowercase hex. Pure functions, no sockets (docs/style.md convention 6).
 
+import { parseHex, toHex } from '../../../kernel/bytes.js';
+
 /** JSON-RPC 2.0 error codes (spec §5.1). PC/SC outcomes never use them: they are results with `rv`. */
 export const JSONRPC_ERROR = {
   PARSE_ERROR: -32700,
@@ -111,21 +113,22 @@ export class JsonRpcMethodError extends Error {
   }
 }
 
-const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
+/** Lowercase hex, the transport's byte-string form; hex in (either case, even length, nothing else) or null. */
+export { toHex as encodeHex, parseHex as decodeHex };
 
-/** Lowercase hex, the transport's byte-string form. */
-export function encodeHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
+/** The names of P's fields whose value is a T; any name when P is an untyped record. */
+type FieldOf<P, T> = string extends keyof P ? string : { [K in keyof P]-?: NonNullable<P[K]> extends T ? K : never }[keyof P] & string;
+/** The params type of a nested object (an element type for arrays). */
+type Nested<P, K extends string, Element extends boolean> = string extends keyof P
+  ? Record<string, unknown>
+  : K extends keyof P ? (Element extends true ? (NonNullable<P[K]> extends readonly (infer E)[] ? E : never) : NonNullable<P[K]>) : never;
 
-/** Hex (either case, even length, nothing else) → bytes; null when malformed. */
-export function decodeHex(text: string): Uint8Array | null {
-  if (!HEX_RE.test(text)) return null;
-  return new Uint8Array(Buffer.from(text, 'hex'));
-}
-
-/** Typed access to by-name params; every failure names the parameter (like noble's abytes(x, n, 'iv')). */
-export class ParamReader {
+/**
+ * Typed access to by-name params; every failure names the parameter (like noble's abytes(x, n, 'iv')). P is the
+ * method's params type from the contract (service/contract/json-rpc.ts): each accessor takes only the names of
+ * fields of its type, so a handler cannot read a param the contract does not have.
+ */
+export class ParamReader<P = Record<string, unknown>> {
   constructor(private readonly params: Record<string, unknown>) {}
 
   /** The params object as sent, for a method that validates it as a whole. */
@@ -139,43 +142,43 @@ export class ParamReader {
   }
 
   /** A DWORD: integer 0..0xFFFFFFFF. */
-  u32(name: string): number {
+  u32(name: FieldOf<P, number>): number {
     return asU32(this.need(name), name);
   }
 
-  optU32(name: string, fallback: number): number {
+  optU32(name: FieldOf<P, number>, fallback: number): number {
     const v = this.params[name];
     return v === undefined || v === null ? fallback : asU32(v, name);
   }
 
-  string(name: string): string {
+  string(name: FieldOf<P, string>): string {
     const v = this.need(name);
     if (typeof v !== 'string') throw new InvalidParamsError(`Invalid params: "${name}" must be a string`);
     return v;
   }
 
-  hex(name: string): Uint8Array {
+  hex(name: FieldOf<P, string>): Uint8Array {
     const v = this.need(name);
     if (typeof v !== 'string') throw new InvalidParamsError(`Invalid params: "${name}" must be a hex string`);
-    const bytes = decodeHex(v);
+    const bytes = parseHex(v);
     if (!bytes) throw new InvalidParamsError(`Invalid params: "${name}" is not valid hex (pairs of 0-9a-f)`);
     return bytes;
   }
 
-  optStringArray(name: string): string[] | null {
+  optStringArray(name: FieldOf<P, readonly string[]>): string[] | null {
     const v = this.params[name];
     if (v === undefined || v === null) return null;
     if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw new InvalidParamsError(`Invalid params: "${name}" must be an array of strings`);
     return v as string[];
   }
 
-  object(name: string): ParamReader {
+  object<K extends FieldOf<P, object>>(name: K): ParamReader<Nested<P, K, false>> {
     const v = this.need(name);
     if (!isPlainObject(v)) throw new InvalidParamsError(`Invalid params: "${name}" must be an object`);
     return new ParamReader(v);
   }
 
-  objectArray(name: string, maxLength: number): ParamReader[] {
+  objectArray<K extends FieldOf<P, readonly object[]>>(name: K, maxLength: number): ParamReader<Nested<P, K, true>>[] {
     const v = this.need(name);
     if (!Array.isArray(v)) throw new InvalidParamsError(`Invalid params: "${name}" must be an array`);
     if (v.length > maxLength) throw new InvalidParamsError(`Invalid params: "${name}" has more than ${maxLength} entries`);

@@ -7,9 +7,10 @@ import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import type { RmSession } from '../../rm/contract.js';
 import type { BusyPoll } from '../../net/busy-poll.js';
+import type { PcscMethod } from '../../contract/json-rpc.js';
 import { scardName } from '../../contract/pcsclite.js';
 import { InvalidParamsError, JsonRpcMethodError, JSONRPC_ERROR, ParamReader, errorResponse, parseFrame, resultResponse, type JsonRpcResponse, type ParsedItem } from './codec.js';
-import { METHODS, hasMethod, type MethodHandler } from './methods.js';
+import { hasMethod, runMethod, type ExtraMethodHandler } from './methods.js';
 
 /** WebSocket close code 1009 "message too big" (RFC 6455 §7.4.1). */
 const CLOSE_TOO_BIG = 1009;
@@ -23,7 +24,7 @@ export const MAX_IN_FLIGHT = 256;
 export const SEND_HIGH_WATER = 256 * 1024;
 export const SEND_LOW_WATER = 64 * 1024;
 /** Calls that only wake or end others: always admitted, even at MAX_IN_FLIGHT, so a saturated client can unblock. */
-const ALWAYS_ADMITTED = new Set(['SCardCancel', 'SCardReleaseContext']);
+const ALWAYS_ADMITTED: ReadonlySet<string> = new Set<PcscMethod>(['SCardCancel', 'SCardReleaseContext']);
 /** Implementation-defined server error (JSON-RPC 2.0 §5.1 reserves -32000..-32099): too many requests in flight. */
 export const SERVER_BUSY = -32000;
 
@@ -52,7 +53,7 @@ export class JsonRpcConnection {
     private readonly maxMessageBytes: number,
     private readonly busyPoll?: BusyPoll,
     /** Methods beyond winscard's (the `vscr.*` ones), by name. */
-    private readonly extra: Readonly<Record<string, MethodHandler>> = {},
+    private readonly extra: Readonly<Record<string, ExtraMethodHandler>> = {},
   ) {
     // Every blocked call (GetStatusChange, a waiting BEGIN) listens on this signal, up to MAX_IN_FLIGHT at once:
     // legitimate, so node's default of 10 listeners must not warn about a leak.
@@ -98,8 +99,8 @@ export class JsonRpcConnection {
     }
     const { id, method, params } = item.request;
     const respond = (r: JsonRpcResponse): JsonRpcResponse | null => (id === undefined ? null : r);
-    const handler = hasMethod(method) ? METHODS[method] : Object.hasOwn(this.extra, method) ? this.extra[method] : undefined;
-    if (handler === undefined) {
+    const extra = Object.hasOwn(this.extra, method) ? this.extra[method] : undefined;
+    if (!hasMethod(method) && extra === undefined) {
       const r = errorResponse(id ?? null, JSONRPC_ERROR.METHOD_NOT_FOUND, `Method not found: ${method}`);
       this.noteBad(r);
       return respond(r);
@@ -110,7 +111,9 @@ export class JsonRpcConnection {
     }
     this.inFlight++;
     try {
-      const result = await handler(this.session, new ParamReader(params), this.closed.signal);
+      const result = await (hasMethod(method)
+        ? runMethod(method, this.session, params, this.closed.signal)
+        : (extra as ExtraMethodHandler)(this.session, new ParamReader(params), this.closed.signal));
       // Guarded: the log object and the name lookup are not built on every call when debug is off.
       if (typeof result.rv === 'number' && result.rv !== 0 && this.log.isLevelEnabled('debug')) {
         this.log.debug({ method, rv: scardName(result.rv) }, 'PC/SC call failed');

@@ -5,7 +5,8 @@ import { DeviceFaultSpecError } from '../../../crypto-device/index.js';
 import type { DeviceFaultRequest } from '../../runtime/device-faults.js';
 import { JSONRPC_ERROR, JsonRpcMethodError, type ParamReader } from './codec.js';
 import { FAULT_RPC_ERROR } from './fault-methods.js';
-import type { MethodHandler } from './methods.js';
+import type { ExtraMethodHandler } from './methods.js';
+import type { DeviceFaultMethod } from '../../contract/json-rpc.js';
 
 /** What the service's device fault host offers (service/runtime/device-faults.ts DeviceFaultHost fits). */
 export interface DeviceFaultControl {
@@ -53,7 +54,7 @@ function deviceOf(faults: DeviceFaultControl, p: ParamReader): number {
   return device;
 }
 
-export function deviceFaultMethods(faults: DeviceFaultControl): Record<string, MethodHandler> {
+export function deviceFaultMethods(faults: DeviceFaultControl): Record<DeviceFaultMethod, ExtraMethodHandler> {
   return {
     'vscr.deviceFault.arm'(_s, p) {
       const device = deviceOf(faults, p);

@@ -5,7 +5,8 @@ import type { VirtualReader } from '../../../smcard/reader/contract.js';
 import { FaultSpecError } from '../../../smcard/reader/faults/reader-faults.js';
 import { parseFaultRequest, type FaultRequest } from '../../../smcard/reader/faults/fault-request.js';
 import { JSONRPC_ERROR, JsonRpcMethodError, type ParamReader } from './codec.js';
-import type { MethodHandler } from './methods.js';
+import type { ExtraMethodHandler } from './methods.js';
+import type { ReaderFaultMethod } from '../../contract/json-rpc.js';
 
 /** What the service's fault host offers (service/runtime/faults.ts FaultHost fits). */
 export interface FaultControl {
@@ -39,7 +40,7 @@ const specError = (err: unknown): never => {
   throw err;
 };
 
-export function faultMethods(faults: FaultControl): Record<string, MethodHandler> {
+export function faultMethods(faults: FaultControl): Record<ReaderFaultMethod, ExtraMethodHandler> {
   return {
     async 'vscr.fault.arm'(_s, p) {
       const reader = readerOf(faults, p);

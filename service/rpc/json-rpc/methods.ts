@@ -1,21 +1,31 @@
-// The /v1/pcsc method table: each winscard call as decode → ownership check → RM call → encode
-// (docs/style.md convention 8), with the param and result names listed in docs/json-rpc.md.
+// The /v1/pcsc method handlers: each winscard call as decode → ownership check → RM call → encode
+// (docs/style.md convention 8). Names, params and results come from the contract (service/contract/json-rpc.ts):
+// a handler for a method the contract lacks, a param it does not declare or a result field it does not name does
+// not compile, and neither does a contract method without a handler.
 
 import type { RmSession } from '../../rm/contract.js';
+import type { PcscMethod, PcscParams, PcscResult } from '../../contract/json-rpc.js';
 import { MAX_BUFFER_SIZE, MAX_BUFFER_SIZE_EXTENDED, SCARD } from '../../contract/pcsclite.js';
 import { toPcscliteFeatures } from '../../rm/feature-codes.js';
-import { encodeHex, type ParamReader } from './codec.js';
+import { encodeHex, ParamReader } from './codec.js';
 
 export type MethodResult = Record<string, unknown>;
 /** `signal` aborts when the connection closes (used by the blocking GetStatusChange). */
-export type MethodHandler = (session: RmSession, p: ParamReader, signal: AbortSignal) => MethodResult | Promise<MethodResult>;
+export type MethodHandler<M extends PcscMethod = PcscMethod> = (
+  session: RmSession,
+  p: ParamReader<PcscParams<M>>,
+  signal: AbortSignal,
+) => PcscResult<M> | Promise<PcscResult<M>>;
+
+/** A vscr.* method (service/contract/json-rpc.ts VSCR_METHODS): params checked as a whole by its field table. */
+export type ExtraMethodHandler = (session: RmSession, p: ParamReader, signal: AbortSignal) => MethodResult | Promise<MethodResult>;
 
 /** rgReaderStates entries one call may carry; the RM itself answers E_INVALID_VALUE above 16 like pcsc-lite. */
 const MAX_READER_STATES = 64;
 
 const INVALID_HANDLE = SCARD.E_INVALID_HANDLE;
 
-export const METHODS: Record<string, MethodHandler> = {
+export const METHODS: { readonly [M in PcscMethod]: MethodHandler<M> } = {
   SCardEstablishContext(s, p) {
     const dwScope = p.u32('dwScope');
     const r = s.establishContext(dwScope);
@@ -160,6 +170,14 @@ export const METHODS: Record<string, MethodHandler> = {
   },
 };
 
-export function hasMethod(name: string): boolean {
+export function hasMethod(name: string): name is PcscMethod {
   return Object.prototype.hasOwnProperty.call(METHODS, name);
+}
+
+/** Runs `name`'s handler on a request's params as they came; the reader checks each one as the handler reads it. */
+export function runMethod(name: PcscMethod, session: RmSession, params: Record<string, unknown>, signal: AbortSignal): MethodResult | Promise<MethodResult> {
+  // The dispatcher holds one name of the union, which TypeScript cannot correlate with its handler's own reader
+  // type; at run time every reader is the same untyped ParamReader.
+  const handler = METHODS[name] as unknown as (s: RmSession, p: ParamReader, signal: AbortSignal) => MethodResult | Promise<MethodResult>;
+  return handler(session, new ParamReader(params), signal);
 }

@@ -6,7 +6,7 @@ import { berTlv, parseTlvsOrSw } from '../ber-tlv.js';
 import type { CardContext } from '../card-context.js';
 import { bytesEqual } from '../hex.js';
 import { SW, SwError, ok, type CardResponse } from '../status-words.js';
-import { concatBytes } from '../tlv.js';
+import { concatBytes } from '../../../kernel/bytes.js';
 import { KEY_SLOTS, SLOT_NUMBER, parseAttributes, type KeySlot } from './algorithm-attributes.js';
 import { EXTENDED_CAPABILITIES, HISTORICAL_BYTES, MAX_APDU, MAX_CERTIFICATE, MAX_LANGUAGE, MAX_NAME, MAX_SPECIAL_DO, MAX_TRIES, PW_MAX, RC_MIN } from './constants.js';
 import { requirePw1Other, requirePw3 } from './passwords.js';
@@ -57,12 +57,12 @@ export function pwStatus(state: OpenPgpState): Uint8Array {
 }
 
 function perSlot(state: OpenPgpState, pick: (slot: KeySlot) => Uint8Array): Uint8Array {
-  return concatBytes(...KEY_SLOTS.map((s) => pick(s)));
+  return concatBytes(KEY_SLOTS.map((s) => pick(s)));
 }
 
 /** DE: key reference and origin (00 none, 01 generated, 02 imported) per slot. */
 function keyInformation(state: OpenPgpState): Uint8Array {
-  return concatBytes(...KEY_SLOTS.map((s) => Uint8Array.of(SLOT_NUMBER[s], state.slots[s].origin)));
+  return concatBytes(KEY_SLOTS.map((s) => Uint8Array.of(SLOT_NUMBER[s], state.slots[s].origin)));
 }
 
 function counter(state: OpenPgpState): Uint8Array {

@@ -4,7 +4,7 @@
 import type { Applet, AppletPersistence, CardContext, CommandHandler, InsTable } from '../card-context.js';
 import type { CommandApdu } from '../apdu.js';
 import { berTlv } from '../ber-tlv.js';
-import { concatBytes } from '../tlv.js';
+import { concatBytes } from '../../../kernel/bytes.js';
 import { parseHex } from '../hex.js';
 import type { CardResponse } from '../status-words.js';
 import { MIN_SELECT_PREFIX, PIV_AID, PIV_INS } from './constants.js';
@@ -60,7 +60,7 @@ export function createPivApplet(entry: PivAppletEntry): Applet {
   return {
     aid,
     label: 'piv',
-    fcpContent: concatBytes(berTlv(0x82, [0x38]), berTlv(0x84, aid)),
+    fcpContent: concatBytes([berTlv(0x82, [0x38]), berTlv(0x84, aid)]),
     commands,
     minSelectPrefix: MIN_SELECT_PREFIX,
     selectResponse: () => apt.slice(),

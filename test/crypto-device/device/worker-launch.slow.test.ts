@@ -1,4 +1,6 @@
-// The device worker starts from the compiled JavaScript build (tsc into a temporary outDir, removed afterwards).
+// The device worker starts from .ts sources under tsx (as `npm start` runs it) and from the compiled JavaScript
+// build (tsc into a temporary outDir, removed afterwards), each in a process of its own driving 300 requests.
+// `npm test` still starts a device from sources under tsx through `vscr serve` (test/clients/cli-serve.test.ts).
 
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -15,6 +17,14 @@ describe('device worker launch', () => {
   });
   afterAll(async () => {
     await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('runs from .ts sources under tsx', async () => {
+    const file = join(tmp, 'tsx-run.mts');
+    await writeFile(file, script(pathToFileURL(join(ROOT, 'crypto-device/device/index.ts')).href));
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    const { stdout } = await run(process.execPath, ['--import', tsx, file], { cwd: tmp, timeout: 30_000 });
+    expect(stdout.trim()).toBe(`2 ${SHA_123}`);
   });
 
   it('runs from the compiled JavaScript build', async () => {

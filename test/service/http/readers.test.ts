@@ -2,21 +2,12 @@
 // their 404/409 answers, the IOCTL trace in both forms, and server-sent events for each change.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readerSchema, type RestReader } from '../../../service/contract/rest.js';
+import type { ReaderInfo } from '../../../clients/sdk/types.js';
 import { expectHealthy, http, json, openEvents, startTestService, type TestService } from '../integration/harness.js';
 
-interface Reader {
-  index: number;
-  name: string;
-  state: number;
-  stateNames: string[];
-  cardPresent: boolean;
-  atr: string | null;
-  eventCounter: number;
-  published: boolean;
-  failure: string | null;
-  variant: string;
-  profile: string | null;
-}
+/** The reader shape, from its schema (service/contract/rest.ts): the same type the SDK returns. */
+type Reader = RestReader;
 
 let svc: TestService;
 let base: string;
@@ -32,6 +23,23 @@ afterAll(async () => {
 const readers = async (): Promise<Reader[]> => (await json<{ readers: Reader[] }>(base, '/v1/readers')).body.readers;
 
 describe('readers', () => {
+  it('answers the schema\'s shape, which /docs publishes and the SDK\'s ReaderInfo is', async () => {
+    const list = await readers();
+    for (const r of list) {
+      for (const k of readerSchema.required) expect(r, k).toHaveProperty(k);
+      expect(Object.keys(r).every((k) => k in readerSchema.properties), Object.keys(r).join()).toBe(true);
+    }
+    const doc = (await json<{ paths: Record<string, { get: { responses: Record<string, { content: Record<string, { schema: { properties: { readers: { items: { properties: object } } } } }> }> } }> }>(base, '/docs/json')).body;
+    const published = doc.paths['/v1/readers'].get.responses['200'].content['application/json'].schema.properties.readers.items.properties;
+    expect(Object.keys(published)).toEqual(Object.keys(readerSchema.properties));
+    const sdk: ReaderInfo = list[0];
+    // @ts-expect-error a reader without its required variant is not a ReaderInfo
+    const partial: ReaderInfo = { ...sdk, variant: undefined };
+    // @ts-expect-error the variant is one of the schema's enum
+    const other: Reader = { ...sdk, variant: 'busy' };
+    expect([partial.index, other.index]).toEqual([0, 0]);
+  });
+
   it('start-up: two published readers, the default card in reader 0', async () => {
     const list = await readers();
     expect(list.map((r) => r.name)).toEqual(['vscr Virtual Reader 00 00', 'vscr Virtual Reader 01 00']);

@@ -6,7 +6,7 @@ import { evaluatePass, firstUnknownReader, type ReaderView, type StatusEntry } f
 import { ntStatusToScard, stringifyError } from '../../../service/rm/error-map.js';
 import { toWindowsControlCode } from '../../../service/rm/winscard-card-io.js';
 import { CM_IOCTL_GET_FEATURE_REQUEST, PNP_NOTIFICATION_READER, SCARD, SCARD_STATE as S } from '../../../service/contract/pcsclite.js';
-import { NTSTATUS } from '../../../kernel/ntstatus.js';
+import { NTSTATUS, asNtStatus } from '../../../kernel/ntstatus.js';
 
 const ATR = Uint8Array.from([0x3b, 0x80, 0x80, 0x01, 0x01]);
 const present = (over: Partial<ReaderView> = {}): ReaderView => ({ name: 'R 00 00', eventCounter: 3, readerState: 0x34, sharing: 0, atr: ATR, ...over });
@@ -106,7 +106,7 @@ describe('NTSTATUS → SCARD (docs/smclib.md §5.6, docs/pcsclite-protocol.md §
     expect(ntStatusToScard(NTSTATUS.STATUS_UNRECOGNIZED_MEDIA, 'power')).toBe(SCARD.W_UNRESPONSIVE_CARD);
     expect(ntStatusToScard(NTSTATUS.STATUS_CANCELLED)).toBe(SCARD.E_CANCELLED);
     expect(ntStatusToScard(NTSTATUS.STATUS_IO_TIMEOUT, 'transmit')).toBe(SCARD.E_NOT_TRANSACTED);
-    expect(ntStatusToScard(0xc0001234)).toBe(SCARD.E_NOT_TRANSACTED);
+    expect(ntStatusToScard(asNtStatus(0xc0001234))).toBe(SCARD.E_NOT_TRANSACTED);
   });
 
   it('stringifies with name and value', () => {

@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { NTSTATUS } from '../../../kernel/ntstatus.js';
 import { IOCTL_SMARTCARD } from '../../../smcard/constants/ioctl.js';
 import * as sc from '../../../smcard/constants/scard.js';
-import { FixtureCard } from '../support/fixture-card.js';
-import { dwordBuf, getState, power, readDword, setProtocol, settle, transmit, watch, within } from '../support/io.js';
-import { newReader } from '../support/reader.js';
+import { FixtureCard } from '../../support/fixture-card.js';
+import { dwordBuf, getState, power, readDword, setProtocol, settle, transmit, watch, within } from '../../support/io.js';
+import { newReader } from '../../support/reader.js';
 
 const S = NTSTATUS;
 const empty = new Uint8Array(0);

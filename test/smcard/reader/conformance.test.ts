@@ -1,14 +1,14 @@
 // docs/smclib.md §9 conformance cases 1–10 (case 3 is the forum thread's driver, docs/background.md), run through a reader device (handle → IRP → SmartcardDeviceControl).
 
 import { describe, expect, it } from 'vitest';
-import { NTSTATUS } from '../../../kernel/ntstatus.js';
+import { NTSTATUS, asNtStatus } from '../../../kernel/ntstatus.js';
 import { IOCTL_SMARTCARD, scardCtlCode } from '../../../smcard/constants/ioctl.js';
 import { SCARD_ATTR } from '../../../smcard/constants/scard-attributes.js';
 import * as sc from '../../../smcard/constants/scard.js';
 import { RDF_IOCTL_VENDOR, RDF_SET_PROTOCOL } from '../../../smcard/constants/smclib.js';
-import { FIXTURE_ATR_T1, FixtureCard } from '../support/fixture-card.js';
-import { dwordBuf, getAttr, getState, hex, ioctl, power, readDword, setProtocol, settle, transmit, watch, within } from '../support/io.js';
-import { newReader } from '../support/reader.js';
+import { FIXTURE_ATR_T1, FixtureCard } from '../../support/fixture-card.js';
+import { dwordBuf, getAttr, getState, hex, ioctl, power, readDword, setProtocol, settle, transmit, watch, within } from '../../support/io.js';
+import { newReader } from '../../support/reader.js';
 
 const S = NTSTATUS;
 const empty = new Uint8Array(0);
@@ -160,7 +160,7 @@ describe('§9 conformance (correct driver)', () => {
     ext.ReaderFunction[RDF_SET_PROTOCOL] = async (e) => {
       const irp = e.OsData.CurrentIrp!;
       release = () => {
-        void original(e).then((st) => irp.complete(st, e.IoRequest.Information.value));
+        void original(e).then((st) => irp.complete(asNtStatus(st), e.IoRequest.Information.value));
       };
       return S.STATUS_PENDING;
     };

@@ -7,8 +7,8 @@ import { NTSTATUS } from '../../../kernel/ntstatus.js';
 import { createVirtualCard } from '../../../smcard/card/index.js';
 import * as sc from '../../../smcard/constants/scard.js';
 import { refEncrypt } from '../card/helpers.js';
-import { hex, power, setProtocol, transmit } from '../support/io.js';
-import { newReader } from '../support/reader.js';
+import { hex, power, setProtocol, transmit } from '../../support/io.js';
+import { newReader } from '../../support/reader.js';
 
 let host: CryptoDeviceHost;
 let device: CryptoDeviceControl;

@@ -7,9 +7,9 @@ import * as sc from '../../../smcard/constants/scard.js';
 import { createReaderBus } from '../../../smcard/index.js';
 import type { ReaderDeviceInterface, VirtualReader } from '../../../smcard/reader/contract.js';
 import type { VirtualReaderImpl } from '../../../smcard/reader/virtual-reader.js';
-import { FixtureCard } from '../support/fixture-card.js';
-import { dwordBuf, getState, ioctl, power, settle, within } from '../support/io.js';
-import { newReader } from '../support/reader.js';
+import { FixtureCard } from '../../support/fixture-card.js';
+import { dwordBuf, getState, ioctl, power, settle, within } from '../../support/io.js';
+import { newReader } from '../../support/reader.js';
 
 const S = NTSTATUS;
 const empty = new Uint8Array(0);

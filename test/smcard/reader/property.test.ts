@@ -7,9 +7,9 @@ import { NTSTATUS } from '../../../kernel/ntstatus.js';
 import { IOCTL_SMARTCARD, scardCtlCode } from '../../../smcard/constants/ioctl.js';
 import { SCARD_ATTR } from '../../../smcard/constants/scard-attributes.js';
 import type { IoResult } from '../../../smcard/reader/contract.js';
-import { FIXTURE_ATR_T0, FIXTURE_ATR_T1, FixtureCard } from '../support/fixture-card.js';
-import { settle, within } from '../support/io.js';
-import { newReader } from '../support/reader.js';
+import { FIXTURE_ATR_T0, FIXTURE_ATR_T1, FixtureCard } from '../../support/fixture-card.js';
+import { settle, within } from '../../support/io.js';
+import { newReader } from '../../support/reader.js';
 
 const knownCodes = [...Object.values(IOCTL_SMARTCARD), scardCtlCode(8), scardCtlCode(2048), scardCtlCode(4095)];
 const tracking = new Set<number>([IOCTL_SMARTCARD.IS_PRESENT, IOCTL_SMARTCARD.IS_ABSENT]);

@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { createResourceManager } from '../../../service/rm/index.js';
 import { createReaderBus } from '../../../smcard/index.js';
-import { FixtureCard } from '../support/fixture-card.js';
-import { within } from '../support/io.js';
+import { FixtureCard } from '../../support/fixture-card.js';
+import { within } from '../../support/io.js';
 
 describe('reader visibility through the resource manager (§9.3, §5.7)', () => {
   it('publishes the correct reader and drops the forum-broken one with STATUS_DEVICE_BUSY', async () => {

@@ -9,9 +9,9 @@ import { IOCTL_SMARTCARD } from '../../../smcard/constants/ioctl.js';
 import { SCARD_ATTR } from '../../../smcard/constants/scard-attributes.js';
 import * as sc from '../../../smcard/constants/scard.js';
 import type { ReaderFileHandle } from '../../../smcard/reader/contract.js';
-import { FixtureCard } from '../support/fixture-card.js';
-import { dwordBuf, ioctl, readDword, settle, watch, within } from '../support/io.js';
-import { newReader } from '../support/reader.js';
+import { FixtureCard } from '../../support/fixture-card.js';
+import { dwordBuf, ioctl, readDword, settle, watch, within } from '../../support/io.js';
+import { newReader } from '../../support/reader.js';
 
 const S = NTSTATUS;
 const empty = new Uint8Array(0);

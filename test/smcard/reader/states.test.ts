@@ -6,9 +6,9 @@ import { createVirtualCard } from '../../../smcard/card/index.js';
 import { IOCTL_SMARTCARD } from '../../../smcard/constants/ioctl.js';
 import { SCARD_ATTR } from '../../../smcard/constants/scard-attributes.js';
 import * as sc from '../../../smcard/constants/scard.js';
-import { FixtureCard } from '../support/fixture-card.js';
-import { getAttr, getState, hex, ioctl, power, readDword, setProtocol, transmit } from '../support/io.js';
-import { newReader } from '../support/reader.js';
+import { FixtureCard } from '../../support/fixture-card.js';
+import { getAttr, getState, hex, ioctl, power, readDword, setProtocol, transmit } from '../../support/io.js';
+import { newReader } from '../../support/reader.js';
 
 const S = NTSTATUS;
 const stateOf = async (h: Parameters<typeof getState>[0]) => readDword((await getState(h)).output);

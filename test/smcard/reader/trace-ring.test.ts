@@ -4,9 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { NTSTATUS } from '../../../kernel/ntstatus.js';
 import { IOCTL_SMARTCARD } from '../../../smcard/constants/ioctl.js';
-import { FixtureCard } from '../support/fixture-card.js';
-import { getState, ioctl, settle, watch } from '../support/io.js';
-import { newReader } from '../support/reader.js';
+import { FixtureCard } from '../../support/fixture-card.js';
+import { getState, ioctl, settle, watch } from '../../support/io.js';
+import { newReader } from '../../support/reader.js';
 
 describe('trace ring', () => {
   it('keeps the newest entries oldest first across wrap-around, and copies are detached', async () => {

@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { NTSTATUS } from '../../../kernel/ntstatus.js';
 import { IOCTL_SMARTCARD } from '../../../smcard/constants/ioctl.js';
 import { SCARD_ATTR } from '../../../smcard/constants/scard-attributes.js';
-import { FixtureCard } from '../support/fixture-card.js';
-import { dwordBuf, getState, ioctl, settle, within } from '../support/io.js';
-import { newReader } from '../support/reader.js';
+import { FixtureCard } from '../../support/fixture-card.js';
+import { dwordBuf, getState, ioctl, settle, within } from '../../support/io.js';
+import { newReader } from '../../support/reader.js';
 
 const empty = new Uint8Array(0);
 

@@ -10,8 +10,8 @@ import { createVirtualCard } from '../../../smcard/card/index.js';
 import { IOCTL_SMARTCARD } from '../../../smcard/constants/ioctl.js';
 import * as sc from '../../../smcard/constants/scard.js';
 import { nodeCryptoCardCrypto } from '../card/helpers.js';
-import { power, readDword, setProtocol, settle, transmitInput, within } from '../support/io.js';
-import { newReader } from '../support/reader.js';
+import { power, readDword, setProtocol, settle, transmitInput, within } from '../../support/io.js';
+import { newReader } from '../../support/reader.js';
 
 const S = NTSTATUS;
 const KNOWN_SW1 = new Set([0x90, 0x61, 0x62, 0x63, 0x65, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f]);

@@ -11,7 +11,7 @@ import { PTS_TYPE_OPTIMAL } from '../../../smcard/constants/smclib.js';
 import { SmartcardUpdateCardCapabilities } from '../../../smcard/smclib/atr.js';
 import { SmartcardDeviceControl } from '../../../smcard/smclib/device-control.js';
 import { createSmartcardExtension, SmartcardInitialize, type SmartcardExtension } from '../../../smcard/smclib/extension.js';
-import { dwordBuf } from '../support/io.js';
+import { dwordBuf } from '../../support/io.js';
 
 const S = NTSTATUS;
 

@@ -11,7 +11,7 @@ import { SmartcardDeviceControl } from '../../../smcard/smclib/device-control.js
 import { createSmartcardExtension, SmartcardInitialize, type SmartcardExtension } from '../../../smcard/smclib/extension.js';
 import type { SmclibOptions } from '../../../smcard/smclib/options.js';
 import { SmartcardT0Reply, SmartcardT0Request, writeTransmitReply } from '../../../smcard/smclib/transmit.js';
-import { dwordBuf, readDword, settle, transmitInput, within } from '../support/io.js';
+import { dwordBuf, readDword, settle, transmitInput, within } from '../../support/io.js';
 
 const S = NTSTATUS;
 

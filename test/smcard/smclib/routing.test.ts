@@ -13,7 +13,7 @@ import { SmartcardDeviceControl } from '../../../smcard/smclib/device-control.js
 import { createSmartcardExtension, SmartcardInitialize, type SmartcardExtension } from '../../../smcard/smclib/extension.js';
 import type { SmclibOptions } from '../../../smcard/smclib/options.js';
 import { requestApdu } from '../../../smcard/smclib/transmit.js';
-import { dwordBuf } from '../support/io.js';
+import { dwordBuf } from '../../support/io.js';
 
 const S = NTSTATUS;
 

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { AsyncMutex, SpinLock } from '../../../smcard/smclib/sync.js';
-import { settle, within } from '../support/io.js';
+import { settle, within } from '../../support/io.js';
 
 describe('AsyncMutex', () => {
   it('runs holders one at a time in arrival order, and releases after a throw', async () => {

@@ -7,9 +7,9 @@ import { Irp, IrpLifecycleError } from '../../../kernel/irp.js';
 import { NTSTATUS } from '../../../kernel/ntstatus.js';
 import { acquireSystemBuffer, pooledSystemBuffers, POOLED_MIN_BYTES, releaseSystemBuffer } from '../../../kernel/system-buffer-pool.js';
 import { SCARD_COLD_RESET, SCARD_PROTOCOL_T1 } from '../../../smcard/constants/scard.js';
-import { FixtureCard } from '../support/fixture-card.js';
-import { hex, power, setProtocol, transmit } from '../support/io.js';
-import { newReader } from '../support/reader.js';
+import { FixtureCard } from '../../support/fixture-card.js';
+import { hex, power, setProtocol, transmit } from '../../support/io.js';
+import { newReader } from '../../support/reader.js';
 
 /** A size no other test in this file uses, so pool counts are this test's own. */
 let nextSize = 70_001;

@@ -2,12 +2,12 @@
 // failures, a tracking IRP that fails after publication), behind a minimal ReaderBus. Everything else in
 // the RM tests runs on the real reader stack.
 
-import { NTSTATUS } from '../../../../kernel/ntstatus.js';
+import { NTSTATUS, asNtStatus } from '../../../../kernel/ntstatus.js';
 import type { IoResult, PendingIo, ReaderBus, ReaderBusEvents, ReaderDeviceInterface, ReaderFileHandle, VirtualReader } from '../../../../smcard/reader/contract.js';
 import { IOCTL_SMARTCARD, dword, readDword } from '../../../../service/rm/reader-ioctl.js';
 import { SCARD_ATTR } from '../../../../service/contract/pcsclite.js';
 
-const done = (status: number, output: Uint8Array = new Uint8Array(0)): IoResult => ({ status, information: output.length, output });
+const done = (status: number, output: Uint8Array = new Uint8Array(0)): IoResult => ({ status: asNtStatus(status), information: output.length, output });
 
 /** What the scripted device does with a tracking IRP: pend it, or complete it at once with a status. */
 export type TrackingAnswer = 'pend' | number;

@@ -8,8 +8,8 @@ import { IOCTL_SMARTCARD } from '../../../../smcard/constants/ioctl.js';
 import * as sc from '../../../../smcard/constants/scard.js';
 import { buildPinModify, buildPinVerify, FEATURE, featureCode, featureList } from '../../../../smcard/reader/pinpad/part10.js';
 import type { Keypad } from '../../../../smcard/reader/pinpad/keypad.js';
-import { hex, ioctl, power, setProtocol, transmit, within } from '../../support/io.js';
-import { newReader } from '../../support/reader.js';
+import { hex, ioctl, power, setProtocol, transmit, within } from '../../../support/io.js';
+import { newReader } from '../../../support/reader.js';
 
 const S = NTSTATUS;
 const VERIFY = featureCode(FEATURE.VERIFY_PIN_DIRECT);

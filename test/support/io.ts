@@ -1,7 +1,7 @@
 // Test helpers for driving reader handles: DWORD buffers, IOCTL shortcuts and bounded waits.
 
-import { IOCTL_SMARTCARD } from '../../../smcard/constants/ioctl.js';
-import type { IoResult, PendingIo, ReaderFileHandle } from '../../../smcard/reader/contract.js';
+import { IOCTL_SMARTCARD } from '../../smcard/constants/ioctl.js';
+import type { IoResult, PendingIo, ReaderFileHandle } from '../../smcard/reader/contract.js';
 
 export function dwordBuf(...values: number[]): Uint8Array {
   const out = new Uint8Array(values.length * 4);

@@ -1,6 +1,6 @@
 // A small, honest VirtualCard for driver-level tests: fixed ATR, records every call, answers a few APDUs.
 
-import type { VirtualCard } from '../../../smcard/card/contract.js';
+import type { VirtualCard } from '../../smcard/card/contract.js';
 
 /** T0 = 80 (TD1, no historical bytes), TD1 = 80 (T=0, TD2 follows), TD2 = 01 (T=1), TCK = 80^80^01 = 01. */
 export const FIXTURE_ATR_T0_T1 = Uint8Array.from([0x3b, 0x80, 0x80, 0x01, 0x01]);
