@@ -20,6 +20,7 @@ import type { DeviceWorkerData, DeviceWorkerMessage } from './device-worker.js';
 import { primeAllocatorForDma } from './allocator-tuning.js';
 import { DEFAULT_GUEST_MEMORY_BYTES, PagedGuestMemory } from './guest-memory.js';
 import { InterruptController } from './interrupt-controller.js';
+import { IrqMailbox, type IrqSignal } from './irq-mailbox.js';
 import { BAR0_SIZE, COMMAND, ERROR, PCI_ID, REG, REG_FILE_SIZE, RegisterFile, type RegName } from './registers.js';
 import { bundledWorker } from './worker-bundle.js';
 
@@ -61,6 +62,7 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
 
   // ------------------------------------------------ state ------------------------------------------------------
   private readonly regs = new RegisterFile();
+  private readonly mailbox = new IrqMailbox();
   private readonly irq: InterruptController;
   private readonly log: Logger | undefined;
   private worker: Worker | undefined;
@@ -268,6 +270,7 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
     const entry = workerEntry();
     const data: DeviceWorkerData = {
       regs: this.regs.sab,
+      irqs: this.mailbox.sab,
       memory: this.memory.sab,
       engine: this.engine,
       keyString,
@@ -304,11 +307,14 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
   }
 
   private onWorkerMessage(m: DeviceWorkerMessage): void {
+    // Interrupts in the ring were raised before anything the worker posts after them.
+    this.drainInterrupts();
     switch (m.type) {
       case 'irq':
-        this.deliver(m.irqs);
-        // Each irq message ends a command; with no command accepted since, the worker is going idle (see 'idle').
-        if (m.doorbell === this.regs.doorbell()) this.holdProcess(false);
+        this.mailbox.carry(m.seq, { irqs: m.irqs, doorbell: m.doorbell });
+        this.drainInterrupts();
+        break;
+      case 'irq-hint':
         break;
       case 'idle':
         // Only when no command was accepted since the one the worker answered: otherwise its interrupt is still
@@ -324,6 +330,17 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
     }
   }
 
+  /** Delivers the worker's interrupts that are waiting, in the order it raised them. */
+  private drainInterrupts(): void {
+    this.mailbox.drain(this.onSignal);
+  }
+
+  private readonly onSignal = (signal: IrqSignal): void => {
+    this.deliver(signal.irqs);
+    // Each signal ends a command; with no command accepted since, the worker is going idle (see 'idle').
+    if (signal.doorbell === this.regs.doorbell()) this.holdProcess(false);
+  };
+
   /** A dead worker is a host fault: report it to the guest as an internal error rather than hanging it. */
   private onWorkerDied(err: Error): void {
     if (this.destroyed) return;
@@ -336,20 +353,29 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
 
   /**
    * Keeps the host event loop from sleeping while a command runs, for at most completionPollMicros: each
-   * setImmediate turn polls I/O without blocking, so the worker's interrupt message is read a few microseconds
-   * after it is posted instead of after a thread wake-up. Timers and sockets are served as usual meanwhile.
+   * setImmediate turn reads the interrupt ring (irq-mailbox.ts), so the worker's interrupt is taken a loop turn
+   * after it is raised, with no message and no thread wake-up. Timers and sockets are served as usual meanwhile.
    */
   private pollForCompletion(): void {
     if (this.completionPollMicros === 0) return;
     this.pollUntil = performance.now() + this.completionPollMicros / 1000;
     if (this.polling) return;
     this.polling = true;
+    this.mailbox.setHostPolling(true);
     setImmediate(this.pollTurn);
   }
 
   private readonly pollTurn = (): void => {
-    if (this.workerRefed && !this.destroyed && performance.now() < this.pollUntil) setImmediate(this.pollTurn);
-    else this.polling = false;
+    this.drainInterrupts();
+    if (this.workerRefed && !this.destroyed && performance.now() < this.pollUntil) {
+      setImmediate(this.pollTurn);
+      return;
+    }
+    this.polling = false;
+    // Stop polling first, then look once more: an interrupt raised in between either is seen here or, having
+    // seen the flag down, comes with a wake-up message.
+    this.mailbox.setHostPolling(false);
+    this.drainInterrupts();
   };
 
   private holdProcess(hold: boolean): void {

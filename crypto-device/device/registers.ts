@@ -71,6 +71,7 @@ const CTL = {
   STOP: 2, // 1 asks the worker to exit
   GENERATION: 3, // bumped by a bus reset so a running command ends silently
   BUSY: 4, // 1 while the worker runs a data command (so a bus reset can wait for it to stop)
+  SLEEPING: 5, // 1 while the worker sleeps on the doorbell (so a ring can skip the wake-up call otherwise)
 } as const;
 const CTL_WORDS = 8;
 const REGS_AT = CTL_WORDS * 4;
@@ -186,14 +187,19 @@ export class RegisterFile {
   // --- control words (atomic, no lock needed) ---
   ringDoorbell(): void {
     Atomics.add(this.ctl, CTL.DOORBELL, 1);
-    Atomics.notify(this.ctl, CTL.DOORBELL);
+    // A polling worker sees the add by itself; Atomics.notify takes V8's futex lock and, with a sleeper, makes a
+    // wake-up syscall. Both accesses are sequentially consistent, as are the worker's store of SLEEPING and the
+    // value check inside Atomics.wait: either this load sees 1 and wakes it, or its wait sees the new doorbell.
+    if (Atomics.load(this.ctl, CTL.SLEEPING) !== 0) Atomics.notify(this.ctl, CTL.DOORBELL);
   }
   doorbell(): number {
     return Atomics.load(this.ctl, CTL.DOORBELL);
   }
   /** Sleeps until the doorbell moves past `seen` (or `timeoutMs`). */
   waitDoorbell(seen: number, timeoutMs?: number): void {
+    Atomics.store(this.ctl, CTL.SLEEPING, 1);
     Atomics.wait(this.ctl, CTL.DOORBELL, seen, timeoutMs);
+    Atomics.store(this.ctl, CTL.SLEEPING, 0);
   }
   /** Polls the doorbell for up to `micros`; true as soon as it moves past `seen`. */
   pollDoorbell(seen: number, micros: number): boolean {
