@@ -3,6 +3,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { getEngine } from '../engines/index.js';
+import { runAllocatorPriming } from './allocator-tuning.js';
 import type { EngineName } from './contract.js';
 import { deriveDeviceKey, runPendingCommand, type DeviceCore } from './commands.js';
 import { IrqMailbox } from './irq-mailbox.js';
@@ -19,6 +20,8 @@ export interface DeviceWorkerData {
   chunkBytes: number;
   doorbellPollMicros: number;
   debug: boolean;
+  /** Raise malloc's thresholds before reporting ready (the first device of the process; allocator-tuning.ts). */
+  primeAllocator?: boolean;
 }
 
 /** Messages the worker posts to the host. */
@@ -57,6 +60,7 @@ function main(port: NonNullable<typeof parentPort>, data: DeviceWorkerData): voi
     debug: data.debug ? (msg, fields) => post({ type: 'log', level: 'debug', msg, fields }) : undefined,
     error: (msg, fields) => post({ type: 'log', level: 'error', msg, fields }),
   };
+  if (data.primeAllocator) runAllocatorPriming();
   post({ type: 'ready' });
   // Read the doorbell before looking at Command, so a write that lands in between wakes the wait at once.
   for (;;) {

@@ -17,7 +17,7 @@ import type {
 } from './contract.js';
 import { MAX_CHUNK_BYTES } from './commands.js';
 import type { DeviceWorkerData, DeviceWorkerMessage } from './device-worker.js';
-import { primeAllocatorForDma } from './allocator-tuning.js';
+import { claimAllocatorPriming } from './allocator-tuning.js';
 import { DEFAULT_GUEST_MEMORY_BYTES, PagedGuestMemory } from './guest-memory.js';
 import { InterruptController } from './interrupt-controller.js';
 import { IrqMailbox, type IrqSignal } from './irq-mailbox.js';
@@ -265,8 +265,9 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
   // ------------------------------------------------ realize / uninit -------------------------------------------
   /** Starts the device thread; resolves once it runs. */
   async realize(keyString: string | undefined): Promise<void> {
-    const primeStart = performance.now();
-    if (primeAllocatorForDma()) this.log?.debug({ ms: round1(performance.now() - primeStart) }, 'raised the malloc trim threshold (allocator-tuning.ts)');
+    const realizeStart = performance.now();
+    // The first device of the process has its worker raise malloc's thresholds before it reports ready.
+    const primeAllocator = claimAllocatorPriming();
     const entry = workerEntry();
     const data: DeviceWorkerData = {
       regs: this.regs.sab,
@@ -277,6 +278,7 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
       chunkBytes: this.chunkBytes,
       doorbellPollMicros: this.doorbellPollMicros,
       debug: this.log?.isLevelEnabled('debug') ?? false,
+      primeAllocator,
     };
     const worker = new Worker(entry.script, { workerData: data, eval: entry.eval });
     // Wait for the worker's own 'ready' (not 'online'), so a worker that cannot load its modules fails creation.
@@ -297,6 +299,7 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
       worker.once('error', fail);
       worker.once('exit', onExit);
     });
+    if (primeAllocator) this.log?.debug({ ms: round1(performance.now() - realizeStart) }, 'worker started and raised the malloc thresholds (allocator-tuning.ts)');
     this.worker = worker;
     worker.on('message', (m: DeviceWorkerMessage) => this.onWorkerMessage(m));
     worker.on('error', (err) => this.onWorkerDied(err));
