@@ -12,7 +12,7 @@
 /** Ring entries: far more than the signals one request makes (one per accepted Command write). */
 const SLOTS = 64;
 const SLOT_WORDS = 3; // seq, irq bits, doorbell
-const W = { TAIL: 0, HOST_POLLING: 1 } as const;
+const W = { TAIL: 0, HOST_POLLING: 1, HEAD: 2, HOST_NAPPING: 3 } as const;
 const HEADER_WORDS = 4;
 export const IRQ_MAILBOX_BYTES = (HEADER_WORDS + SLOTS * SLOT_WORDS) * 4;
 
@@ -57,11 +57,17 @@ export class IrqMailbox {
   post(irqs: readonly number[], doorbell: number): { type: 'irq-hint' } | { type: 'irq'; seq: number; irqs: number[]; doorbell: number } | undefined {
     const seq = this.seq;
     this.seq = (seq + 1) | 0;
-    if (((seq - Atomics.load(this.words, W.TAIL)) | 0) >= SLOTS) return { type: 'irq', seq, irqs: [...irqs], doorbell };
-    const at = HEADER_WORDS + (seq % SLOTS + SLOTS) % SLOTS * SLOT_WORDS;
-    Atomics.store(this.words, at + 1, toBits(irqs));
-    Atomics.store(this.words, at + 2, doorbell);
-    Atomics.store(this.words, at, seq); // published last: the host reads seq first
+    const full = ((seq - Atomics.load(this.words, W.TAIL)) | 0) >= SLOTS;
+    if (!full) {
+      const at = HEADER_WORDS + (seq % SLOTS + SLOTS) % SLOTS * SLOT_WORDS;
+      Atomics.store(this.words, at + 1, toBits(irqs));
+      Atomics.store(this.words, at + 2, doorbell);
+      Atomics.store(this.words, at, seq); // published last: the host reads seq first
+    }
+    // Ends a host nap (nap() waits on HEAD); sequentially consistent with its "set NAPPING, then wait".
+    Atomics.add(this.words, W.HEAD, 1);
+    if (Atomics.load(this.words, W.HOST_NAPPING) !== 0) Atomics.notify(this.words, W.HEAD);
+    if (full) return { type: 'irq', seq, irqs: [...irqs], doorbell };
     // Sequentially consistent with the host's "stop polling, then drain": one of the two sees the other.
     return Atomics.load(this.words, W.HOST_POLLING) === 0 ? { type: 'irq-hint' } : undefined;
   }
@@ -71,6 +77,21 @@ export class IrqMailbox {
   /** While set, the worker posts no wake-up for entries it puts in the ring. */
   setHostPolling(polling: boolean): void {
     Atomics.store(this.words, W.HOST_POLLING, polling ? 1 : 0);
+  }
+
+  /** Signals posted so far (wraps); read it before drain() and hand it to nap(). */
+  head(): number {
+    return Atomics.load(this.words, W.HEAD);
+  }
+
+  /**
+   * Sleeps until the worker posts a signal after `head` was read, or `ms` passes. Blocks the calling thread: the
+   * caller keeps `ms` short and goes back to its event loop in between.
+   */
+  nap(head: number, ms: number): void {
+    Atomics.store(this.words, W.HOST_NAPPING, 1);
+    Atomics.wait(this.words, W.HEAD, head, ms);
+    Atomics.store(this.words, W.HOST_NAPPING, 0);
   }
 
   /** A signal that came by message (the ring was full when it was raised). */

@@ -19,9 +19,10 @@ import { MAX_CHUNK_BYTES } from './commands.js';
 import type { DeviceWorkerData, DeviceWorkerMessage } from './device-worker.js';
 import { claimAllocatorPriming } from './allocator-tuning.js';
 import { DEFAULT_GUEST_MEMORY_BYTES, PagedGuestMemory } from './guest-memory.js';
+import { AdaptiveSpin } from './adaptive-spin.js';
 import { InterruptController } from './interrupt-controller.js';
 import { IrqMailbox, type IrqSignal } from './irq-mailbox.js';
-import { BAR0_SIZE, COMMAND, ERROR, PCI_ID, REG, REG_FILE_SIZE, RegisterFile, type RegName } from './registers.js';
+import { BAR0_SIZE, COMMAND, ERROR, PCI_ID, REG, REG_FILE_SIZE, RegisterFile, SPIN_MICROS, type RegName } from './registers.js';
 import { bundledWorker } from './worker-bundle.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -44,6 +45,8 @@ const DEFAULT_DOORBELL_POLL_MICROS = 200;
 const MAX_DOORBELL_POLL_MICROS = 10_000;
 
 const DEFAULT_COMPLETION_POLL_MICROS = 2000;
+/** Longest the host blocks its event loop in one nap of the completion poll. */
+const COMPLETION_NAP_MS = 0.25;
 const MAX_COMPLETION_POLL_MICROS = 100_000;
 
 /** Upper bound on how long busReset waits for the worker to notice it (one chunk normally takes < 1 ms). */
@@ -69,7 +72,12 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
   private workerRefed = false;
   /** The completion poll: a setImmediate chain keeping the host loop awake until the command's interrupt. */
   private polling = false;
+  private pollStart = 0;
   private pollUntil = 0;
+  /** This command's spin before its first nap (0: nap at once) and whether it has napped yet. */
+  private pollSpinMicros = 0;
+  private pollNapped = false;
+  private readonly completionSpin = new AdaptiveSpin(SPIN_MICROS);
   private destroyed = false;
 
   constructor(options: CryptoDeviceOptions & PciCryptoDeviceTestOptions = {}) {
@@ -356,12 +364,18 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
 
   /**
    * Keeps the host event loop from sleeping while a command runs, for at most completionPollMicros: each
-   * setImmediate turn reads the interrupt ring (irq-mailbox.ts), so the worker's interrupt is taken a loop turn
-   * after it is raised, with no message and no thread wake-up. Timers and sockets are served as usual meanwhile.
+   * setImmediate turn reads the interrupt ring (irq-mailbox.ts), so the worker's interrupt is taken with no
+   * message and no event-loop wake-up. Timers and sockets are served as usual meanwhile. After a short spin (none
+   * while spinning does not pay: adaptive-spin.ts) the turns nap, in a futex wait of at most COMPLETION_NAP_MS that
+   * the worker's interrupt ends: a spinning host kept a worker that shared its vCPU from running at all, and the
+   * naps cost no CPU while a long command runs.
    */
   private pollForCompletion(): void {
     if (this.completionPollMicros === 0) return;
-    this.pollUntil = performance.now() + this.completionPollMicros / 1000;
+    this.pollStart = performance.now();
+    this.pollUntil = this.pollStart + this.completionPollMicros / 1000;
+    this.pollSpinMicros = this.completionSpin.next();
+    this.pollNapped = false;
     if (this.polling) return;
     this.polling = true;
     this.mailbox.setHostPolling(true);
@@ -369,10 +383,22 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
   }
 
   private readonly pollTurn = (): void => {
+    const head = this.mailbox.head();
     this.drainInterrupts();
-    if (this.workerRefed && !this.destroyed && performance.now() < this.pollUntil) {
-      setImmediate(this.pollTurn);
-      return;
+    const now = performance.now();
+    if (this.workerRefed && !this.destroyed && now < this.pollUntil) {
+      if (now - this.pollStart >= this.pollSpinMicros / 1000) {
+        if (!this.pollNapped && this.pollSpinMicros > 0) this.completionSpin.record(false);
+        this.pollNapped = true;
+        this.mailbox.nap(head, Math.min(COMPLETION_NAP_MS, this.pollUntil - now));
+        this.drainInterrupts();
+      }
+      if (this.workerRefed && !this.destroyed) {
+        setImmediate(this.pollTurn);
+        return;
+      }
+    } else if (!this.pollNapped && this.pollSpinMicros > 0 && !this.workerRefed) {
+      this.completionSpin.record(true); // the command ended within the spin
     }
     this.polling = false;
     // Stop polling first, then look once more: an interrupt raised in between either is seen here or, having
