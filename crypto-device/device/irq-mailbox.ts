@@ -57,7 +57,8 @@ export class IrqMailbox {
   post(irqs: readonly number[], doorbell: number): { type: 'irq-hint' } | { type: 'irq'; seq: number; irqs: number[]; doorbell: number } | undefined {
     const seq = this.seq;
     this.seq = (seq + 1) | 0;
-    const full = ((seq - Atomics.load(this.words, W.TAIL)) | 0) >= SLOTS;
+    // Slot seq % SLOTS is free once seq - SLOTS has been delivered (TAIL: the last sequence number delivered).
+    const full = ((seq - Atomics.load(this.words, W.TAIL)) | 0) > SLOTS;
     if (!full) {
       const at = HEADER_WORDS + (seq % SLOTS + SLOTS) % SLOTS * SLOT_WORDS;
       Atomics.store(this.words, at + 1, toBits(irqs));
@@ -113,7 +114,7 @@ export class IrqMailbox {
         this.carried.delete(seq);
       }
       this.seq = (seq + 1) | 0;
-      Atomics.store(this.words, W.TAIL, this.seq); // frees the slot for the worker
+      Atomics.store(this.words, W.TAIL, seq); // frees the slot for the worker
       deliver(signal);
     }
   }
