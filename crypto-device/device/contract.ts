@@ -23,15 +23,16 @@ export interface CryptoDeviceOptions {
   /** Largest work unit between reset checks, in bytes. Default and maximum 65536. */
   chunkBytes?: number;
   /**
-   * How long the idle worker keeps polling the doorbell before it sleeps, in microseconds. Default 200; 0 sleeps at
-   * once. Waking a sleeping thread costs about 100 µs on a VM, more than a 64 KiB command takes, so a short poll
-   * lets back-to-back requests skip that wake-up; the price is at most this much CPU after each command.
+   * How long the idle worker waits for the next doorbell before it sleeps for good, in microseconds. Default 200;
+   * 0 sleeps at once. The wait spins for at most 30 µs while spinning pays (adaptive-spin.ts), then naps in a futex
+   * wait that the host's next ring ends, so back-to-back requests skip the slow path of a full sleep.
    */
   doorbellPollMicros?: number;
   /**
-   * How long the host keeps its event loop spinning (setImmediate, so other work still runs) after a Command write,
-   * in microseconds. Default 2000; 0 lets it sleep until the interrupt message. An idle host thread takes about
-   * 70 µs to wake on a VM, a tenth of a 1 MiB request; bigger requests outlast the poll and pay that wake-up once.
+   * How long the host waits for a command's interrupt with its event loop turning (setImmediate), in microseconds.
+   * Default 2000; 0 lets it sleep until the worker's wake-up message. Each turn reads the interrupt ring in shared
+   * memory; after a short spin the turns nap (futex waits of at most 0.25 ms that the interrupt ends). Longer
+   * commands outlast the wait and pay one wake-up.
    */
   completionPollMicros?: number;
   /** Guest mistakes are logged at debug level on a child of this logger. Optional. */

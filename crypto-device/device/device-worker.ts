@@ -3,25 +3,36 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { getEngine } from '../engines/index.js';
+import { runAllocatorPriming } from './allocator-tuning.js';
 import type { EngineName } from './contract.js';
 import { deriveDeviceKey, runPendingCommand, type DeviceCore } from './commands.js';
+import { IrqMailbox } from './irq-mailbox.js';
 import { RegisterFile } from './registers.js';
 
 /** What the host hands the worker at start. The key string stays inside this thread after derivation. */
 export interface DeviceWorkerData {
   regs: SharedArrayBuffer;
+  /** The interrupt ring (irq-mailbox.ts). */
+  irqs: SharedArrayBuffer;
   memory: SharedArrayBuffer;
   engine: EngineName;
   keyString: string | undefined;
   chunkBytes: number;
   doorbellPollMicros: number;
   debug: boolean;
+  /** Raise malloc's thresholds before reporting ready (the first device of the process; allocator-tuning.ts). */
+  primeAllocator?: boolean;
 }
 
 /** Messages the worker posts to the host. */
 export type DeviceWorkerMessage =
-  /** `doorbell`: the doorbell value when it was raised; every irq message ends the command it belongs to. */
-  | { type: 'irq'; irqs: number[]; doorbell: number }
+  /** Interrupts wait in the shared ring; this wakes a host that is not polling it. */
+  | { type: 'irq-hint' }
+  /**
+   * An interrupt the ring had no room for, with its sequence number. `doorbell`: the doorbell value when it was
+   * raised; every signal ends the command it belongs to.
+   */
+  | { type: 'irq'; seq: number; irqs: number[]; doorbell: number }
   | { type: 'ready' }
   | { type: 'idle'; doorbell: number }
   | { type: 'log'; level: 'debug' | 'error'; msg: string; fields?: Record<string, unknown> };
@@ -31,6 +42,7 @@ function main(port: NonNullable<typeof parentPort>, data: DeviceWorkerData): voi
   const engine = getEngine(data.engine);
   const mem = new Uint8Array(data.memory);
   const regs = new RegisterFile(data.regs);
+  const mailbox = new IrqMailbox(data.irqs);
   /** Doorbell value carried by the last irq message (-1: none yet). */
   let signalledAt = -1;
   const core: DeviceCore = {
@@ -42,20 +54,22 @@ function main(port: NonNullable<typeof parentPort>, data: DeviceWorkerData): voi
     chunkBytes: data.chunkBytes,
     signal: (irqs) => {
       signalledAt = regs.doorbell();
-      post({ type: 'irq', irqs: [...irqs], doorbell: signalledAt });
+      const message = mailbox.post(irqs, signalledAt);
+      if (message) post(message);
     },
     debug: data.debug ? (msg, fields) => post({ type: 'log', level: 'debug', msg, fields }) : undefined,
     error: (msg, fields) => post({ type: 'log', level: 'error', msg, fields }),
   };
+  if (data.primeAllocator) runAllocatorPriming();
   post({ type: 'ready' });
   // Read the doorbell before looking at Command, so a write that lands in between wakes the wait at once.
   for (;;) {
     if (regs.stopRequested()) break;
     const seen = regs.doorbell();
     if (runPendingCommand(core)) continue;
-    // Going to sleep: tell the host which doorbell we have answered, after every interrupt message of it. An irq
-    // message already carried that doorbell when it ended the last command, and the host treats it as the idle
-    // notice too: one message per request instead of two, which matters on a loaded machine, where every
+    // Going to sleep: tell the host which doorbell we have answered, after every interrupt of it. An interrupt
+    // already carried that doorbell when it ended the last command, and the host treats it as the idle notice
+    // too: at most one message per request instead of two, which matters on a loaded machine, where every
     // cross-thread wake-up can cost a context switch.
     // Poll before the idle notice: a host that rings again within the poll window never learns we were idle.
     if (regs.pollDoorbell(seen, data.doorbellPollMicros)) continue;

@@ -17,10 +17,12 @@ import type {
 } from './contract.js';
 import { MAX_CHUNK_BYTES } from './commands.js';
 import type { DeviceWorkerData, DeviceWorkerMessage } from './device-worker.js';
-import { primeAllocatorForDma } from './allocator-tuning.js';
+import { claimAllocatorPriming } from './allocator-tuning.js';
 import { DEFAULT_GUEST_MEMORY_BYTES, PagedGuestMemory } from './guest-memory.js';
+import { AdaptiveSpin } from './adaptive-spin.js';
 import { InterruptController } from './interrupt-controller.js';
-import { BAR0_SIZE, COMMAND, ERROR, PCI_ID, REG, REG_FILE_SIZE, RegisterFile, type RegName } from './registers.js';
+import { IrqMailbox, type IrqSignal } from './irq-mailbox.js';
+import { BAR0_SIZE, COMMAND, ERROR, PCI_ID, REG, REG_FILE_SIZE, RegisterFile, SPIN_MICROS, type RegName } from './registers.js';
 import { bundledWorker } from './worker-bundle.js';
 import { DeviceFaultInjector, DeviceFaultSpecError, type ArmedDeviceFault, type DeviceFaultSpec } from './fault-injector.js';
 
@@ -44,6 +46,8 @@ const DEFAULT_DOORBELL_POLL_MICROS = 200;
 const MAX_DOORBELL_POLL_MICROS = 10_000;
 
 const DEFAULT_COMPLETION_POLL_MICROS = 2000;
+/** Longest the host blocks its event loop in one nap of the completion poll. */
+const COMPLETION_NAP_MS = 0.25;
 const MAX_COMPLETION_POLL_MICROS = 100_000;
 
 /** Upper bound on how long busReset waits for the worker to notice it (one chunk normally takes < 1 ms). */
@@ -62,13 +66,19 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
 
   // ------------------------------------------------ state ------------------------------------------------------
   private readonly regs = new RegisterFile();
+  private readonly mailbox = new IrqMailbox();
   private readonly irq: InterruptController;
   private readonly log: Logger | undefined;
   private worker: Worker | undefined;
   private workerRefed = false;
   /** The completion poll: a setImmediate chain keeping the host loop awake until the command's interrupt. */
   private polling = false;
+  private pollStart = 0;
   private pollUntil = 0;
+  /** This command's spin before its first nap (0: nap at once) and whether it has napped yet. */
+  private pollSpinMicros = 0;
+  private pollNapped = false;
+  private readonly completionSpin = new AdaptiveSpin(SPIN_MICROS);
   private destroyed = false;
   /** Faults on demand (docs/faults.md); consulted on a Command write and on the worker's interrupts. */
   readonly faults = new DeviceFaultInjector(() => this.wakeWorker());
@@ -293,17 +303,20 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
   // ------------------------------------------------ realize / uninit -------------------------------------------
   /** Starts the device thread; resolves once it runs. */
   async realize(keyString: string | undefined): Promise<void> {
-    const primeStart = performance.now();
-    if (primeAllocatorForDma()) this.log?.debug({ ms: round1(performance.now() - primeStart) }, 'raised the malloc trim threshold (allocator-tuning.ts)');
+    const realizeStart = performance.now();
+    // The first device of the process has its worker raise malloc's thresholds before it reports ready.
+    const primeAllocator = claimAllocatorPriming();
     const entry = workerEntry();
     const data: DeviceWorkerData = {
       regs: this.regs.sab,
+      irqs: this.mailbox.sab,
       memory: this.memory.sab,
       engine: this.engine,
       keyString,
       chunkBytes: this.chunkBytes,
       doorbellPollMicros: this.doorbellPollMicros,
       debug: this.log?.isLevelEnabled('debug') ?? false,
+      primeAllocator,
     };
     const worker = new Worker(entry.script, { workerData: data, eval: entry.eval });
     // Wait for the worker's own 'ready' (not 'online'), so a worker that cannot load its modules fails creation.
@@ -324,6 +337,7 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
       worker.once('error', fail);
       worker.once('exit', onExit);
     });
+    if (primeAllocator) this.log?.debug({ ms: round1(performance.now() - realizeStart) }, 'worker started and raised the malloc thresholds (allocator-tuning.ts)');
     this.worker = worker;
     worker.on('message', (m: DeviceWorkerMessage) => this.onWorkerMessage(m));
     worker.on('error', (err) => this.onWorkerDied(err));
@@ -334,11 +348,14 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
   }
 
   private onWorkerMessage(m: DeviceWorkerMessage): void {
+    // Interrupts in the ring were raised before anything the worker posts after them.
+    this.drainInterrupts();
     switch (m.type) {
       case 'irq':
-        this.deliver(this.faults.idle ? m.irqs : this.faults.filterIrqs(m.irqs));
-        // Each irq message ends a command; with no command accepted since, the worker is going idle (see 'idle').
-        if (m.doorbell === this.regs.doorbell()) this.holdProcess(false);
+        this.mailbox.carry(m.seq, { irqs: m.irqs, doorbell: m.doorbell });
+        this.drainInterrupts();
+        break;
+      case 'irq-hint':
         break;
       case 'idle':
         // Only when no command was accepted since the one the worker answered: otherwise its interrupt is still
@@ -354,6 +371,17 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
     }
   }
 
+  /** Delivers the worker's interrupts that are waiting, in the order it raised them. */
+  private drainInterrupts(): void {
+    this.mailbox.drain(this.onSignal);
+  }
+
+  private readonly onSignal = (signal: IrqSignal): void => {
+    this.deliver(this.faults.idle ? signal.irqs : this.faults.filterIrqs(signal.irqs));
+    // Each signal ends a command; with no command accepted since, the worker is going idle (see 'idle').
+    if (signal.doorbell === this.regs.doorbell()) this.holdProcess(false);
+  };
+
   /** A dead worker is a host fault: report it to the guest as an internal error rather than hanging it. */
   private onWorkerDied(err: Error): void {
     if (this.destroyed) return;
@@ -366,20 +394,47 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
 
   /**
    * Keeps the host event loop from sleeping while a command runs, for at most completionPollMicros: each
-   * setImmediate turn polls I/O without blocking, so the worker's interrupt message is read a few microseconds
-   * after it is posted instead of after a thread wake-up. Timers and sockets are served as usual meanwhile.
+   * setImmediate turn reads the interrupt ring (irq-mailbox.ts), so the worker's interrupt is taken with no
+   * message and no event-loop wake-up. Timers and sockets are served as usual meanwhile. After a short spin (none
+   * while spinning does not pay: adaptive-spin.ts) the turns nap, in a futex wait of at most COMPLETION_NAP_MS that
+   * the worker's interrupt ends: a spinning host kept a worker that shared its vCPU from running at all, and the
+   * naps cost no CPU while a long command runs.
    */
   private pollForCompletion(): void {
     if (this.completionPollMicros === 0) return;
-    this.pollUntil = performance.now() + this.completionPollMicros / 1000;
+    this.pollStart = performance.now();
+    this.pollUntil = this.pollStart + this.completionPollMicros / 1000;
+    this.pollSpinMicros = this.completionSpin.next();
+    this.pollNapped = false;
     if (this.polling) return;
     this.polling = true;
+    this.mailbox.setHostPolling(true);
     setImmediate(this.pollTurn);
   }
 
   private readonly pollTurn = (): void => {
-    if (this.workerRefed && !this.destroyed && performance.now() < this.pollUntil) setImmediate(this.pollTurn);
-    else this.polling = false;
+    const head = this.mailbox.head();
+    this.drainInterrupts();
+    const now = performance.now();
+    if (this.workerRefed && !this.destroyed && now < this.pollUntil) {
+      if (now - this.pollStart >= this.pollSpinMicros / 1000) {
+        if (!this.pollNapped && this.pollSpinMicros > 0) this.completionSpin.record(false);
+        this.pollNapped = true;
+        this.mailbox.nap(head, Math.min(COMPLETION_NAP_MS, this.pollUntil - now));
+        this.drainInterrupts();
+      }
+      if (this.workerRefed && !this.destroyed) {
+        setImmediate(this.pollTurn);
+        return;
+      }
+    } else if (!this.pollNapped && this.pollSpinMicros > 0 && !this.workerRefed) {
+      this.completionSpin.record(true); // the command ended within the spin
+    }
+    this.polling = false;
+    // Stop polling first, then look once more: an interrupt raised in between either is seen here or, having
+    // seen the flag down, comes with a wake-up message.
+    this.mailbox.setHostPolling(false);
+    this.drainInterrupts();
   };
 
   private holdProcess(hold: boolean): void {

@@ -31,19 +31,19 @@ export const COMMAND_TIMEOUT_MS_PER_MIB = 250;
  */
 const SETTLE_LIMIT_MS = 250;
 
-/** One ref'd timer while any request of any device is pending, instead of a timer per request. */
+/**
+ * One timer, ref'd while any request of any device is pending, instead of a timer per request: creating and
+ * clearing an interval per request showed in the host profile of 4 KiB requests; ref()/unref() only flip a count.
+ */
 let pendingRequests = 0;
 let keepAlive: NodeJS.Timeout | undefined;
 
 function holdEventLoop(): void {
-  if (pendingRequests++ === 0) keepAlive = setInterval(() => undefined, 1 << 30);
+  if (pendingRequests++ === 0) (keepAlive ??= setInterval(() => undefined, 1 << 30)).ref();
 }
 
 function releaseEventLoop(): void {
-  if (--pendingRequests === 0) {
-    clearInterval(keepAlive);
-    keepAlive = undefined;
-  }
+  if (--pendingRequests === 0) keepAlive?.unref();
 }
 
 export interface DeviceRegisters {
