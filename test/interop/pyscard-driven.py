@@ -49,7 +49,17 @@ for line in sys.stdin:
         hr, states = SCardGetStatusChange(ctx, cmd["timeout"], [(cmd["reader"], cmd["state"])])
         answer(op=op, rv=hr, state=states[0][1] if hr == 0 else 0)
     elif op == "list":
-        hr, readers = SCardListReaders(ctx, [])
+        # pyscard sizes the list with one SCardListReaders call and fills it with a second; a reader plugged in
+        # between makes the second fail SCARD_E_INSUFFICIENT_BUFFER, and pyscard then decodes its unfilled buffer
+        # (SystemError from a UnicodeDecodeError; seen under load while an unplugged reader came back). pcscd gives
+        # the same race; ask again, as an application would.
+        for attempt in range(5):
+            try:
+                hr, readers = SCardListReaders(ctx, [])
+                break
+            except SystemError:
+                if attempt == 4:
+                    raise
         answer(op=op, rv=hr, readers=readers if hr == 0 else [])
     elif op == "quit":
         break

@@ -81,6 +81,9 @@ export async function startInteropService(overrides: Partial<ServiceConfig> = {}
     logLevel: (process.env.VSCR_TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent',
     badRequestLogIntervalMs: 0,
     cardReaders: [],
+    // The busy poll only saves wake-up latency (docs/pcsc.md), at up to 0.5 ms of CPU per message; the suite's
+    // clients are slow processes, so it would spin for nothing. service/net/busy-poll.ts has its own tests.
+    pcscBusyPollMicros: 0,
     ...overrides,
   });
   return {

@@ -25,6 +25,8 @@ export async function startTestService(overrides: Partial<ServiceConfig> = {}, o
     badRequestLogIntervalMs: 0,
     // No start-up card readers: the suites count and name the plain readers.
     cardReaders: [],
+    // No busy poll: it buys latency with CPU the suite needs more (test/interop/support.ts says why).
+    pcscBusyPollMicros: 0,
     devices: [{ keyString: 'secret', engine: 'native', guestMemoryMiB: 256, interruptMode: 'msi-multi' }],
     ...overrides,
   }, options);
