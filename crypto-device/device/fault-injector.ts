@@ -4,6 +4,7 @@
 // a Command write, and an interrupt the worker raised. With nothing armed both are a single boolean test.
 
 import { COMMAND, ERROR, IRQ_NUM, STATE, type RegisterFile } from './registers.js';
+import { prng } from '../../kernel/prng.js';
 
 export const DEVICE_FAULT_KINDS = ['dma-error', 'never-ready', 'latched-error', 'lost-interrupt'] as const;
 export type DeviceFaultKind = (typeof DEVICE_FAULT_KINDS)[number];
@@ -85,17 +86,6 @@ export function validateDeviceFaultSpec(spec: DeviceFaultSpec): void {
   if (spec.holdMs !== undefined && (spec.kind !== 'never-ready' || !ms(spec.holdMs))) throw new DeviceFaultSpecError(`"holdMs" is for never-ready: 0..${MAX_DEVICE_FAULT_DELAY_MS}`);
 }
 
-/** mulberry32, as the reader faults use: the same seed hits the same commands. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class DeviceFaultInjector {
   private readonly armed: ArmedDeviceFault[] = [];

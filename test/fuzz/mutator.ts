@@ -1,17 +1,9 @@
 // Test support for the bounded fuzz suites: a seeded PRNG and mutations of valid frames (bit flips, byte
 // replacements with boundary values, truncation, duplication, insertion, splicing two frames).
 
-/** mulberry32: small, fast and reproducible from the seed printed by each suite. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../kernel/prng.js';
+
+export { prng };
 
 const INTERESTING = [0x00, 0x01, 0x7f, 0x80, 0xff, 0xfe, 0x10, 0x20, 0x41];
 

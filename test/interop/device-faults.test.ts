@@ -1,55 +1,16 @@
 // Crypto-device faults armed over REST, seen by pyscard (libpcsclite) on our socket as the crypto applet's status
 // word: each fault's exact SW, and the card hashing right again after the reset path.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gate, type InteropService, PYTHON, rest, startInteropService } from './support.js';
+import { Py } from './pyscard-driven.js';
+import { gate, type InteropService, rest, startInteropService } from './support.js';
 
 const g = gate([['pyscard', 'python3-pyscard']]);
-const SCRIPT = fileURLToPath(new URL('./pyscard-driven.py', import.meta.url));
 const READER0 = 'vscr Virtual Reader 00 00';
 const SELECT_CRYPTO_APPLET = '00a4040c06f07673637201';
 /** PSO: HASH of "123"; the digest is the known answer of docs/crypto-device.md. */
 const PSO_HASH_123 = '002a90800331323300';
 const DIGEST_123 = 'a665a45920422f9d417e4867efdc4fb8a04a1f3fff1fa07e998e86f7f7a27ae3';
 
-type Answer = Record<string, unknown> & { rv: number };
-
-/** The driven pyscard process (pyscard-driven.py): one JSON command in, one JSON answer out. */
-class Py {
-  private buffered = '';
-  private waiting: ((line: string) => void)[] = [];
-  private lines: string[] = [];
-  stderr = '';
-  constructor(readonly child: ChildProcessWithoutNullStreams) {
-    child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      this.buffered += d.toString();
-      const parts = this.buffered.split('\n');
-      this.buffered = parts.pop() ?? '';
-      for (const l of parts.filter(Boolean)) {
-        const w = this.waiting.shift();
-        if (w) w(l);
-        else this.lines.push(l);
-      }
-    });
-  }
-  next(ms = 20_000): Promise<Answer> {
-    const queued = this.lines.shift();
-    if (queued !== undefined) return Promise.resolve(JSON.parse(queued) as Answer);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`pyscard did not answer; stderr: ${this.stderr}`)), ms);
-      this.waiting.push((l) => {
-        clearTimeout(timer);
-        resolve(JSON.parse(l) as Answer);
-      });
-    });
-  }
-  send(cmd: Record<string, unknown>): Promise<Answer> {
-    this.child.stdin.write(`${JSON.stringify(cmd)}\n`);
-    return this.next();
-  }
-}
 
 describe.skipIf(g.skip)('crypto-device faults through pyscard', () => {
   let svc: InteropService;
@@ -81,7 +42,7 @@ describe.skipIf(g.skip)('crypto-device faults through pyscard', () => {
   beforeAll(async () => {
     if (g.missing) throw new Error(g.missing);
     svc = await startInteropService();
-    py = new Py(spawn(PYTHON, [SCRIPT], { env: svc.env }));
+    py = Py.start(svc.env);
     expect((await py.next()).rv).toBe(0);
     expect((await py.send({ op: 'connect', reader: READER0 })).rv).toBe(0);
     expect(await py.send({ op: 'transmit', apdu: SELECT_CRYPTO_APPLET })).toMatchObject({ rv: 0, response: '9000' });

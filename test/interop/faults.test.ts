@@ -1,54 +1,15 @@
 // Faults armed over REST, seen by pyscard (libpcsclite) on our socket: each fault's exact PC/SC code, and the
 // service healthy with a working card afterwards.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCARD } from '../../service/contract/pcsclite.js';
-import { gate, type InteropService, PYTHON, rest, startInteropService } from './support.js';
+import { Py } from './pyscard-driven.js';
+import { gate, type InteropService, rest, startInteropService } from './support.js';
 
 const g = gate([['pyscard', 'python3-pyscard']]);
-const SCRIPT = fileURLToPath(new URL('./pyscard-driven.py', import.meta.url));
 const READER0 = 'vscr Virtual Reader 00 00';
 const SELECT_MF = '00a4000c023f00';
 const GET_CHALLENGE = '0084000008';
 
-type Answer = Record<string, unknown> & { rv: number };
-
-/** The driven pyscard process: one JSON command, one JSON answer. */
-class Py {
-  private buffered = '';
-  private waiting: ((line: string) => void)[] = [];
-  private lines: string[] = [];
-  stderr = '';
-  constructor(readonly child: ChildProcessWithoutNullStreams) {
-    child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      this.buffered += d.toString();
-      const parts = this.buffered.split('\n');
-      this.buffered = parts.pop() ?? '';
-      for (const l of parts.filter(Boolean)) {
-        const w = this.waiting.shift();
-        if (w) w(l);
-        else this.lines.push(l);
-      }
-    });
-  }
-  next(ms = 20_000): Promise<Answer> {
-    const queued = this.lines.shift();
-    if (queued !== undefined) return Promise.resolve(JSON.parse(queued) as Answer);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`pyscard did not answer; stderr: ${this.stderr}`)), ms);
-      this.waiting.push((l) => {
-        clearTimeout(timer);
-        resolve(JSON.parse(l) as Answer);
-      });
-    });
-  }
-  send(cmd: Record<string, unknown>): Promise<Answer> {
-    this.child.stdin.write(`${JSON.stringify(cmd)}\n`);
-    return this.next();
-  }
-}
 
 describe.skipIf(g.skip)('faults through pyscard', () => {
   let svc: InteropService;
@@ -67,7 +28,7 @@ describe.skipIf(g.skip)('faults through pyscard', () => {
   beforeAll(async () => {
     if (g.missing) throw new Error(g.missing);
     svc = await startInteropService();
-    py = new Py(spawn(PYTHON, [SCRIPT], { env: svc.env }));
+    py = Py.start(svc.env);
     expect((await py.next()).rv).toBe(0);
     expect((await py.send({ op: 'connect', reader: READER0 })).rv).toBe(0);
   });

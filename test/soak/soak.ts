@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { SCARD, scardName } from '../../service/contract/pcsclite.js';
+import { prng } from '../../kernel/prng.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PYSCARD_DRIVER = fileURLToPath(new URL('../interop/pyscard-driven.py', import.meta.url));
@@ -67,17 +68,6 @@ function parseArgs(argv: string[]): { minutes: number; seed: number; maxRssGrowt
   return out;
 }
 
-/** mulberry32: the seeded choices of which faults, where and when. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -3,6 +3,7 @@
 // Nth APDU, on a matching APDU, after a delay, with a seeded probability), one-shot or until cleared.
 
 import { NTSTATUS } from '../../../kernel/ntstatus.js';
+import { prng } from '../../../kernel/prng.js';
 
 export const READER_FAULT_KINDS = ['remove-card', 'mute', 'slow', 'sw', 'corrupt', 'unplug', 'reset-card', 'power-fail'] as const;
 export type ReaderFaultKind = (typeof READER_FAULT_KINDS)[number];
@@ -67,17 +68,6 @@ export class FaultSpecError extends Error {
   }
 }
 
-/** mulberry32: small, seedable, good enough to pick which APDUs a fault hits reproducibly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function matches(pattern: string, apdu: Uint8Array): boolean {
   const p = pattern.toLowerCase();
