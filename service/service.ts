@@ -150,11 +150,13 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     const controls: CryptoDeviceControl[] = [];
     let openedHost: CryptoDeviceHost | null = null;
 
+    const cardCryptos = config.devices.map((_, i) => cardCryptoWhenOpen(opening.then((d) => d.controls[i]), i, metrics));
     const bus = createReaderBus({ logger });
     const readers = new ReaderHost({
       bus,
       dataDir: config.dataDir,
-      crypto: cardCryptoWhenOpen(opening.then((d) => d.controls[0]), 0, metrics),
+      // One view per configured device, each usable as soon as its device is open.
+      crypto: (device: number) => cardCryptos[device],
       logger: logger.child({ component: 'readers' }),
       metrics,
     });

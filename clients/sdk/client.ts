@@ -143,9 +143,12 @@ export class VscrClient {
     release();
   }
 
-  /** Inserts a card (profile defaults to the service's `default`); 409 VSCR_ERR_CARD_PRESENT when occupied. */
-  async insertCard(reader: ReaderRef, profile?: string, opts?: CallOptions): Promise<ReaderInfo> {
-    const json = profile === undefined ? {} : { profile };
+  /**
+   * Inserts a card (profile defaults to the service's `default`) whose crypto runs on `opts.device` (default 0);
+   * 409 VSCR_ERR_CARD_PRESENT when occupied, 404 VSCR_ERR_UNKNOWN_DEVICE for a device the service lacks.
+   */
+  async insertCard(reader: ReaderRef, profile?: string, opts?: CallOptions & { device?: number }): Promise<ReaderInfo> {
+    const json = { ...(profile === undefined ? {} : { profile }), ...(opts?.device === undefined ? {} : { device: opts.device }) };
     return (await this.#json<{ reader: ReaderInfo }>({ method: 'POST', path: `/v1/readers/${readerRef(reader)}/card`, json }, opts)).reader;
   }
 

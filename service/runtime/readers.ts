@@ -51,15 +51,18 @@ export class ReaderHost {
   private rmApi: ResourceManagerApi | null = null;
   private slotHook: CardSlotHook | null = null;
   private readonly dataDir: string;
-  private readonly crypto: CardCrypto | undefined;
+  /** Device id → the card applets' view of that device; a card picks one at insert (default 0). */
+  private readonly cryptoFor: (device: number) => CardCrypto | undefined;
   private readonly logger: Logger;
   private readonly metrics: Metrics;
   private readonly apduCounters: { apdus: Counter; commandBytes: Counter; responseBytes: Counter };
 
-  constructor(opts: { bus: ReaderBus; dataDir: string; crypto?: CardCrypto; logger: Logger; metrics: Metrics }) {
+  /** `crypto`: one device for every card, or a lookup by device id (undefined: no such device). */
+  constructor(opts: { bus: ReaderBus; dataDir: string; crypto?: CardCrypto | ((device: number) => CardCrypto | undefined); logger: Logger; metrics: Metrics }) {
     this.bus = opts.bus;
     this.dataDir = opts.dataDir;
-    this.crypto = opts.crypto;
+    const crypto = opts.crypto;
+    this.cryptoFor = typeof crypto === 'function' ? crypto : (device) => (device === 0 ? crypto : undefined);
     this.logger = opts.logger;
     this.metrics = opts.metrics;
     this.apduCounters = {
@@ -141,13 +144,21 @@ export class ReaderHost {
   }
 
   /** `occupied`/`gone` when the slot was taken or the reader removed while the card was being created. */
-  async insertCard(reader: VirtualReader, profile: string): Promise<'inserted' | 'occupied' | 'gone'> {
+  /** Whether a card can be given crypto device `device` (GET /v1/devices lists them). */
+  hasDevice(device: number): boolean {
+    return Number.isSafeInteger(device) && device >= 0 && (device === 0 || this.cryptoFor(device) !== undefined);
+  }
+
+  /** `device`: the crypto device the card's applets use (default 0). Check it with hasDevice first. */
+  async insertCard(reader: VirtualReader, profile: string, device = 0): Promise<'inserted' | 'occupied' | 'gone'> {
+    const crypto = this.cryptoFor(device);
+    if (device !== 0 && crypto === undefined) throw new RangeError(`no crypto device ${device}`);
     // Reserved before the first await, so two concurrent inserts can never pick the same id (and state file).
     const cardId = this.allocateCardId(profile, reader);
     let card: VirtualCard;
     const t0 = performance.now();
     try {
-      card = await createVirtualCard({ profile, crypto: this.crypto, dataDir: this.dataDir, cardId, logger: this.logger.child({ card: cardId }) });
+      card = await createVirtualCard({ profile, crypto, dataDir: this.dataDir, cardId, logger: this.logger.child({ card: cardId }) });
     } catch (err) {
       this.liveIds.delete(cardId);
       throw err;
@@ -165,7 +176,7 @@ export class ReaderHost {
     this.cardIds.set(reader, cardId);
     await this.waitForRm(() => this.settled(reader, before, true));
     // The split shows where insert latency goes: card creation (state file) vs the RM's tracking IRP + power-up.
-    this.logger.info({ unitNo: reader.unitNo, profile, cardId, createMs: ms(t1 - t0), rmMs: ms(performance.now() - t1) }, 'card inserted');
+    this.logger.info({ unitNo: reader.unitNo, profile, cardId, device, createMs: ms(t1 - t0), rmMs: ms(performance.now() - t1) }, 'card inserted');
     return 'inserted';
   }
 

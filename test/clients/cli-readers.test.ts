@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type AddressInfo } from 'node:net';
 import { resolveUrl } from '../../clients/cli/context.js';
+import { EXIT } from '../../clients/cli/exit-codes.js';
 import { DEFAULT_URL } from '../../clients/sdk/client.js';
 import { cliEnv, runCli, startTestService, type TestService } from './cli-harness.js';
 
@@ -62,6 +63,15 @@ describe('reader commands', () => {
 
     const rm = await cli(['remove', '1']);
     expect([rm.code, rm.out]).toEqual([0, 'Card removed: vscr Virtual Reader 01 00\n']);
+  });
+
+  it('insert --device names a crypto device the service must have: an unknown one is the service\'s 404', async () => {
+    const r = await cli(['insert', '1', '--device', '7']);
+    expect(r.code).toBe(EXIT.SERVICE_ERROR);
+    expect(r.err).toMatch(/VSCR_ERR_UNKNOWN_DEVICE/);
+    expect(r.err).toMatch(/no crypto device with id 7/);
+    const bad = await cli(['insert', '1', '--device', 'x']);
+    expect(bad.code).toBe(2);
   });
 
   it('apdu to an unknown reader index is a usage error that says how to list readers', async () => {

@@ -2,7 +2,7 @@
 
 import type { Command } from 'commander';
 import type { ReaderInfo } from '../../sdk/types.js';
-import { readerArg, stdio, withClient, withClientOptions, type ClientFlags, type Io } from '../context.js';
+import { parseIndex, readerArg, stdio, withClient, withClientOptions, type ClientFlags, type Io } from '../context.js';
 
 export function registerReaderCommands(program: Command, io: Io = stdio): void {
   withClientOptions(program.command('readers'))
@@ -18,8 +18,9 @@ export function registerReaderCommands(program: Command, io: Io = stdio): void {
     .description('insert a virtual card into a reader')
     .argument('<reader>', 'reader index or exact name (see `vscr readers`)')
     .argument('[profile]', 'card profile (default: the service\'s "default")')
-    .action((reader: string, profile: string | undefined, flags: ClientFlags) => withClient(flags, io, async (c) => {
-      const r = await c.insertCard(readerArg(reader), profile);
+    .option('--device <n>', 'the crypto device the card uses (default 0; see `vscr devices`)', parseIndex)
+    .action((reader: string, profile: string | undefined, flags: ClientFlags & { device?: number }) => withClient(flags, io, async (c) => {
+      const r = await c.insertCard(readerArg(reader), profile, flags.device === undefined ? undefined : { device: flags.device });
       if (flags.json) io.out(JSON.stringify({ reader: r }));
       else io.out(`Card inserted: ${r.name}${r.atr ? `  ATR: ${spacedHex(r.atr)}` : ''}`);
     }));

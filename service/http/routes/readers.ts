@@ -77,13 +77,20 @@ export async function readerRoutes(app: FastifyInstance, opts: { ctx: AppContext
     return reply.code(204).send();
   });
 
-  app.post<{ Params: ReaderParams; Body: { profile?: string } | undefined }>('/v1/readers/:reader/card', {
+  app.post<{ Params: ReaderParams; Body: { profile?: string; device?: number } | undefined }>('/v1/readers/:reader/card', {
     schema: {
       tags: ['readers'],
       summary: 'Insert a virtual card',
       params: readerParamsSchema,
       // Profile names are short; the cap keeps a huge name out of the error answer and the log.
-      body: { type: 'object', additionalProperties: false, properties: { profile: { type: 'string', minLength: 1, maxLength: 64 } } },
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          profile: { type: 'string', minLength: 1, maxLength: 64 },
+          device: { type: 'integer', minimum: 0, maximum: 255, description: 'the crypto device the card uses (GET /v1/devices; default 0)' },
+        },
+      },
       response: { 201: readerResponse, ...errorResponses },
     },
   }, async (request, reply) => {
@@ -91,8 +98,10 @@ export async function readerRoutes(app: FastifyInstance, opts: { ctx: AppContext
     const profile = request.body?.profile ?? 'default';
     const known = readers.profiles();
     if (!known.includes(profile)) throw new errors.VSCR_ERR_UNKNOWN_PROFILE(profile, known.join(', '));
+    const device = request.body?.device ?? 0;
+    if (!readers.hasDevice(device)) throw new errors.VSCR_ERR_UNKNOWN_DEVICE(String(device));
     if (reader.card !== null) throw new errors.VSCR_ERR_CARD_PRESENT(request.params.reader);
-    const outcome = await readers.insertCard(reader, profile);
+    const outcome = await readers.insertCard(reader, profile, device);
     if (outcome === 'occupied') throw new errors.VSCR_ERR_CARD_PRESENT(request.params.reader);
     if (outcome === 'gone') throw new errors.VSCR_ERR_UNKNOWN_READER(request.params.reader);
     return reply.code(201).send({ reader: readers.describe(reader) });
