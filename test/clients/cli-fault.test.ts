@@ -1,7 +1,6 @@
 // `vscr fault …` in process against a real service: arm with triggers, list, clear one and all, refuse bad input.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli as runInProcess } from '../../clients/cli/main.js';
-import { startTestService, type TestService } from './cli-harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliAgainst, startTestService, type TestService } from './cli-harness.js';
 
 let ts: TestService;
 
@@ -12,18 +11,7 @@ afterAll(async () => {
   await ts?.stop();
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    return { code: await runInProcess([...args, '--url', ts.service.url]), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const cli = (args: string[]) => cliAgainst(ts.service.url)(args);
 
 describe('vscr fault', () => {
   it('arms, lists and clears faults; the armed spec is what the flags said', async () => {

@@ -59,6 +59,14 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, stdin = ''): Prom
   return startCli(args, env, stdin).done;
 }
 
+/** The CLI in process against the service at `url`: `cli(args)` gives its exit code and output, as the suites check them. */
+export function cliAgainst(url: string): (args: string[]) => Promise<{ code: number; out: string; err: string }> {
+  return async (args) => {
+    const r = await runCli(args, cliEnv(url));
+    return { code: r.code ?? -1, out: r.stdout, err: r.stderr };
+  };
+}
+
 /** runCli with its output also streamed as it comes, for commands a test talks to while they run (scan). */
 export function startCli(args: string[], env: NodeJS.ProcessEnv, stdin = ''): { stdout: PassThrough; done: Promise<CliResult> } {
   let stdout = '';

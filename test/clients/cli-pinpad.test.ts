@@ -1,8 +1,7 @@
 // `vscr pinpad …` in process against a real service: add a pad reader, queue and clear entries, type on a running
 // entry (the keys reach the keypad), and the exit code of a refused key press.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli as runInProcess } from '../../clients/cli/main.js';
-import { startTestService, type TestService } from './cli-harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliAgainst, startTestService, type TestService } from './cli-harness.js';
 
 let ts: TestService;
 
@@ -13,18 +12,7 @@ afterAll(async () => {
   await ts?.stop();
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    return { code: await runInProcess([...args, '--url', ts.service.url]), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const cli = (args: string[]) => cliAgainst(ts.service.url)(args);
 
 describe('vscr pinpad', () => {
   it('adds a pad reader, queues and clears, types on a running entry, refuses keys on an idle pad', async () => {
