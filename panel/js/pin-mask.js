@@ -1,6 +1,8 @@
 // @ts-check
 // PIN bytes never reach the console's stored history: the data field of VERIFY (20), CHANGE REFERENCE DATA (24)
-// and RESET RETRY COUNTER (2C) becomes `??` per byte, as in the service's transcripts (docs/simulation.md).
+// and RESET RETRY COUNTER (2C) becomes `??` per byte, as in the service's transcripts (docs/simulation.md). The panel
+// loads plain browser modules, so this mirrors smcard/sim/transcript.ts maskedCommandHex; a decoder test holds
+// the two to the same output.
 
 const PIN_INS = new Set([0x20, 0x24, 0x2c]);
 

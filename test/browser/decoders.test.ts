@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeAtr } from '../../panel/js/atr.js';
 import { parseMetrics } from '../../panel/js/metrics.js';
 import { maskPinData } from '../../panel/js/pin-mask.js';
+import { maskedCommandHex } from '../../smcard/sim/transcript.js';
 import { swMeaning } from '../../panel/js/sw.js';
 
 describe('decodeAtr', () => {
@@ -78,6 +79,12 @@ describe('maskPinData', () => {
     expect(maskPinData('002C0080083132333435363738')).toEqual({ hex: '002C008008????????????????', masked: true });
     // extended Lc
     expect(maskPinData('0020008000000431323334')).toEqual({ hex: '00200080000004????????', masked: true });
+  });
+
+  it('masks exactly as the service\'s transcripts do (smcard/sim/transcript.ts)', () => {
+    for (const hex of ['0020008008313233343536ffff', '002400800e31323334ffffffff3132333435ff', '0020008000000431323334', '00a4040c07a0000000030000', '0020008000', '002c00800431323334']) {
+      expect(maskPinData(hex)).toEqual(maskedCommandHex(Uint8Array.from(Buffer.from(hex, 'hex'))));
+    }
   });
 
   it('leaves other commands and a VERIFY without data alone', () => {

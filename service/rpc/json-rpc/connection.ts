@@ -99,8 +99,10 @@ export class JsonRpcConnection {
     }
     const { id, method, params } = item.request;
     const respond = (r: JsonRpcResponse): JsonRpcResponse | null => (id === undefined ? null : r);
-    const extra = Object.hasOwn(this.extra, method) ? this.extra[method] : undefined;
-    if (!hasMethod(method) && extra === undefined) {
+    // A winscard call from the contract's table, or one of vscr's own methods given to this connection.
+    const pcsc = hasMethod(method);
+    const extra = !pcsc && Object.hasOwn(this.extra, method) ? this.extra[method] : undefined;
+    if (!pcsc && extra === undefined) {
       const r = errorResponse(id ?? null, JSONRPC_ERROR.METHOD_NOT_FOUND, `Method not found: ${method}`);
       this.noteBad(r);
       return respond(r);
@@ -111,9 +113,9 @@ export class JsonRpcConnection {
     }
     this.inFlight++;
     try {
-      const result = await (hasMethod(method)
-        ? runMethod(method, this.session, params, this.closed.signal)
-        : (extra as ExtraMethodHandler)(this.session, new ParamReader(params), this.closed.signal));
+      const result = await (extra !== undefined
+        ? extra(this.session, new ParamReader(params), this.closed.signal)
+        : runMethod(method as PcscMethod, this.session, params, this.closed.signal)); // pcsc is true here
       // Guarded: the log object and the name lookup are not built on every call when debug is off.
       if (typeof result.rv === 'number' && result.rv !== 0 && this.log.isLevelEnabled('debug')) {
         this.log.debug({ method, rv: scardName(result.rv) }, 'PC/SC call failed');
