@@ -4,7 +4,7 @@
 import { NTSTATUS, type NtStatus } from '../../kernel/ntstatus.js';
 import { ntStatusToScard } from './error-map.js';
 import { SCARD, SCARD_ATTR, SCARD_PROTOCOL } from '../contract/pcsclite.js';
-import { IOCTL_SMARTCARD, SCARD_POWER, SMCLIB_STATE, WIN_PROTOCOL, readDword, type ReaderIo } from './reader-ioctl.js';
+import { IOCTL_SMARTCARD, SMCLIB_POWER, SMCLIB_STATE, WIN_PROTOCOL, readDword, type ReaderIo } from './reader-ioctl.js';
 import { READER_STATE_VALUE } from './reader-state.js';
 import type { RmReader } from './rm-types.js';
 
@@ -42,13 +42,13 @@ export async function powerUpCard(reader: RmReader): Promise<{ rv: number; smcli
       case SMCLIB_STATE.SWALLOWED: {
         // SWALLOW is a step of the documented sequence; readers without the mechanism answer NOT_SUPPORTED.
         if (st.state === SMCLIB_STATE.PRESENT) await io.call(IOCTL_SMARTCARD.SWALLOW, new Uint8Array(0), 0);
-        const r = await io.power(SCARD_POWER.COLD_RESET);
+        const r = await io.power(SMCLIB_POWER.COLD_RESET);
         if (r.status !== NTSTATUS.STATUS_SUCCESS) return { rv: powerFailure(r.status, SCARD.W_UNPOWERED_CARD), smclibState: st.state };
         poweredWith(reader, r.output, r.information);
         break;
       }
       case SMCLIB_STATE.POWERED: {
-        const r = await io.power(SCARD_POWER.WARM_RESET);
+        const r = await io.power(SMCLIB_POWER.WARM_RESET);
         if (r.status !== NTSTATUS.STATUS_SUCCESS) return { rv: powerFailure(r.status, SCARD.W_UNPOWERED_CARD), smclibState: st.state };
         poweredWith(reader, r.output, r.information);
         break;
@@ -119,14 +119,14 @@ async function powerReset(reader: RmReader, io: ReaderIo, minor: number): Promis
 export async function resetCard(reader: RmReader): Promise<number> {
   const io = reader.io;
   if (!io) return SCARD.E_READER_UNAVAILABLE;
-  return powerReset(reader, io, SCARD_POWER.WARM_RESET);
+  return powerReset(reader, io, SMCLIB_POWER.WARM_RESET);
 }
 
 /** SCARD_UNPOWER_CARD: power down; the reader shows 0x0004 (docs/pcsclite-protocol.md §5.2). */
 export async function unpowerCard(reader: RmReader): Promise<number> {
   const io = reader.io;
   if (!io) return SCARD.E_READER_UNAVAILABLE;
-  const r = await io.power(SCARD_POWER.POWER_DOWN);
+  const r = await io.power(SMCLIB_POWER.POWER_DOWN);
   reader.protocol = 0;
   if (r.status !== NTSTATUS.STATUS_SUCCESS) return powerFailure(r.status, SCARD.W_UNRESPONSIVE_CARD);
   reader.readerState = READER_STATE_VALUE.UNPOWERED;
@@ -137,8 +137,8 @@ export async function unpowerCard(reader: RmReader): Promise<number> {
 export async function cyclePower(reader: RmReader): Promise<number> {
   const io = reader.io;
   if (!io) return SCARD.E_READER_UNAVAILABLE;
-  await io.power(SCARD_POWER.POWER_DOWN);
-  return powerReset(reader, io, SCARD_POWER.COLD_RESET);
+  await io.power(SMCLIB_POWER.POWER_DOWN);
+  return powerReset(reader, io, SMCLIB_POWER.COLD_RESET);
 }
 
 /** SCARD_EJECT_CARD: IOCTL_SMARTCARD_EJECT; NOT_SUPPORTED → E_CANT_DISPOSE (docs/smclib.md §5.5). */

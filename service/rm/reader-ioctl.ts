@@ -4,15 +4,7 @@
 import { readU32LE, writeU32LE } from '../../kernel/bytes.js';
 import { NTSTATUS, NtStatusError, asNtStatus, type NtStatus } from '../../kernel/ntstatus.js';
 import { IOCTL_SMARTCARD } from '../../smcard/constants/ioctl.js';
-import {
-  SCARD_COLD_RESET,
-  SCARD_POWER_DOWN,
-  SCARD_PROTOCOL_RAW,
-  SCARD_PROTOCOL_T0,
-  SCARD_PROTOCOL_T1,
-  SCARD_STATE,
-  SCARD_WARM_RESET,
-} from '../../smcard/constants/scard.js';
+import { WinScard } from '../../smcard/constants/scard.js';
 import { MAXIMUM_ATR_LENGTH } from '../../smcard/constants/smclib.js';
 import type { IoResult, PendingIo, ReaderFileHandle } from '../../smcard/reader/contract.js';
 
@@ -21,18 +13,18 @@ export { IOCTL_SMARTCARD, scardCtlCode } from '../../smcard/constants/ioctl.js';
 
 /** SMCLIB CurrentState values returned by GET_STATE (docs/smclib.md §1.2), under short names. */
 export const SMCLIB_STATE = {
-  UNKNOWN: SCARD_STATE.SCARD_UNKNOWN,
-  ABSENT: SCARD_STATE.SCARD_ABSENT,
-  PRESENT: SCARD_STATE.SCARD_PRESENT,
-  SWALLOWED: SCARD_STATE.SCARD_SWALLOWED,
-  POWERED: SCARD_STATE.SCARD_POWERED,
-  NEGOTIABLE: SCARD_STATE.SCARD_NEGOTIABLE,
-  SPECIFIC: SCARD_STATE.SCARD_SPECIFIC,
+  UNKNOWN: WinScard.UNKNOWN,
+  ABSENT: WinScard.ABSENT,
+  PRESENT: WinScard.PRESENT,
+  SWALLOWED: WinScard.SWALLOWED,
+  POWERED: WinScard.POWERED,
+  NEGOTIABLE: WinScard.NEGOTIABLE,
+  SPECIFIC: WinScard.SPECIFIC,
 } as const;
 /** POWER minor codes (docs/smclib.md §1.3). */
-export const SCARD_POWER = { POWER_DOWN: SCARD_POWER_DOWN, COLD_RESET: SCARD_COLD_RESET, WARM_RESET: SCARD_WARM_RESET } as const;
+export const SMCLIB_POWER = { POWER_DOWN: WinScard.POWER_DOWN, COLD_RESET: WinScard.COLD_RESET, WARM_RESET: WinScard.WARM_RESET } as const;
 /** Windows protocol bits where they differ from pcsc-lite's (RAW is 4 in pcsc-lite, 0x10000 in winsmcrd.h). */
-export const WIN_PROTOCOL = { T0: SCARD_PROTOCOL_T0, T1: SCARD_PROTOCOL_T1, RAW: SCARD_PROTOCOL_RAW } as const;
+export const WIN_PROTOCOL = { T0: WinScard.PROTOCOL_T0, T1: WinScard.PROTOCOL_T1, RAW: WinScard.PROTOCOL_RAW } as const;
 /** POWER needs at least MAXIMUM_ATR_LENGTH bytes of output (docs/smclib.md §3.4). */
 export const ATR_BUFFER = MAXIMUM_ATR_LENGTH;
 
@@ -132,7 +124,7 @@ export class ReaderIo {
   }
 
   power(minor: number): Promise<IoResult> {
-    return this.call(IOCTL_SMARTCARD.POWER, dword(minor), minor === SCARD_POWER.POWER_DOWN ? 0 : ATR_BUFFER);
+    return this.call(IOCTL_SMARTCARD.POWER, dword(minor), minor === SMCLIB_POWER.POWER_DOWN ? 0 : ATR_BUFFER);
   }
 
   setProtocol(mask: number): Promise<IoResult> {
