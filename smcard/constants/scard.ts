@@ -3,7 +3,8 @@
 // properties, all under one `WinScard` name. pcsc-lite's client-side vocabulary (service/contract/pcsclite.ts)
 // disagrees with it: SCARD_PROTOCOL_RAW is 0x10000 here and 4 there, and the card states are these ordinals here
 // but bit masks there. The namespace keeps the two apart (no export of this module shares a name with one of
-// pcsc-lite's; test/smcard/constants/scard-vocabularies.test.ts holds that). Only the resource manager translates.
+// pcsc-lite's; test/smcard/constants/scard-vocabularies.test.ts holds that). Only the resource manager translates,
+// in service/rm/protocol-map.ts.
 
 /** `WinScard.X` is the headers' `SCARD_X`. */
 export const WinScard = {
