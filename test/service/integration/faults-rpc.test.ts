@@ -89,6 +89,13 @@ describe('vscr.fault.* over JSON-RPC', () => {
     }
     const noSw = await rpc.call('vscr.fault.arm', { reader: 1, kind: 'sw' });
     expect(noSw.error?.data).toEqual({ code: 'VSCR_ERR_BAD_FAULT' });
+    // A PC/SC result behind the refusal is named: reset-card on an emptied reader 0 cannot connect.
+    expect((await json(svc.url, '/v1/readers/0/card', { method: 'DELETE' })).status).toBe(200);
+    const empty = await rpc.call('vscr.fault.arm', { reader: 0, kind: 'reset-card', now: true });
+    expect([empty.error?.code, empty.error?.data]).toEqual([-32602, { code: 'VSCR_ERR_BAD_FAULT', scard: 'SCARD_E_NO_SMARTCARD' }]);
+    expect(empty.error?.message).toMatch(/SCardConnect answered SCARD_E_NO_SMARTCARD/);
+    await rpc.result('vscr.fault.clear', { reader: 0 });
+    expect((await json(svc.url, '/v1/readers/0/card', { method: 'POST', json: {} })).status).toBe(201);
     // The same bodies fail over REST too (schema or semantic check).
     for (const [params] of cases.slice(0, 10)) {
       const { reader: _reader, ...body } = params;
