@@ -7,7 +7,7 @@ import { AsyncMutex } from '../../../service/rm/async-util.js';
 import { SCARD_PROTOCOL } from '../../../service/contract/pcsclite.js';
 import { winProtocolOf } from '../../../service/rm/protocol-map.js';
 import { IOCTL_SMARTCARD, ReaderIo } from '../../../service/rm/reader-ioctl.js';
-import { withTimeout } from './support/stack.js';
+import { withTimeout } from '../../support/rm-stack.js';
 
 function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
   let resolve!: (v: T) => void;
