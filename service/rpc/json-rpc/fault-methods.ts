@@ -39,8 +39,10 @@ function readerOf(faults: FaultControl, p: ParamReader): VirtualReader {
 /** The codes REST gives the same body: its schema refuses a FieldError's values, validateFaultSpec the rest. */
 const specError = (err: unknown): never => {
   if (err instanceof FieldError) throw invalid(err.message, 'VSCR_ERR_VALIDATION');
-  if (err instanceof FaultSpecError) throw invalid(err.message);
-  throw err;
+  if (!(err instanceof FaultSpecError)) throw err;
+  if (err.scard === undefined) throw invalid(err.message);
+  // A PC/SC result made the fault impossible: its SCARD_* name rides beside the code, as in REST's body.
+  throw new JsonRpcMethodError(JSONRPC_ERROR.INVALID_PARAMS, `Invalid params: ${err.message}`, { code: 'VSCR_ERR_BAD_FAULT', scard: err.scard });
 };
 
 export function faultMethods(faults: FaultControl): Record<ReaderFaultMethod, ExtraMethodHandler> {

@@ -96,6 +96,13 @@ describe('vscr.fault.* over JSON-RPC', () => {
     expect(noSw.error?.data).toEqual({ code: 'VSCR_ERR_BAD_FAULT' });
     const badDelay = await rpc.call('vscr.fault.arm', { reader: 1, kind: 'slow', delayMs: 120_001 });
     expect(badDelay.error?.data).toEqual({ code: 'VSCR_ERR_VALIDATION' });
+    // A PC/SC result behind the refusal is named: reset-card on an emptied reader 0 cannot connect.
+    expect((await json(svc.url, '/v1/readers/0/card', { method: 'DELETE' })).status).toBe(200);
+    const empty = await rpc.call('vscr.fault.arm', { reader: 0, kind: 'reset-card', now: true });
+    expect([empty.error?.code, empty.error?.data]).toEqual([-32602, { code: 'VSCR_ERR_BAD_FAULT', scard: 'SCARD_E_NO_SMARTCARD' }]);
+    expect(empty.error?.message).toMatch(/SCardConnect answered SCARD_E_NO_SMARTCARD/);
+    await rpc.result('vscr.fault.clear', { reader: 0 });
+    expect((await json(svc.url, '/v1/readers/0/card', { method: 'POST', json: {} })).status).toBe(201);
     const noReader = await rpc.call('vscr.fault.arm', { reader: 9, kind: 'mute' });
     expect([noReader.error?.code, noReader.error?.data]).toEqual([-32001, { code: 'VSCR_ERR_UNKNOWN_READER' }]);
     const noFault = await rpc.call('vscr.fault.clear', { reader: 1, id: 99 });
