@@ -76,13 +76,18 @@ export class PagedGuestMemory implements GuestMemory {
     return this.allocPages(1)[0];
   }
 
-  allocPages(count: number, options?: { contiguous?: boolean }): number[] {
+  allocPages(count: number, options?: { contiguous?: boolean; into?: number[] }): number[] {
     if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`page count must be a non-negative integer (got ${count})`);
     if (count === 0) return [];
     if (count > this.free) {
       throw new GuestMemoryExhaustedError(`${count} pages requested, ${this.free} free`);
     }
-    return options?.contiguous ? this.allocContiguous(count) : this.allocScattered(count);
+    // A recycled array is written by index: emptying it first would make V8 drop its backing store.
+    const out = options?.into !== undefined && options.into.length >= count ? options.into : [];
+    if (options?.contiguous) this.allocContiguous(count, out);
+    else this.allocScattered(count, out);
+    if (out.length !== count) out.length = count;
+    return out;
   }
 
   freePages(pages: readonly number[]): void {
@@ -108,22 +113,19 @@ export class PagedGuestMemory implements GuestMemory {
     this.free += pages.length;
   }
 
-  private allocScattered(count: number): number[] {
-    const out: number[] = [];
+  private allocScattered(count: number, out: number[]): void {
     let page = this.topCursor;
-    while (out.length < count) {
+    for (let n = 0; n < count; page--) {
       if (this.used[page] === FREE) {
         this.used[page] = ALLOCATED;
-        out.push(page * PAGE_SIZE);
+        out[n++] = page * PAGE_SIZE;
       }
-      page--;
     }
     this.free -= count;
     this.topCursor = page;
-    return out;
   }
 
-  private allocContiguous(count: number): number[] {
+  private allocContiguous(count: number, out: number[]): void {
     while (this.lowCursor < this.pageCount && this.used[this.lowCursor] !== FREE) this.lowCursor++;
     let run = 0;
     for (let page = this.lowCursor; page < this.pageCount; page++) {
@@ -131,10 +133,9 @@ export class PagedGuestMemory implements GuestMemory {
       if (run === count) {
         const first = page - count + 1;
         this.used.fill(ALLOCATED, first, page + 1);
-        const out: number[] = [];
-        for (let p = first; p <= page; p++) out.push(p * PAGE_SIZE);
+        for (let i = 0; i < count; i++) out[i] = (first + i) * PAGE_SIZE;
         this.free -= count;
-        return out;
+        return;
       }
     }
     throw new GuestMemoryExhaustedError(`no run of ${count} contiguous free pages (${this.free} pages free)`);
