@@ -54,10 +54,16 @@ export class DeviceOpCounts {
 }
 
 /**
- * `ops` counted under `caller` in `counts`: each call is tallied before it starts, a rejection by its status. The
- * counts may be made before the device is open, so an observer can hold them from the start.
+ * `ops` counted under `caller` in `counts`: each call is tallied before it starts, a rejection by its status.
+ * `ops` may be a device still being opened: calls made before it is open wait for it (and get its error if the
+ * open fails), later ones go straight to it. The counts may be made first, so an observer can hold them from the
+ * start.
  */
-export function countedCalls(ops: CountedOps, caller: string, counts = new DeviceOpCounts()): CountedDeviceCalls {
+export function countedCalls(ops: CountedOps | Promise<CountedOps>, caller: string, counts = new DeviceOpCounts()): CountedDeviceCalls {
+  let open: CountedOps | null = ops instanceof Promise ? null : ops;
+  const opening = ops instanceof Promise ? ops.then((o) => (open = o)) : null;
+  // A failed open is reported by whoever awaits `ops`; calls waiting here get the same error.
+  opening?.catch(() => undefined);
   const { sha256, 'aes-cbc-encrypt': encrypt, 'aes-cbc-decrypt': decrypt } = counts.ops;
   const failSha = (err: unknown): never => {
     counts.fail('sha256', err);
@@ -77,17 +83,17 @@ export function countedCalls(ops: CountedOps, caller: string, counts = new Devic
     sha256(data: Uint8Array | UserBuffer) {
       sha256.count += 1;
       sha256.bytes += data.length;
-      return ops.sha256(data).catch(failSha);
+      return (open ? open.sha256(data) : opening!.then((o) => o.sha256(data))).catch(failSha);
     },
     aesCbcEncrypt(data: Uint8Array) {
       encrypt.count += 1;
       encrypt.bytes += data.length;
-      return ops.aesCbcEncrypt(data).catch(failEncrypt);
+      return (open ? open.aesCbcEncrypt(data) : opening!.then((o) => o.aesCbcEncrypt(data))).catch(failEncrypt);
     },
     aesCbcDecrypt(data: Uint8Array) {
       decrypt.count += 1;
       decrypt.bytes += data.length;
-      return ops.aesCbcDecrypt(data).catch(failDecrypt);
+      return (open ? open.aesCbcDecrypt(data) : opening!.then((o) => o.aesCbcDecrypt(data))).catch(failDecrypt);
     },
   };
 }

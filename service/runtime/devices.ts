@@ -64,14 +64,13 @@ const COUNTED_OPS: readonly DeviceOpName[] = ['sha256', 'aes-cbc-encrypt', 'aes-
 
 /**
  * The card applets' calls on each configured device, counted by the device library (crypto-device/lib/op-counts.ts)
- * as caller "card" and read into /metrics at scrape time. Each is a promise until its device is open; a card
- * insert waits for it, and after that the card calls the device with nothing of the service in between.
+ * as caller "card" and read into /metrics at scrape time. Usable at once: calls made while the device is still
+ * being opened wait for it (cards can be made meanwhile), later ones reach the device with nothing of the
+ * service in between.
  */
-export function cardCallsOf(opening: Promise<OpenedDevices>, devices: number, metrics: Metrics): Promise<CountedDeviceCalls>[] {
+export function cardCallsOf(opening: Promise<OpenedDevices>, devices: number, metrics: Metrics): CountedDeviceCalls[] {
   const counts = Array.from({ length: devices }, () => new DeviceOpCounts());
-  const calls = counts.map((c, i) => opening.then((d) => countedCalls(d.controls[i], 'card', c)));
-  // A failed open is reported by whoever awaits `opening` (start-up); inserts waiting here get the same error.
-  for (const call of calls) call.catch(() => undefined);
+  const calls = counts.map((c, i) => countedCalls(opening.then((d) => d.controls[i]), 'card', c));
   // An operation shows once it ran, as with inc() on its first call.
   const ran = (sample: (device: number, op: DeviceOpName, c: DeviceOpCounts) => CountedSample): CountedSample[] =>
     counts.flatMap((c, device) => COUNTED_OPS.filter((op) => c.ops[op].count > 0).map((op) => sample(device, op, c)));

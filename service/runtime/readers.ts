@@ -21,9 +21,6 @@ export interface CardSlotHook {
   removed(reader: VirtualReader): void;
 }
 
-/** What a card is given as its crypto device: the device's calls, or a promise of them while it opens. */
-export type CardDevice = CardCrypto | Promise<CardCrypto>;
-
 export interface AddReaderOptions {
   vendorName?: string;
   ifdType?: string;
@@ -54,16 +51,13 @@ export class ReaderHost {
   private rmApi: ResourceManagerApi | null = null;
   private slotHook: CardSlotHook | null = null;
   private readonly dataDir: string;
-  /**
-   * Device id → the card applets' view of that device; a card picks one at insert (default 0). A promise while
-   * the device is still being opened: the insert waits for it, so the card talks to the device directly.
-   */
-  private readonly cryptoFor: (device: number) => CardDevice | undefined;
+  /** Device id → the card applets' view of that device; a card picks one at insert (default 0). */
+  private readonly cryptoFor: (device: number) => CardCrypto | undefined;
   private readonly logger: Logger;
   private readonly metrics: Metrics;
 
   /** `crypto`: one device for every card, or a lookup by device id (undefined: no such device). */
-  constructor(opts: { bus: ReaderBus; dataDir: string; crypto?: CardDevice | ((device: number) => CardDevice | undefined); logger: Logger; metrics: Metrics }) {
+  constructor(opts: { bus: ReaderBus; dataDir: string; crypto?: CardCrypto | ((device: number) => CardCrypto | undefined); logger: Logger; metrics: Metrics }) {
     this.bus = opts.bus;
     this.dataDir = opts.dataDir;
     const crypto = opts.crypto;
@@ -159,14 +153,13 @@ export class ReaderHost {
 
   /** `device`: the crypto device the card's applets use (default 0). Check it with hasDevice first. */
   async insertCard(reader: VirtualReader, profile: string, device = 0): Promise<'inserted' | 'occupied' | 'gone'> {
-    const deviceCalls = this.cryptoFor(device);
-    if (device !== 0 && deviceCalls === undefined) throw new RangeError(`no crypto device ${device}`);
+    const crypto = this.cryptoFor(device);
+    if (device !== 0 && crypto === undefined) throw new RangeError(`no crypto device ${device}`);
     // Reserved before the first await, so two concurrent inserts can never pick the same id (and state file).
     const cardId = this.allocateCardId(profile, reader);
     let card: VirtualCard;
     const t0 = performance.now();
     try {
-      const crypto = await deviceCalls;
       card = await createVirtualCard({ profile, crypto, dataDir: this.dataDir, cardId, logger: this.logger.child({ card: cardId }) });
     } catch (err) {
       this.liveIds.delete(cardId);

@@ -1,5 +1,5 @@
-// The card's calls on a device still being opened: they wait for the open, then run on the device with the
-// device library counting them, and /metrics reads those counts (caller "card") beside what REST counts itself.
+// The card's calls on a device still being opened: early ones wait for the open, later ones go straight to the
+// device; the device library counts them, and /metrics reads those counts (caller "card") beside REST's own.
 
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -9,21 +9,21 @@ import { cardCallsOf, countDeviceOp, type OpenedDevices } from '../../../service
 import { Metrics } from '../../../service/runtime/metrics.js';
 
 describe('cardCallsOf', () => {
-  it('resolves once the device is open; its hashes run on the device and show in /metrics as caller "card"', async () => {
+  it('a call made before the device is open waits for it; the hashes run on the device and show in /metrics as caller "card"', async () => {
     const host = new CryptoDeviceHost({});
     let open!: (devices: OpenedDevices) => void;
     const opening = new Promise<OpenedDevices>((resolve) => (open = resolve));
     const metrics = new Metrics();
-    const [calls] = cardCallsOf(opening, 1, metrics);
+    const [card] = cardCallsOf(opening, 1, metrics);
     // Declared from the start, with no sample before the first operation.
     expect(metrics.render()).toMatch(/^# TYPE vscr_device_operations_total counter$/m);
     expect(metrics.render()).not.toMatch(/^vscr_device_operations_total\{/m);
+    const early = card.sha256(new TextEncoder().encode('abc'));
     try {
       const index = await host.addDevice({ keyString: 'secret', guestMemoryBytes: 4 * 1024 * 1024 });
       open({ host, controls: [await host.open(index)], close: async () => undefined });
-      const card = await calls;
       const expected = createHash('sha256').update('abc').digest();
-      expect(Buffer.from(await card.sha256(new TextEncoder().encode('abc')))).toEqual(expected);
+      expect(Buffer.from(await early)).toEqual(expected);
       expect(Buffer.from(await card.sha256(new TextEncoder().encode('abcd')))).not.toEqual(expected);
       const text = metrics.render();
       expect(text).toMatch(/^vscr_device_operations_total\{caller="card",device="0",op="sha256"\} 2$/m);
@@ -46,8 +46,10 @@ describe('cardCallsOf', () => {
     }
   });
 
-  it('a failed open rejects the inserts that wait for it', async () => {
-    const [calls] = cardCallsOf(Promise.reject(new Error('no device')), 1, new Metrics());
-    await expect(calls).rejects.toThrow('no device');
+  it('a failed open rejects the calls that waited for it, and counts them as failed', async () => {
+    const metrics = new Metrics();
+    const [card] = cardCallsOf(Promise.reject(new Error('no device')), 1, metrics);
+    await expect(card.aesCbcEncrypt(new Uint8Array(16))).rejects.toThrow('no device');
+    expect(metrics.render()).toMatch(/^vscr_device_errors_total\{device="0",op="aes-cbc-encrypt",status="exception"\} 1$/m);
   });
 });
