@@ -16,7 +16,7 @@ import { removeStaleTempFiles } from '../smcard/card/index.js';
 import { PUBLISHED_KEY_STRING } from './config/defaults.js';
 import { pcscSocketPath, resolveConfig } from './config/load-config.js';
 import type { LogFormat, ServiceConfig } from './config/types.js';
-import { cardCryptoWhenOpen, openDevices, type OpenedDevices } from './runtime/devices.js';
+import { cardCallsOf, openDevices, type OpenedDevices } from './runtime/devices.js';
 import { DeviceFaultHost } from './runtime/device-faults.js';
 import { EventHub } from './runtime/events.js';
 import { Metrics } from './runtime/metrics.js';
@@ -150,13 +150,13 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     const controls: CryptoDeviceControl[] = [];
     let openedHost: CryptoDeviceHost | null = null;
 
-    const cardCryptos = config.devices.map((_, i) => cardCryptoWhenOpen(opening.then((d) => d.controls[i]), i, metrics));
+    const cardCalls = cardCallsOf(opening, config.devices.length, metrics);
     const bus = createReaderBus({ logger });
     const readers = new ReaderHost({
       bus,
       dataDir: config.dataDir,
-      // One view per configured device, each usable as soon as its device is open.
-      crypto: (device: number) => cardCryptos[device],
+      // One view per configured device; an insert waits for that device to be open.
+      crypto: (device: number) => cardCalls[device],
       logger: logger.child({ component: 'readers' }),
       metrics,
     });

@@ -3,11 +3,11 @@
 
 import type { Logger } from 'pino';
 import { CryptoDeviceHost } from '../../crypto-device/index.js';
-import type { CryptoDeviceControl, UserBuffer } from '../../crypto-device/lib/contract.js';
+import type { CryptoDeviceControl } from '../../crypto-device/lib/contract.js';
+import { countedCalls, DeviceOpCounts, type CountedDeviceCalls, type DeviceOpName } from '../../crypto-device/lib/op-counts.js';
 import { NtStatusError } from '../../kernel/ntstatus.js';
-import type { CardCrypto } from '../../smcard/card/index.js';
 import type { DeviceConfig } from '../config/types.js';
-import { METRIC, type Metrics } from './metrics.js';
+import { METRIC, type CountedSample, type Metrics } from './metrics.js';
 
 export interface OpenedDevices {
   host: CryptoDeviceHost;
@@ -59,29 +59,25 @@ export async function countDeviceOp<T>(metrics: Metrics, device: number, op: str
   }
 }
 
-/** The card applet's view of device `index`, counted in /metrics as caller "card". */
-export function cardCryptoFor(control: CryptoDeviceControl, index: number, metrics: Metrics): CardCrypto {
-  const size = (data: Uint8Array | UserBuffer): number => data.length;
-  return {
-    sha256: (data) => countDeviceOp(metrics, index, 'sha256', 'card', size(data), () => control.sha256(data)),
-    aesCbcEncrypt: (data) => countDeviceOp(metrics, index, 'aes-cbc-encrypt', 'card', data.length, () => control.aesCbcEncrypt(data)),
-    aesCbcDecrypt: (data) => countDeviceOp(metrics, index, 'aes-cbc-decrypt', 'card', data.length, () => control.aesCbcDecrypt(data)),
-  };
-}
+/** Operation names as /metrics labels them, in the device library's tally order. */
+const COUNTED_OPS: readonly DeviceOpName[] = ['sha256', 'aes-cbc-encrypt', 'aes-cbc-decrypt'];
 
 /**
- * cardCryptoFor() for a device still being opened: calls made before it is open wait for it, and once it is
- * open every call goes straight to the device (no extra promise hop per APDU). Lets readers and cards be set
- * up while the device worker thread starts.
+ * The card applets' calls on each configured device, counted by the device library (crypto-device/lib/op-counts.ts)
+ * as caller "card" and read into /metrics at scrape time. Usable at once: calls made while the device is still
+ * being opened wait for it (cards can be made meanwhile), later ones reach the device with nothing of the
+ * service in between.
  */
-export function cardCryptoWhenOpen(opening: Promise<CryptoDeviceControl>, index: number, metrics: Metrics): CardCrypto {
-  let direct: CardCrypto | null = null;
-  const ready = opening.then((control) => (direct = cardCryptoFor(control, index, metrics)));
-  // A failed open is reported by whoever awaits `opening` (start-up); calls waiting here get the same error.
-  ready.catch(() => undefined);
-  return {
-    sha256: (data) => (direct ? direct.sha256(data) : ready.then((c) => c.sha256(data))),
-    aesCbcEncrypt: (data) => (direct ? direct.aesCbcEncrypt(data) : ready.then((c) => c.aesCbcEncrypt(data))),
-    aesCbcDecrypt: (data) => (direct ? direct.aesCbcDecrypt(data) : ready.then((c) => c.aesCbcDecrypt(data))),
-  };
+export function cardCallsOf(opening: Promise<OpenedDevices>, devices: number, metrics: Metrics): CountedDeviceCalls[] {
+  const counts = Array.from({ length: devices }, () => new DeviceOpCounts());
+  const calls = counts.map((c, i) => countedCalls(opening.then((d) => d.controls[i]), 'card', c));
+  // An operation shows once it ran, as with inc() on its first call.
+  const ran = (sample: (device: number, op: DeviceOpName, c: DeviceOpCounts) => CountedSample): CountedSample[] =>
+    counts.flatMap((c, device) => COUNTED_OPS.filter((op) => c.ops[op].count > 0).map((op) => sample(device, op, c)));
+  metrics.addCounterSource(...METRIC.deviceOps, () => ran((device, op, c) => ({ labels: { device, op, caller: 'card' }, value: c.ops[op].count })));
+  metrics.addCounterSource(...METRIC.deviceBytes, () => ran((device, op, c) => ({ labels: { device, op }, value: c.ops[op].bytes })));
+  metrics.addCounterSource(...METRIC.deviceErrors, () =>
+    counts.flatMap((c, device) => c.failures().map(({ op, status, count }) => ({ labels: { device, op, status }, value: count }))),
+  );
+  return calls;
 }

@@ -11,6 +11,14 @@ interface Family {
   help: string;
   type: 'counter' | 'gauge';
   values: Map<string, Sample>;
+  /** Counts kept by the layer that does the work, read at scrape time and added to the samples of equal labels. */
+  sources: (() => Iterable<CountedSample>)[];
+}
+
+/** One sample a counter source reports: its labels and the count so far. */
+export interface CountedSample {
+  labels: Labels;
+  value: number;
 }
 
 /** A counter with fixed labels, resolved once: inc() on a hot path is a field update, not a label key. */
@@ -31,7 +39,7 @@ export class Metrics {
   private family(name: string, help: string, type: Family['type']): Family {
     let f = this.families.get(name);
     if (f === undefined) {
-      f = { help, type, values: new Map() };
+      f = { help, type, values: new Map(), sources: [] };
       this.families.set(name, f);
     }
     return f;
@@ -89,13 +97,36 @@ export class Metrics {
     this.sample(this.family(name, help, 'gauge'), labelKey(labels)).value = value;
   }
 
+  /**
+   * A counter family fed by counts another layer keeps (the reader bus's APDUs, the device library's operations):
+   * `read` runs at each scrape, so the work itself pays nothing for /metrics. Its samples appear once reported,
+   * and add to any sample with the same labels counted here with inc() (REST and the card on one device op).
+   */
+  addCounterSource(name: string, help: string, read: () => Iterable<CountedSample>): void {
+    this.family(name, help, 'counter').sources.push(read);
+  }
+
   /** Gauges computed at scrape time (readers, cards present). */
   addCollector(collect: () => void): void {
     this.collectors.push(collect);
   }
 
   get(name: string, labels: Labels = {}): number {
-    return this.families.get(name)?.values.get(labelKey(labels))?.value ?? 0;
+    const f = this.families.get(name);
+    return f === undefined ? 0 : (this.samplesOf(f).get(labelKey(labels)) ?? 0);
+  }
+
+  /** The family's own samples with its sources' added, in first-seen order. */
+  private samplesOf(f: Family): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [key, { value }] of f.values) out.set(key, value);
+    for (const read of f.sources) {
+      for (const { labels, value } of read()) {
+        const key = labelKey(labels);
+        out.set(key, (out.get(key) ?? 0) + value);
+      }
+    }
+    return out;
   }
 
   render(): string {
@@ -103,7 +134,7 @@ export class Metrics {
     const lines: string[] = [];
     for (const [name, f] of [...this.families].sort(([a], [b]) => a.localeCompare(b))) {
       lines.push(`# HELP ${name} ${f.help}`, `# TYPE ${name} ${f.type}`);
-      for (const [key, { value }] of f.values) lines.push(key === '' ? `${name} ${value}` : `${name}{${key}} ${value}`);
+      for (const [key, value] of this.samplesOf(f)) lines.push(key === '' ? `${name} ${value}` : `${name}{${key}} ${value}`);
     }
     return `${lines.join('\n')}\n`;
   }

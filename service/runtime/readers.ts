@@ -10,7 +10,7 @@ import type { ReaderSnapshot, ResourceManagerApi } from '../rm/contract.js';
 import { toHex } from '../../kernel/bytes.js';
 import { READER_STATE } from '../contract/pcsclite.js';
 import type { RestReader } from '../contract/rest.js';
-import { METRIC, type Counter, type Metrics } from './metrics.js';
+import { METRIC, type Metrics } from './metrics.js';
 
 /** The REST shape of a reader (docs/service.md, GET /v1/readers), derived from its schema. */
 export type ReaderView = RestReader;
@@ -55,7 +55,6 @@ export class ReaderHost {
   private readonly cryptoFor: (device: number) => CardCrypto | undefined;
   private readonly logger: Logger;
   private readonly metrics: Metrics;
-  private readonly apduCounters: { apdus: Counter; commandBytes: Counter; responseBytes: Counter };
 
   /** `crypto`: one device for every card, or a lookup by device id (undefined: no such device). */
   constructor(opts: { bus: ReaderBus; dataDir: string; crypto?: CardCrypto | ((device: number) => CardCrypto | undefined); logger: Logger; metrics: Metrics }) {
@@ -65,11 +64,14 @@ export class ReaderHost {
     this.cryptoFor = typeof crypto === 'function' ? crypto : (device) => (device === 0 ? crypto : undefined);
     this.logger = opts.logger;
     this.metrics = opts.metrics;
-    this.apduCounters = {
-      apdus: this.metrics.counter(...METRIC.apdus),
-      commandBytes: this.metrics.counter(...METRIC.apduBytes, { direction: 'command' }),
-      responseBytes: this.metrics.counter(...METRIC.apduBytes, { direction: 'response' }),
-    };
+    // The readers count the APDUs they carry (smcard/reader/apdu-counts.ts); /metrics reads the totals. A sample
+    // appears with the first APDU, as it did when the service counted them itself.
+    const apdus = this.bus.apduCounts;
+    this.metrics.addCounterSource(...METRIC.apdus, () => (apdus.commands > 0 ? [{ labels: {}, value: apdus.commands }] : []));
+    this.metrics.addCounterSource(...METRIC.apduBytes, () => [
+      ...(apdus.commands > 0 ? [{ labels: { direction: 'command' }, value: apdus.commandBytes }] : []),
+      ...(apdus.responses > 0 ? [{ labels: { direction: 'response' }, value: apdus.responseBytes }] : []),
+    ]);
     this.metrics.addCollector(() => {
       const readers = this.bus.readers();
       this.metrics.set(...METRIC.readers, {}, readers.length);
@@ -172,7 +174,7 @@ export class ReaderHost {
       return outcome;
     }
     const before = this.snapshotOf(reader)?.eventCounter;
-    reader.insertCard(this.countingCard(this.slotHook?.wrap(reader, card, profile) ?? card));
+    reader.insertCard(this.slotHook?.wrap(reader, card, profile) ?? card);
     this.cardIds.set(reader, cardId);
     await this.waitForRm(() => this.settled(reader, before, true));
     // The split shows where insert latency goes: card creation (state file) vs the RM's tracking IRP + power-up.
@@ -185,7 +187,7 @@ export class ReaderHost {
     if (!this.bus.readers().includes(reader)) return 'gone';
     if (reader.card !== null) return 'occupied';
     const before = this.snapshotOf(reader)?.eventCounter;
-    reader.insertCard(this.countingCard(this.slotHook?.wrap(reader, card, label) ?? card));
+    reader.insertCard(this.slotHook?.wrap(reader, card, label) ?? card);
     await this.waitForRm(() => this.settled(reader, before, true));
     this.logger.info({ unitNo: reader.unitNo, card: label }, 'card inserted');
     return 'inserted';
@@ -278,37 +280,6 @@ export class ReaderHost {
     if (snap === undefined) return true;
     const hasCard = (snap.readerState & READER_STATE.PRESENT) !== 0;
     return hasCard === present && snap.eventCounter !== before;
-  }
-
-  /**
-   * Counts APDUs for /metrics without touching the card's behaviour. The proxy sits on the APDU path, so each
-   * method is wrapped or bound once per card (not per access) and the counters are resolved handles.
-   */
-  private countingCard(card: VirtualCard): VirtualCard {
-    const { apdus, commandBytes, responseBytes } = this.apduCounters;
-    const transmit = async (apdu: Uint8Array, protocol: number): Promise<Uint8Array> => {
-      apdus.inc();
-      commandBytes.inc(apdu.length);
-      const response = await card.transmit(apdu, protocol);
-      responseBytes.inc(response.length);
-      return response;
-    };
-    // Bound per method value, so a method replaced on the card is bound afresh.
-    const bound = new Map<PropertyKey, { method: (...a: unknown[]) => unknown; bound: (...a: unknown[]) => unknown }>();
-    return new Proxy(card, {
-      get(target, prop) {
-        if (prop === 'transmit') return transmit;
-        const value: unknown = Reflect.get(target, prop, target);
-        if (typeof value !== 'function') return value;
-        const method = value as (...a: unknown[]) => unknown;
-        let b = bound.get(prop);
-        if (b === undefined || b.method !== method) {
-          b = { method, bound: method.bind(target) };
-          bound.set(prop, b);
-        }
-        return b.bound;
-      },
-    });
   }
 
   private waitForRm(done: () => boolean, timeoutMs = RM_SETTLE_MS): Promise<boolean> {

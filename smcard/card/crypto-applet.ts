@@ -29,20 +29,22 @@ export function createCryptoApplet(aid: Uint8Array): Applet {
   };
 }
 
-async function performSecurityOperation(ctx: CardContext, apdu: CommandApdu): Promise<CardResponse> {
+/**
+ * Not async, and each device call settles into the response with one `then`: PSO:HASH is on the hot path, and
+ * every await or wrapper closure there was a microtask per APDU. A thrown SwError reaches the processor either way.
+ */
+function performSecurityOperation(ctx: CardContext, apdu: CommandApdu): Promise<CardResponse> {
   const p1p2 = (apdu.p1 << 8) | apdu.p2;
   switch (p1p2) {
-    case PSO.HASH: {
+    case PSO.HASH:
       // Hashing reveals nothing secret, so it needs no PIN; empty data hashes the empty string.
-      const crypto = device(ctx);
-      return ok(await run(ctx, 'sha256', () => crypto.sha256(apdu.data)));
-    }
+      return device(ctx).sha256(apdu.data).then(ok, (err: unknown) => failed(ctx, 'sha256', err));
     case PSO.ENCIPHER: {
       requirePin(ctx);
       if (apdu.data.length === 0) throw new SwError(SW.WRONG_LENGTH, 'ENCIPHER needs data');
-      const crypto = device(ctx);
-      const cryptogram = await run(ctx, 'aesCbcEncrypt', () => crypto.aesCbcEncrypt(apdu.data));
-      return ok(concatBytes([Uint8Array.of(PADDING_INDICATOR), cryptogram]));
+      return device(ctx)
+        .aesCbcEncrypt(apdu.data)
+        .then((cryptogram) => ok(concatBytes([Uint8Array.of(PADDING_INDICATOR), cryptogram])), (err: unknown) => failed(ctx, 'aesCbcEncrypt', err));
     }
     case PSO.DECIPHER: {
       requirePin(ctx);
@@ -51,8 +53,7 @@ async function performSecurityOperation(ctx: CardContext, apdu: CommandApdu): Pr
       if (apdu.data[0] !== PADDING_INDICATOR || body.length === 0 || body.length % 16 !== 0) {
         throw new SwError(SW.INCORRECT_DATA, 'DECIPHER data is 00 followed by a multiple of 16 bytes');
       }
-      const crypto = device(ctx);
-      return ok(await run(ctx, 'aesCbcDecrypt', () => crypto.aesCbcDecrypt(body.slice())));
+      return device(ctx).aesCbcDecrypt(body.slice()).then(ok, (err: unknown) => failed(ctx, 'aesCbcDecrypt', err));
     }
     default:
       throw new SwError(SW.INCORRECT_P1P2, `PSO ${p1p2.toString(16)} not supported`);
@@ -60,12 +61,11 @@ async function performSecurityOperation(ctx: CardContext, apdu: CommandApdu): Pr
 }
 
 /** Response = AES-256-CBC encipherment of the challenge with the device key (fixed IV, zero padding). */
-async function internalAuthenticate(ctx: CardContext, apdu: CommandApdu): Promise<CardResponse> {
+function internalAuthenticate(ctx: CardContext, apdu: CommandApdu): Promise<CardResponse> {
   if (apdu.p1 !== 0 || apdu.p2 !== 0) throw new SwError(SW.INCORRECT_P1P2);
   requirePin(ctx);
   if (apdu.data.length === 0) throw new SwError(SW.WRONG_LENGTH, 'INTERNAL AUTHENTICATE needs a challenge');
-  const crypto = device(ctx);
-  return ok(await run(ctx, 'aesCbcEncrypt', () => crypto.aesCbcEncrypt(apdu.data)));
+  return device(ctx).aesCbcEncrypt(apdu.data).then(ok, (err: unknown) => failed(ctx, 'aesCbcEncrypt', err));
 }
 
 function requirePin(ctx: CardContext): void {
@@ -78,12 +78,8 @@ function device(ctx: CardContext): CardCrypto {
 }
 
 /** A device failure is the card's problem to report as 6F00, never an exception out of transmit. */
-async function run(ctx: CardContext, op: string, call: () => Promise<Uint8Array>): Promise<Uint8Array> {
-  try {
-    return await call();
-  } catch (err) {
-    const status = err instanceof NtStatusError ? err.code : err instanceof Error ? err.name : 'unknown error';
-    ctx.logger.warn({ op, status }, 'crypto device call failed; answering 6F00');
-    throw new SwError(SW.NO_PRECISE_DIAGNOSIS, `crypto device ${op} failed: ${status}`);
-  }
+function failed(ctx: CardContext, op: string, err: unknown): never {
+  const status = err instanceof NtStatusError ? err.code : err instanceof Error ? err.name : 'unknown error';
+  ctx.logger.warn({ op, status }, 'crypto device call failed; answering 6F00');
+  throw new SwError(SW.NO_PRECISE_DIAGNOSIS, `crypto device ${op} failed: ${status}`);
 }

@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import { SMARTCARD_READER_GUID } from '../constants/smclib.js';
 import type { ReaderBus, ReaderBusEvents, ReaderDeviceInterface, VirtualReader, VirtualReaderOptions } from './contract.js';
 import { VirtualReaderImpl } from './virtual-reader.js';
+import { ApduCounter } from './apdu-counts.js';
 
 export interface ReaderBusOptions {
   logger?: Logger;
@@ -16,6 +17,8 @@ export class VirtualReaderBus implements ReaderBus {
   private readonly list: VirtualReaderImpl[] = [];
   private readonly listeners: Listeners = { arrival: new Set(), removal: new Set() };
   private instanceCounter = 0;
+  /** Shared by every reader of the bus: one set of totals, bumped on each APDU. */
+  readonly apduCounts = new ApduCounter();
   private readonly log: Logger;
 
   constructor(opts: ReaderBusOptions = {}) {
@@ -34,6 +37,7 @@ export class VirtualReaderBus implements ReaderBus {
       options,
       unitNo,
       symbolicLink,
+      apduCounts: this.apduCounts,
       log: this.log.child({ reader: unitNo, variant: options.variant ?? 'correct' }),
     });
     this.list.push(reader);

@@ -25,6 +25,7 @@ import type { ReaderDriverVariant } from './contract.js';
 import { applyTransmitFault, type ReaderFaults } from './faults/reader-faults.js';
 import type { PinpadDriver } from './pinpad/pinpad-driver.js';
 import type { ReaderDriverConfig } from './driver-config.js';
+import type { ApduCounter } from './apdu-counts.js';
 
 /** The driver's private state (ReaderExtension): the slot and how to reach the trace and log. */
 export interface ReaderDriverContext {
@@ -43,6 +44,8 @@ export interface ReaderDriverContext {
   readonly pinpad?: PinpadDriver | null;
   /** Faults armed on this reader (docs/faults.md); consulted on every TRANSMIT. */
   readonly faults?: ReaderFaults;
+  /** Where every APDU handed to the card is counted (the bus's totals). */
+  readonly apduCounts?: ApduCounter;
 }
 
 function ctx(ext: SmartcardExtension): ReaderDriverContext {
@@ -155,11 +158,16 @@ async function cbTransmit(ext: SmartcardExtension): Promise<number> {
   let response: Uint8Array;
   try {
     if (fault) {
-      const r = await applyTransmitFault(fault, card, apdu, protocol, { ejectCard: c.ejectCard, cutPower: c.cutCardPower });
+      const counts = c.apduCounts;
+      // Counted only if the fault lets the command reach the card.
+      const reaching = counts ? { transmit: (a: Uint8Array, p: number) => counts.transmit(card, a, p) } : card;
+      const r = await applyTransmitFault(fault, reaching, apdu, protocol, { ejectCard: c.ejectCard, cutPower: c.cutCardPower });
       if (typeof r === 'number') return r;
       response = r;
     } else {
+      c.apduCounts?.command(apdu);
       response = await card.transmit(apdu, protocol);
+      c.apduCounts?.response(response);
     }
   } catch (err) {
     c.log.warn({ err }, 'card transmit failed');

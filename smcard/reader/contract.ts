@@ -116,8 +116,22 @@ export interface ReaderBusEvents {
   removal: (iface: ReaderDeviceInterface, reader: VirtualReader) => void;
 }
 
+/**
+ * Command and response APDUs the readers of one bus handed to their cards and got back, since the bus was made
+ * (every path to a card: TRANSMIT, faults that let the command through, PIN-pad verification). Read-only view.
+ */
+export interface ApduCounts {
+  readonly commands: number;
+  readonly commandBytes: number;
+  /** Responses are fewer than commands by the transmits that failed. */
+  readonly responses: number;
+  readonly responseBytes: number;
+}
+
 /** PnP for virtual readers: AddDevice / surprise removal, and interface arrival notifications. */
 export interface ReaderBus {
+  /** What the bus's readers carried to and from their cards (the service reads it for /metrics). */
+  readonly apduCounts: ApduCounts;
   addReader(options?: VirtualReaderOptions): VirtualReader;
   /** Surprise removal: pending IRPs complete with STATUS_DEVICE_REMOVED or CANCELLED, then `removal` fires. */
   removeReader(reader: VirtualReader): void;

@@ -14,6 +14,7 @@ import { IoctlTrace } from './trace.js';
 import { ReaderFaults } from './faults/reader-faults.js';
 import type { Keypad } from './pinpad/keypad.js';
 import { PinpadDriver } from './pinpad/pinpad-driver.js';
+import { ApduCounter } from './apdu-counts.js';
 
 /** Thrown by insertCard/removeCard misuse; `code` matches the REST error codes. */
 export class ReaderSlotError extends Error {
@@ -30,6 +31,8 @@ export interface VirtualReaderInit {
   options: VirtualReaderOptions;
   unitNo: number;
   symbolicLink: string;
+  /** Where this reader counts the APDUs it carries (the bus's totals); a counter of its own by default. */
+  apduCounts?: ApduCounter;
   log: Logger;
 }
 
@@ -55,6 +58,7 @@ export class VirtualReaderImpl implements VirtualReader {
     this.config = { ...DEFAULT_READER_DRIVER_CONFIG, ...o.driver };
     this.log = init.log;
     this.ioTrace = new IoctlTrace(o.traceCapacity ?? 1024);
+    const apduCounts = init.apduCounts ?? new ApduCounter();
     this.extension = createSmartcardExtension({
       vendorName: o.vendorName ?? 'vscr',
       ifdType: o.ifdType ?? 'Virtual Reader',
@@ -64,7 +68,7 @@ export class VirtualReaderImpl implements VirtualReader {
     });
     this.pinpad = o.pinpad
       ? new PinpadDriver(
-          { card: () => this.slot, protocol: () => this.extension.CardCapabilities.Protocol.Selected },
+          { card: () => this.slot, protocol: () => this.extension.CardCapabilities.Protocol.Selected, apduCounts },
           o.pinpad === true ? {} : o.pinpad,
         )
       : null;
@@ -78,6 +82,7 @@ export class VirtualReaderImpl implements VirtualReader {
       note: (irp, name) => this.ioTrace.noteCallback(irp, name),
       pinpad: this.pinpad,
       faults: this.faults,
+      apduCounts,
     };
     installReaderCallbacks(this.extension, context);
     const status = SmartcardInitialize(this.extension);

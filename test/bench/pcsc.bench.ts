@@ -435,21 +435,40 @@ export async function runBench(opts: Opts): Promise<void> {
     report(opts, 'vscr: transport ceiling (trivial in-memory RM)', ceiling.median, 'APDU/s', { count, spread: ceiling.spread });
     const noPoll = spread(await withoutBusyPoll(svc, dataDir, count, opts.quick ? 2 : 3));
     report(opts, 'vscr: same, busy poll off (pcscBusyPollMicros 0)', noPoll.median, 'APDU/s', { count, spread: noPoll.spread });
-    // PSO:HASH goes card → crypto applet → the device's driver and worker thread; its rate is compared with
-    // the GET CHALLENGE rounds above (same service, same client library, same run).
+    // PSO:HASH goes card → crypto applet → the device's driver and worker thread. Its rounds alternate with GET
+    // CHALLENGE rounds on a second client of the same service, so each ratio compares two rounds taken under the
+    // same load (on a shared machine the load moves between the rounds above and these).
     const hashCount = Math.floor(count / 4);
     const hashClient = await RoundClient.start(env, VSCR_READER, hashCount, PSO_HASH_ABC, [SELECT_CRYPTO]);
     clients.push(hashClient);
+    const pairedClient = await RoundClient.start(env, VSCR_READER, hashCount, GET_CHALLENGE);
+    clients.push(pairedClient);
+    await hashClient.round();
+    await pairedClient.round();
+    const hashRates: number[] = [];
     const hashCpu: number[] = [];
-    const hash = spread(await rounds(hashClient, opts.quick ? 2 : 3, hashCpu));
+    const pairedRates: number[] = [];
+    const pairedCpu: number[] = [];
+    for (let r = 0; r < (opts.quick ? 3 : 5); r++) {
+      // The order flips every round, as above.
+      if (r % 2 === 1) pairedRates.push(await timedRound(pairedClient, pairedCpu));
+      hashRates.push(await timedRound(hashClient, hashCpu));
+      if (r % 2 === 0) pairedRates.push(await timedRound(pairedClient, pairedCpu));
+    }
+    const hash = spread(hashRates);
+    const paired = spread(pairedRates);
+    const pairRatios = hashRates.map((x, i) => x / pairedRates[i]);
+    const cpuPer1000 = (cpuMs: number[]): number => round1((percentile(cpuMs, 50) / hashCount) * 1000);
     report(opts, 'vscr: PSO:HASH via crypto device (pyscard) vs GET CHALLENGE', hash.median, 'APDU/s', {
       count: hashCount,
       spread: hash.spread,
-      baseline: round1(v.median),
-      ratio: round2(hash.median / v.median),
+      baseline: round1(paired.median),
+      baselineSpread: paired.spread,
+      ratio: round2(percentile(pairRatios, 50)),
+      ratioPerRound: pairRatios.map(round2),
       target: '>= 0.8',
-      cpuMsPer1000: round1((percentile(hashCpu, 50) / hashCount) * 1000),
-      baselineCpuMsPer1000: perThousand(vscrCpu),
+      cpuMsPer1000: cpuPer1000(hashCpu),
+      baselineCpuMsPer1000: cpuPer1000(pairedCpu),
     });
     for (const c of clients.splice(0)) await c.close();
 

@@ -79,6 +79,8 @@ export class ScriptedDevice implements ReaderDeviceInterface {
 export class ScriptedBus implements ReaderBus {
   private readonly list: VirtualReader[] = [];
   private readonly listeners = { arrival: new Set<ReaderBusEvents['arrival']>(), removal: new Set<ReaderBusEvents['removal']>() };
+  /** Scripted devices have no cards: nothing is ever counted. */
+  readonly apduCounts = { commands: 0, commandBytes: 0, responses: 0, responseBytes: 0 };
 
   add(device: ScriptedDevice): VirtualReader {
     const reader = {

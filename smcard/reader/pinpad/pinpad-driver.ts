@@ -18,6 +18,7 @@ import {
   tlvProperties,
 } from './part10.js';
 import { insertPin } from './pin-format.js';
+import type { ApduCounter } from '../apdu-counts.js';
 
 const S = NTSTATUS;
 
@@ -34,6 +35,8 @@ export interface PinpadHost {
   card(): VirtualCard | null;
   /** The protocol SET_PROTOCOL selected (SCARD_PROTOCOL_T0/T1), 0 before one is. */
   protocol(): number;
+  /** Counts the APDUs the pad sends to the card, as every other path to it does. */
+  readonly apduCounts?: ApduCounter;
 }
 
 export interface PinpadIoResult {
@@ -162,7 +165,9 @@ export class PinpadDriver {
     if (!card) return { status: S.STATUS_NO_MEDIA, output: EMPTY };
     let response: Uint8Array;
     try {
+      this.host.apduCounts?.command(apdu);
       response = await card.transmit(apdu, this.host.protocol());
+      this.host.apduCounts?.response(response);
     } catch {
       return { status: this.host.card() === card ? S.STATUS_IO_DEVICE_ERROR : S.STATUS_NO_MEDIA, output: EMPTY };
     } finally {
