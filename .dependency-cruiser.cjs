@@ -65,6 +65,16 @@ module.exports = {
         dependencyTypesNot: ['type-only'],
       },
     },
+    {
+      name: 'windows-scard-only-at-the-reader-door',
+      comment:
+        "Windows' SCARD vocabulary (smcard/constants/scard.ts: RAW 0x10000, states as ordinals) is not pcsc-lite's. " +
+        'Above smcard/ only the RM modules that speak to the reader use it: reader-ioctl.ts and the one translation, ' +
+        'protocol-map.ts.',
+      severity: 'error',
+      from: { path: '^(service|clients)/', pathNot: '^service/rm/(reader-ioctl|protocol-map)\\.ts$' },
+      to: { path: '^smcard/constants/(scard|index)\\.ts$' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

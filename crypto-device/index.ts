@@ -20,3 +20,5 @@ export {
   type DeviceFaultSpec,
   type DeviceFaultTrigger,
 } from './device/fault-injector.js';
+export { DEVICE_FAULT_REQUEST_SCHEMA, DEVICE_FAULT_TRIGGER_SCHEMA, parseDeviceFaultRequest, type DeviceFaultRequest } from './device/fault-request.js';
+export { FieldError } from '../kernel/field-table.js';

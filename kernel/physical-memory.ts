@@ -10,8 +10,11 @@ export interface PhysicalMemory {
   readonly bytes: Uint8Array;
   /** One free 4 KiB page; never page 0 (physical address 0 means "no page" to DMA hardware). */
   allocPage(): number;
-  /** `count` pages; non-contiguous unless `contiguous` is set, so scatter-gather paths get exercised. */
-  allocPages(count: number, options?: { contiguous?: boolean }): number[];
+  /**
+   * `count` pages; non-contiguous unless `contiguous` is set, so scatter-gather paths get exercised. `into`: an
+   * array the caller no longer needs, filled and returned instead of a new one (an allocator may ignore it).
+   */
+  allocPages(count: number, options?: { contiguous?: boolean; into?: number[] }): number[];
   freePages(pages: readonly number[]): void;
   readonly freePageCount: number;
 }

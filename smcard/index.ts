@@ -24,5 +24,9 @@ export type {
   VirtualReaderOptions,
 } from './reader/contract.js';
 export { GUID_DEVINTERFACE_SMARTCARD_READER } from './reader/contract.js';
-export * from './constants/index.js';
+// Windows' SCARD vocabulary (constants/scard.ts, WinScard) is left out: above smcard/ only the resource manager's
+// reader door may use it (.dependency-cruiser.cjs), and it imports that module by path.
+export * from './constants/ioctl.js';
+export * from './constants/smclib.js';
+export * from './constants/scard-attributes.js';
 export type { SmclibOptions } from './smclib/options.js';

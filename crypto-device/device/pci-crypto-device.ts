@@ -260,8 +260,11 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
   private wakeWorker(): void {
     if (this.destroyed) return;
     this.holdProcess(true);
-    this.regs.ringDoorbell(); // the MMIO write returns now; the worker does the work
+    // Poll first, then ring: a worker spinning on the doorbell can finish a small command before the next
+    // line runs, and one that finds the host not polling posts a wake-up message (a quarter of 4 KiB requests
+    // did, each a cross-thread wake-up and a 'message' event for nothing: the ring is drained by the poll).
     this.pollForCompletion();
+    this.regs.ringDoorbell(); // the MMIO write returns now; the worker does the work
   }
 
   // ------------------------------------------------ faults on demand -------------------------------------------

@@ -21,6 +21,8 @@ export interface DmaUserMemory {
   free(): void;
 }
 
+const PAGE_SIZE_BIG = BigInt(PAGE_SIZE);
+
 const EMPTY: DmaUserMemory = { program: { listPfn: 0, pagesCount: 0, sizeBytes: 0 }, free: () => undefined };
 
 /**
@@ -38,9 +40,9 @@ export function createDmaForUserBuffer(
   // MmProbeAndLockPages raises on a page that is not there; the driver's __except returns the exception code.
   const locked = space.lockPages(buffer.address, buffer.size);
   if (!locked) return { status: NTSTATUS.STATUS_ACCESS_VIOLATION };
-  const pages = locked.pages;
+  const count = locked.count;
 
-  const listBytes = pages.length * 8;
+  const listBytes = count * 8;
   const listPageCount = Math.ceil(listBytes / PAGE_SIZE);
   let listPages: number[];
   try {
@@ -56,8 +58,8 @@ export function createDmaForUserBuffer(
     locked.unlock();
     return { status: NTSTATUS.STATUS_INSUFFICIENT_RESOURCES };
   }
-  writePageList(memory, listAddress, pages, Number(buffer.address % BigInt(PAGE_SIZE)));
-  const program = { listPfn: Math.floor(listAddress / PAGE_SIZE), pagesCount: pages.length, sizeBytes: buffer.size };
+  writePageList(memory, listAddress, locked, Number(buffer.address % PAGE_SIZE_BIG));
+  const program = { listPfn: Math.floor(listAddress / PAGE_SIZE), pagesCount: count, sizeBytes: buffer.size };
   return { status: NTSTATUS.STATUS_SUCCESS, dma: new ListedUserBuffer(program, memory, listPages, locked) };
 }
 
@@ -77,11 +79,12 @@ class ListedUserBuffer implements DmaUserMemory {
 }
 
 /** One little-endian u64 per page; the first carries the buffer's offset within its page. */
-function writePageList(memory: GuestMemory, listAddress: number, pages: readonly number[], firstOffset: number): void {
+function writePageList(memory: GuestMemory, listAddress: number, locked: LockedPages, firstOffset: number): void {
   const bytes = memory.bytes;
-  const view = new DataView(bytes.buffer, bytes.byteOffset + listAddress, pages.length * 8);
-  for (let i = 0; i < pages.length; i++) {
-    const phys = i === 0 ? pages[0] + firstOffset : pages[i];
+  const { table, first, count } = locked;
+  const view = new DataView(bytes.buffer, bytes.byteOffset + listAddress, count * 8);
+  for (let i = 0; i < count; i++) {
+    const phys = i === 0 ? table[first] + firstOffset : table[first + i];
     // Two u32 halves avoid a BigInt per entry; guest addresses stay below 2^44 (< 2^53), so the split is exact.
     view.setUint32(i * 8, phys % 0x1_0000_0000, true);
     view.setUint32(i * 8 + 4, Math.floor(phys / 0x1_0000_0000), true);

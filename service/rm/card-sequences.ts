@@ -4,7 +4,8 @@
 import { NTSTATUS, type NtStatus } from '../../kernel/ntstatus.js';
 import { ntStatusToScard } from './error-map.js';
 import { SCARD, SCARD_ATTR, SCARD_PROTOCOL } from '../contract/pcsclite.js';
-import { IOCTL_SMARTCARD, SCARD_POWER, SMCLIB_STATE, WIN_PROTOCOL, readDword, type ReaderIo } from './reader-ioctl.js';
+import { pcscliteProtocolOf, winProtocolOf } from './protocol-map.js';
+import { IOCTL_SMARTCARD, SMCLIB_POWER, SMCLIB_STATE, readDword, type ReaderIo } from './reader-ioctl.js';
 import { READER_STATE_VALUE } from './reader-state.js';
 import type { RmReader } from './rm-types.js';
 
@@ -42,13 +43,13 @@ export async function powerUpCard(reader: RmReader): Promise<{ rv: number; smcli
       case SMCLIB_STATE.SWALLOWED: {
         // SWALLOW is a step of the documented sequence; readers without the mechanism answer NOT_SUPPORTED.
         if (st.state === SMCLIB_STATE.PRESENT) await io.call(IOCTL_SMARTCARD.SWALLOW, new Uint8Array(0), 0);
-        const r = await io.power(SCARD_POWER.COLD_RESET);
+        const r = await io.power(SMCLIB_POWER.COLD_RESET);
         if (r.status !== NTSTATUS.STATUS_SUCCESS) return { rv: powerFailure(r.status, SCARD.W_UNPOWERED_CARD), smclibState: st.state };
         poweredWith(reader, r.output, r.information);
         break;
       }
       case SMCLIB_STATE.POWERED: {
-        const r = await io.power(SCARD_POWER.WARM_RESET);
+        const r = await io.power(SMCLIB_POWER.WARM_RESET);
         if (r.status !== NTSTATUS.STATUS_SUCCESS) return { rv: powerFailure(r.status, SCARD.W_UNPOWERED_CARD), smclibState: st.state };
         poweredWith(reader, r.output, r.information);
         break;
@@ -61,12 +62,6 @@ export async function powerUpCard(reader: RmReader): Promise<{ rv: number; smcli
   return { rv: SCARD.W_UNRESPONSIVE_CARD, smclibState: SMCLIB_STATE.UNKNOWN };
 }
 
-/** pcsc-lite protocol bits of a Windows SET_PROTOCOL / CURRENT_PROTOCOL_TYPE DWORD. */
-function fromWindowsProtocol(p: number): number {
-  if (p & WIN_PROTOCOL.RAW) return SCARD_PROTOCOL.RAW;
-  return p & (SCARD_PROTOCOL.T0 | SCARD_PROTOCOL.T1);
-}
-
 /**
  * Protocol selection as pcscd does it (docs/pcsclite-protocol.md §7 0x04): RAW if asked; an already negotiated protocol must be
  * among the preferences; otherwise T=1 first, then T=0, via SET_PROTOCOL (docs/smclib.md §3.5, §5.3).
@@ -75,7 +70,7 @@ export async function negotiateProtocol(reader: RmReader, preferred: number, smc
   const io = reader.io;
   if (!io) return SCARD.E_READER_UNAVAILABLE;
   if (preferred & SCARD_PROTOCOL.RAW) {
-    const r = await io.setProtocol(WIN_PROTOCOL.RAW);
+    const r = await io.setProtocol(winProtocolOf(SCARD_PROTOCOL.RAW));
     if (r.status !== NTSTATUS.STATUS_SUCCESS) return ntStatusToScard(r.status, 'protocol');
     reader.protocol = SCARD_PROTOCOL.RAW;
     return SCARD.S_SUCCESS;
@@ -85,12 +80,12 @@ export async function negotiateProtocol(reader: RmReader, preferred: number, smc
     // Someone negotiated before the RM knew (e.g. a reader started with a powered card): ask the driver.
     const r = await io.getAttribute(SCARD_ATTR.CURRENT_PROTOCOL_TYPE, 4);
     const p = r.status === NTSTATUS.STATUS_SUCCESS ? readDword(r.output) : null;
-    if (p !== null) reader.protocol = fromWindowsProtocol(p);
+    if (p !== null) reader.protocol = pcscliteProtocolOf(p);
   }
   if (reader.protocol !== 0) return wanted & reader.protocol ? SCARD.S_SUCCESS : SCARD.E_PROTO_MISMATCH;
   for (const p of [SCARD_PROTOCOL.T1, SCARD_PROTOCOL.T0]) {
     if (!(wanted & p)) continue;
-    const r = await io.setProtocol(p);
+    const r = await io.setProtocol(winProtocolOf(p));
     if (r.status === NTSTATUS.STATUS_SUCCESS) {
       let selected = readDword(r.output.subarray(0, r.information));
       if (selected === null) {
@@ -98,7 +93,7 @@ export async function negotiateProtocol(reader: RmReader, preferred: number, smc
         const a = await io.getAttribute(SCARD_ATTR.CURRENT_PROTOCOL_TYPE, 4);
         selected = a.status === NTSTATUS.STATUS_SUCCESS ? readDword(a.output) : null;
       }
-      reader.protocol = fromWindowsProtocol(selected ?? p) || p;
+      reader.protocol = pcscliteProtocolOf(selected ?? p) || p;
       return SCARD.S_SUCCESS;
     }
     if (r.status === NTSTATUS.STATUS_NOT_SUPPORTED || r.status === NTSTATUS.STATUS_INVALID_DEVICE_REQUEST) continue;
@@ -119,14 +114,14 @@ async function powerReset(reader: RmReader, io: ReaderIo, minor: number): Promis
 export async function resetCard(reader: RmReader): Promise<number> {
   const io = reader.io;
   if (!io) return SCARD.E_READER_UNAVAILABLE;
-  return powerReset(reader, io, SCARD_POWER.WARM_RESET);
+  return powerReset(reader, io, SMCLIB_POWER.WARM_RESET);
 }
 
 /** SCARD_UNPOWER_CARD: power down; the reader shows 0x0004 (docs/pcsclite-protocol.md §5.2). */
 export async function unpowerCard(reader: RmReader): Promise<number> {
   const io = reader.io;
   if (!io) return SCARD.E_READER_UNAVAILABLE;
-  const r = await io.power(SCARD_POWER.POWER_DOWN);
+  const r = await io.power(SMCLIB_POWER.POWER_DOWN);
   reader.protocol = 0;
   if (r.status !== NTSTATUS.STATUS_SUCCESS) return powerFailure(r.status, SCARD.W_UNRESPONSIVE_CARD);
   reader.readerState = READER_STATE_VALUE.UNPOWERED;
@@ -137,8 +132,8 @@ export async function unpowerCard(reader: RmReader): Promise<number> {
 export async function cyclePower(reader: RmReader): Promise<number> {
   const io = reader.io;
   if (!io) return SCARD.E_READER_UNAVAILABLE;
-  await io.power(SCARD_POWER.POWER_DOWN);
-  return powerReset(reader, io, SCARD_POWER.COLD_RESET);
+  await io.power(SMCLIB_POWER.POWER_DOWN);
+  return powerReset(reader, io, SMCLIB_POWER.COLD_RESET);
 }
 
 /** SCARD_EJECT_CARD: IOCTL_SMARTCARD_EJECT; NOT_SUPPORTED → E_CANT_DISPOSE (docs/smclib.md §5.5). */

@@ -3,7 +3,7 @@
 // PIN state carries over between sessions, as on a real reader).
 
 import { NTSTATUS } from '../../kernel/ntstatus.js';
-import { SCARD_POWER } from './reader-ioctl.js';
+import { SMCLIB_POWER } from './reader-ioctl.js';
 import { cardPresent } from './reader-state.js';
 import type { RmCore } from './rm-core.js';
 import type { RmReader } from './rm-types.js';
@@ -39,7 +39,7 @@ async function powerDownIfIdle(core: RmCore, reader: RmReader): Promise<void> {
     if (core.stopped || reader.gone || reader.handles.size > 0 || reader.protocol === 0 || !cardPresent(reader.readerState)) return;
     const io = reader.io;
     if (io === null) return;
-    const r = await io.power(SCARD_POWER.POWER_DOWN);
+    const r = await io.power(SMCLIB_POWER.POWER_DOWN);
     if (r.status !== NTSTATUS.STATUS_SUCCESS) {
       reader.log.debug({ status: r.status }, 'idle power-down refused by the driver');
       return;

@@ -4,35 +4,26 @@
 import { readU32LE, writeU32LE } from '../../kernel/bytes.js';
 import { NTSTATUS, NtStatusError, asNtStatus, type NtStatus } from '../../kernel/ntstatus.js';
 import { IOCTL_SMARTCARD } from '../../smcard/constants/ioctl.js';
-import {
-  SCARD_COLD_RESET,
-  SCARD_POWER_DOWN,
-  SCARD_PROTOCOL_RAW,
-  SCARD_PROTOCOL_T0,
-  SCARD_PROTOCOL_T1,
-  SCARD_STATE,
-  SCARD_WARM_RESET,
-} from '../../smcard/constants/scard.js';
+import { WinScard } from '../../smcard/constants/scard.js';
 import { MAXIMUM_ATR_LENGTH } from '../../smcard/constants/smclib.js';
 import type { IoResult, PendingIo, ReaderFileHandle } from '../../smcard/reader/contract.js';
+import type { WinProtocol } from './protocol-map.js';
 
 // The codes are the reader stack's own table (docs/smclib.md §1.1): one definition for both sides of the IOCTL.
 export { IOCTL_SMARTCARD, scardCtlCode } from '../../smcard/constants/ioctl.js';
 
 /** SMCLIB CurrentState values returned by GET_STATE (docs/smclib.md §1.2), under short names. */
 export const SMCLIB_STATE = {
-  UNKNOWN: SCARD_STATE.SCARD_UNKNOWN,
-  ABSENT: SCARD_STATE.SCARD_ABSENT,
-  PRESENT: SCARD_STATE.SCARD_PRESENT,
-  SWALLOWED: SCARD_STATE.SCARD_SWALLOWED,
-  POWERED: SCARD_STATE.SCARD_POWERED,
-  NEGOTIABLE: SCARD_STATE.SCARD_NEGOTIABLE,
-  SPECIFIC: SCARD_STATE.SCARD_SPECIFIC,
+  UNKNOWN: WinScard.UNKNOWN,
+  ABSENT: WinScard.ABSENT,
+  PRESENT: WinScard.PRESENT,
+  SWALLOWED: WinScard.SWALLOWED,
+  POWERED: WinScard.POWERED,
+  NEGOTIABLE: WinScard.NEGOTIABLE,
+  SPECIFIC: WinScard.SPECIFIC,
 } as const;
 /** POWER minor codes (docs/smclib.md §1.3). */
-export const SCARD_POWER = { POWER_DOWN: SCARD_POWER_DOWN, COLD_RESET: SCARD_COLD_RESET, WARM_RESET: SCARD_WARM_RESET } as const;
-/** Windows protocol bits where they differ from pcsc-lite's (RAW is 4 in pcsc-lite, 0x10000 in winsmcrd.h). */
-export const WIN_PROTOCOL = { T0: SCARD_PROTOCOL_T0, T1: SCARD_PROTOCOL_T1, RAW: SCARD_PROTOCOL_RAW } as const;
+export const SMCLIB_POWER = { POWER_DOWN: WinScard.POWER_DOWN, COLD_RESET: WinScard.COLD_RESET, WARM_RESET: WinScard.WARM_RESET } as const;
 /** POWER needs at least MAXIMUM_ATR_LENGTH bytes of output (docs/smclib.md §3.4). */
 export const ATR_BUFFER = MAXIMUM_ATR_LENGTH;
 
@@ -132,15 +123,16 @@ export class ReaderIo {
   }
 
   power(minor: number): Promise<IoResult> {
-    return this.call(IOCTL_SMARTCARD.POWER, dword(minor), minor === SCARD_POWER.POWER_DOWN ? 0 : ATR_BUFFER);
+    return this.call(IOCTL_SMARTCARD.POWER, dword(minor), minor === SMCLIB_POWER.POWER_DOWN ? 0 : ATR_BUFFER);
   }
 
-  setProtocol(mask: number): Promise<IoResult> {
+  /** SET_PROTOCOL with a Windows protocol mask (pcsc-lite's goes through protocol-map.ts first). */
+  setProtocol(mask: WinProtocol): Promise<IoResult> {
     return this.call(IOCTL_SMARTCARD.SET_PROTOCOL, dword(mask), 4);
   }
 
   /** TRANSMIT with the 8-byte SCARD_IO_REQUEST header in front (docs/smclib.md §3.6, §5.4). */
-  transmit(protocol: number, apdu: Uint8Array, maxResponse: number): Promise<IoResult> {
+  transmit(protocol: WinProtocol, apdu: Uint8Array, maxResponse: number): Promise<IoResult> {
     const input = new Uint8Array(8 + apdu.length);
     writeU32LE(input, 0, protocol);
     writeU32LE(input, 4, 8);

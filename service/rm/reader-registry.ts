@@ -10,7 +10,7 @@ import { CardMonitor } from './card-monitor.js';
 import type { ChangeEmitter } from './change-emitter.js';
 import { MAX_READERNAME, PCSCLITE_MAX_READERS_CONTEXTS, SCARD_ATTR } from '../contract/pcsclite.js';
 import { READER_STATE_VALUE } from './reader-state.js';
-import { ReaderIo, SCARD_POWER, readDword } from './reader-ioctl.js';
+import { ReaderIo, SMCLIB_POWER, readDword } from './reader-ioctl.js';
 import { readerSharing, type RmReader } from './rm-types.js';
 
 const ATTR_NAMES: Record<number, string> = {
@@ -217,7 +217,7 @@ export class ReaderRegistry {
       const io = rec.io;
       if (!io || rec.gone) return;
       // pcscd powers a new card at once to learn its ATR (docs/pcsclite-protocol.md §5.2: 0x34 right after insertion).
-      const r = await io.power(SCARD_POWER.COLD_RESET);
+      const r = await io.power(SMCLIB_POWER.COLD_RESET);
       if (r.status === NTSTATUS.STATUS_SUCCESS && r.information > 0) {
         rec.atr = r.output.slice(0, r.information);
         rec.readerState = READER_STATE_VALUE.POWERED;

@@ -4,7 +4,8 @@
 import { NTSTATUS } from '../../kernel/ntstatus.js';
 import { controlStatusToScard, ntStatusToScard } from './error-map.js';
 import { MAX_BUFFER_SIZE_EXTENDED, MAX_ATR_SIZE, SCARD, SCARD_ATTR, SCARD_PROTOCOL } from '../contract/pcsclite.js';
-import { IOCTL_SMARTCARD, WIN_PROTOCOL, readDword, scardCtlCode } from './reader-ioctl.js';
+import { pcscliteProtocolOf, winProtocolOf } from './protocol-map.js';
+import { IOCTL_SMARTCARD, readDword, scardCtlCode } from './reader-ioctl.js';
 import { clearApduOrigin, setApduOrigin } from './apdu-origin.js';
 import { cardPresent } from './reader-state.js';
 import { lockedByOther, pendingEventRv, readerUnavailable, type RmCore } from './rm-core.js';
@@ -66,7 +67,7 @@ async function transmitLocked(h: CardHandle, sendProtocol: number, apdu: Uint8Ar
   // The state may have moved while queued behind another operation.
   const rv = h.closed ? SCARD.E_INVALID_HANDLE : transmitGuard(h, sendProtocol);
   if (rv !== SCARD.S_SUCCESS || !reader.io) return transmitFailure(rv || SCARD.E_READER_UNAVAILABLE);
-  const headerProtocol = sendProtocol === SCARD_PROTOCOL.RAW ? WIN_PROTOCOL.RAW : sendProtocol === SCARD_PROTOCOL.ANY_OLD ? reader.protocol : sendProtocol;
+  const headerProtocol = winProtocolOf(sendProtocol === SCARD_PROTOCOL.ANY_OLD ? reader.protocol : sendProtocol);
   // The output buffer is the caller's receive buffer plus the SCARD_IO_REQUEST header, as pcscd hands the
   // client's pcbRecvLength to the driver: a response that does not fit comes back as STATUS_BUFFER_TOO_SMALL,
   // which maps to the same SCARD_E_INSUFFICIENT_BUFFER the length check below gives.
@@ -84,7 +85,7 @@ async function transmitLocked(h: CardHandle, sendProtocol: number, apdu: Uint8Ar
   // several times dearer than copying a few bytes).
   const data = r.output.slice(8, r.information);
   if (data.length > cbRecvLength) return transmitFailure(SCARD.E_INSUFFICIENT_BUFFER);
-  return { rv: SCARD.S_SUCCESS, ioRecvPciProtocol: replyProtocol === WIN_PROTOCOL.RAW ? SCARD_PROTOCOL.RAW : replyProtocol, pbRecvBuffer: data };
+  return { rv: SCARD.S_SUCCESS, ioRecvPciProtocol: pcscliteProtocolOf(replyProtocol), pbRecvBuffer: data };
 }
 
 export async function control(

@@ -2,7 +2,7 @@
 // lists and clears them, and logs and counts every fault that fires. REST and JSON-RPC share one instance.
 
 import type { Logger } from 'pino';
-import { DeviceFaultSpecError, type ArmedDeviceFault, type CryptoDeviceHost, type DeviceFaultSpec, type DeviceFaultTrigger } from '../../crypto-device/index.js';
+import { DeviceFaultSpecError, type ArmedDeviceFault, type CryptoDeviceHost, type DeviceFaultRequest, type DeviceFaultSpec, type DeviceFaultTrigger } from '../../crypto-device/index.js';
 import type { Metrics } from './metrics.js';
 
 /** The reader faults count in the same family, labelled `reader` instead of `device`. */
@@ -20,8 +20,7 @@ export interface DeviceFaultView {
   spec: DeviceFaultSpec;
 }
 
-/** A spec plus `now`: latched-error and never-ready act at once instead of on a command. */
-export type DeviceFaultRequest = DeviceFaultSpec & { now?: boolean };
+export type { DeviceFaultRequest };
 
 export class UnknownDeviceError extends Error {
   constructor(readonly device: number) {

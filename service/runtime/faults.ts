@@ -7,7 +7,7 @@ import type { VirtualReader } from '../../smcard/reader/contract.js';
 import { type ArmedFault, type FaultSpec, FaultSpecError, type ReaderFaults } from '../../smcard/reader/faults/reader-faults.js';
 import type { FaultRequest } from '../../smcard/reader/faults/fault-request.js';
 import type { ResourceManagerApi } from '../rm/contract.js';
-import { SCARD, SCARD_DISPOSITION, SCARD_PROTOCOL, SCARD_SHARE } from '../contract/pcsclite.js';
+import { SCARD, SCARD_DISPOSITION, SCARD_PROTOCOL, SCARD_SHARE, scardName } from '../contract/pcsclite.js';
 import type { Metrics } from './metrics.js';
 import type { ReaderHost } from './readers.js';
 
@@ -124,9 +124,9 @@ export class FaultHost {
     try {
       const ctx = session.establishContext(2);
       const c = await session.connect(ctx.hContext, name, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY);
-      if (c.rv !== SCARD.S_SUCCESS) throw new FaultSpecError(`reset-card needs a card another client can connect to (SCardConnect answered 0x${(c.rv >>> 0).toString(16)})`);
+      if (c.rv !== SCARD.S_SUCCESS) throw new FaultSpecError(`reset-card needs a card another client can connect to (SCardConnect answered ${scardName(c.rv)})`, scardName(c.rv));
       const r = await session.reconnect(c.hCard, SCARD_SHARE.SHARED, SCARD_PROTOCOL.ANY, SCARD_DISPOSITION.RESET_CARD);
-      if (r.rv !== SCARD.S_SUCCESS) throw new FaultSpecError(`reset-card: SCardReconnect answered 0x${(r.rv >>> 0).toString(16)}`);
+      if (r.rv !== SCARD.S_SUCCESS) throw new FaultSpecError(`reset-card: SCardReconnect answered ${scardName(r.rv)}`, scardName(r.rv));
       await session.disconnect(c.hCard, SCARD_DISPOSITION.LEAVE_CARD);
       await session.releaseContext(ctx.hContext);
     } finally {

@@ -1,105 +1,95 @@
-// Reader/card states, protocols, power codes, dispositions, share modes, reader types and mechanical
-// properties with their Windows values (docs/smclib.md §1.2, §1.3, §1.4): the driver-side vocabulary of the
-// reader stack. pcsc-lite's client-side vocabulary is a different table (service/contract/pcsclite.ts) and the
-// two disagree: SCARD_PROTOCOL_RAW is 0x10000 here and 4 there, SCARD_STATE_* are bit masks there and these
-// ordinals here. Only the resource manager translates between them.
+// Windows' SCARD vocabulary as the reader stack uses it (winsmcrd.h, winscard.h; docs/smclib.md §1.2, §1.3,
+// §1.4): reader/card states, protocols, power codes, dispositions, share modes, reader types and mechanical
+// properties, all under one `WinScard` name. pcsc-lite's client-side vocabulary (service/contract/pcsclite.ts)
+// disagrees with it: SCARD_PROTOCOL_RAW is 0x10000 here and 4 there, and the card states are these ordinals here
+// but bit masks there. The namespace keeps the two apart (no export of this module shares a name with one of
+// pcsc-lite's; test/smcard/constants/scard-vocabularies.test.ts holds that). Only the resource manager translates,
+// in service/rm/protocol-map.ts.
 
-/** ReaderCapabilities.CurrentState / GET_STATE output (winsmcrd.h). */
-export const SCARD_STATE = {
-  SCARD_UNKNOWN: 0,
-  SCARD_ABSENT: 1,
-  SCARD_PRESENT: 2,
-  SCARD_SWALLOWED: 3,
-  SCARD_POWERED: 4,
-  SCARD_NEGOTIABLE: 5,
-  SCARD_SPECIFIC: 6,
+/** `WinScard.X` is the headers' `SCARD_X`. */
+export const WinScard = {
+  // ReaderCapabilities.CurrentState / GET_STATE output (winsmcrd.h): ordinals, not bits.
+  UNKNOWN: 0,
+  ABSENT: 1,
+  PRESENT: 2,
+  SWALLOWED: 3,
+  POWERED: 4,
+  NEGOTIABLE: 5,
+  SPECIFIC: 6,
+
+  // Protocol bits.
+  PROTOCOL_UNDEFINED: 0x00000000,
+  PROTOCOL_OPTIMAL: 0x00000000,
+  PROTOCOL_T0: 0x00000001,
+  PROTOCOL_T1: 0x00000002,
+  PROTOCOL_Tx: 0x00000003,
+  PROTOCOL_RAW: 0x00010000,
+  PROTOCOL_DEFAULT: 0x80000000,
+
+  // IOCTL_SMARTCARD_POWER input (the minor code).
+  POWER_DOWN: 0,
+  COLD_RESET: 1,
+  WARM_RESET: 2,
+
+  // SCardDisconnect dispositions (winscard.h).
+  LEAVE_CARD: 0,
+  RESET_CARD: 1,
+  UNPOWER_CARD: 2,
+  EJECT_CARD: 3,
+
+  // Share modes (winscard.h).
+  SHARE_EXCLUSIVE: 1,
+  SHARE_SHARED: 2,
+  SHARE_DIRECT: 3,
+
+  // ReaderCapabilities.ReaderType (winsmcrd.h; PARALELL is the header's spelling).
+  READER_TYPE_SERIAL: 0x01,
+  READER_TYPE_PARALELL: 0x02,
+  READER_TYPE_KEYBOARD: 0x04,
+  READER_TYPE_SCSI: 0x08,
+  READER_TYPE_IDE: 0x10,
+  READER_TYPE_USB: 0x20,
+  READER_TYPE_PCMCIA: 0x40,
+  READER_TYPE_TPM: 0x80,
+  READER_TYPE_NFC: 0x100,
+  READER_TYPE_UICC: 0x200,
+  READER_TYPE_NGC: 0x400,
+  READER_TYPE_EMBEDDEDSE: 0x800,
+  READER_TYPE_VENDOR: 0xf0,
+
+  // ReaderCapabilities.MechProperties bits.
+  READER_SWALLOWS: 0x1,
+  READER_EJECTS: 0x2,
+  READER_CONFISCATES: 0x4,
+  READER_CONTACTLESS: 0x8,
 } as const;
-export const {
-  SCARD_UNKNOWN,
-  SCARD_ABSENT,
-  SCARD_PRESENT,
-  SCARD_SWALLOWED,
-  SCARD_POWERED,
-  SCARD_NEGOTIABLE,
-  SCARD_SPECIFIC,
-} = SCARD_STATE;
 
 const STATE_NAMES = ['SCARD_UNKNOWN', 'SCARD_ABSENT', 'SCARD_PRESENT', 'SCARD_SWALLOWED', 'SCARD_POWERED', 'SCARD_NEGOTIABLE', 'SCARD_SPECIFIC'];
 
 /** `SCARD_NEGOTIABLE`, or `SCARD_STATE_<n>` for an out-of-range value. */
-export function scardStateName(state: number): string {
+export function winScardStateName(state: number): string {
   return STATE_NAMES[state] ?? `SCARD_STATE_${state}`;
 }
 
-export const SCARD_PROTOCOL = {
-  UNDEFINED: 0x00000000,
-  OPTIMAL: 0x00000000,
-  T0: 0x00000001,
-  T1: 0x00000002,
-  Tx: 0x00000003,
-  RAW: 0x00010000,
-  DEFAULT: 0x80000000,
-} as const;
-export const SCARD_PROTOCOL_UNDEFINED = SCARD_PROTOCOL.UNDEFINED;
-export const SCARD_PROTOCOL_T0 = SCARD_PROTOCOL.T0;
-export const SCARD_PROTOCOL_T1 = SCARD_PROTOCOL.T1;
-export const SCARD_PROTOCOL_Tx = SCARD_PROTOCOL.Tx;
-export const SCARD_PROTOCOL_RAW = SCARD_PROTOCOL.RAW;
-export const SCARD_PROTOCOL_DEFAULT = SCARD_PROTOCOL.DEFAULT;
+const NAMED_PROTOCOLS = WinScard.PROTOCOL_T0 | WinScard.PROTOCOL_T1 | WinScard.PROTOCOL_RAW | WinScard.PROTOCOL_DEFAULT;
 
 /** `SCARD_PROTOCOL_T0|SCARD_PROTOCOL_T1`, `SCARD_PROTOCOL_UNDEFINED` for 0. */
-export function scardProtocolNames(mask: number): string {
+export function winScardProtocolNames(mask: number): string {
   const m = mask >>> 0;
   if (m === 0) return 'SCARD_PROTOCOL_UNDEFINED';
   const parts: string[] = [];
-  if (m & SCARD_PROTOCOL_T0) parts.push('SCARD_PROTOCOL_T0');
-  if (m & SCARD_PROTOCOL_T1) parts.push('SCARD_PROTOCOL_T1');
-  if (m & SCARD_PROTOCOL_RAW) parts.push('SCARD_PROTOCOL_RAW');
-  if (m & SCARD_PROTOCOL_DEFAULT) parts.push('SCARD_PROTOCOL_DEFAULT');
-  const rest = m & ~(SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1 | SCARD_PROTOCOL_RAW | SCARD_PROTOCOL_DEFAULT);
+  if (m & WinScard.PROTOCOL_T0) parts.push('SCARD_PROTOCOL_T0');
+  if (m & WinScard.PROTOCOL_T1) parts.push('SCARD_PROTOCOL_T1');
+  if (m & WinScard.PROTOCOL_RAW) parts.push('SCARD_PROTOCOL_RAW');
+  if (m & WinScard.PROTOCOL_DEFAULT) parts.push('SCARD_PROTOCOL_DEFAULT');
+  const rest = m & ~NAMED_PROTOCOLS;
   if (rest) parts.push(`0x${(rest >>> 0).toString(16)}`);
   return parts.join('|');
 }
 
-/** IOCTL_SMARTCARD_POWER input (the minor code). */
-export const SCARD_POWER_DOWN = 0;
-export const SCARD_COLD_RESET = 1;
-export const SCARD_WARM_RESET = 2;
 const POWER_NAMES = ['SCARD_POWER_DOWN', 'SCARD_COLD_RESET', 'SCARD_WARM_RESET'];
-export function scardPowerName(code: number): string {
+
+/** `SCARD_COLD_RESET`, or `SCARD_POWER_0x…` for an unknown minor code. */
+export function winScardPowerName(code: number): string {
   return POWER_NAMES[code] ?? `SCARD_POWER_0x${(code >>> 0).toString(16)}`;
 }
-
-/** SCardDisconnect dispositions (winscard.h). */
-export const SCARD_LEAVE_CARD = 0;
-export const SCARD_RESET_CARD = 1;
-export const SCARD_UNPOWER_CARD = 2;
-export const SCARD_EJECT_CARD = 3;
-
-/** Share modes (winscard.h). */
-export const SCARD_SHARE_EXCLUSIVE = 1;
-export const SCARD_SHARE_SHARED = 2;
-export const SCARD_SHARE_DIRECT = 3;
-
-/** ReaderCapabilities.ReaderType (winsmcrd.h; PARALELL is the header's spelling). */
-export const SCARD_READER_TYPE = {
-  SERIAL: 0x01,
-  PARALELL: 0x02,
-  KEYBOARD: 0x04,
-  SCSI: 0x08,
-  IDE: 0x10,
-  USB: 0x20,
-  PCMCIA: 0x40,
-  TPM: 0x80,
-  NFC: 0x100,
-  UICC: 0x200,
-  NGC: 0x400,
-  EMBEDDEDSE: 0x800,
-  VENDOR: 0xf0,
-} as const;
-
-/** ReaderCapabilities.MechProperties bits. */
-export const SCARD_READER_SWALLOWS = 0x1;
-export const SCARD_READER_EJECTS = 0x2;
-export const SCARD_READER_CONFISCATES = 0x4;
-export const SCARD_READER_CONTACTLESS = 0x8;

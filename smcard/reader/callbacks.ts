@@ -5,20 +5,7 @@ import type { Logger } from 'pino';
 import type { CancelRoutine, Irp } from '../../kernel/irp.js';
 import { NTSTATUS, asNtStatus } from '../../kernel/ntstatus.js';
 import { IOCTL_SMARTCARD } from '../constants/ioctl.js';
-import {
-  SCARD_ABSENT,
-  SCARD_NEGOTIABLE,
-  SCARD_POWER_DOWN,
-  SCARD_POWERED,
-  SCARD_PRESENT,
-  SCARD_PROTOCOL_T0,
-  SCARD_PROTOCOL_T1,
-  SCARD_READER_EJECTS,
-  SCARD_READER_SWALLOWS,
-  SCARD_SPECIFIC,
-  SCARD_SWALLOWED,
-  SCARD_WARM_RESET,
-} from '../constants/scard.js';
+import { WinScard } from '../constants/scard.js';
 import {
   MAXIMUM_ATR_LENGTH,
   RDF_CARD_EJECT,
@@ -73,7 +60,7 @@ async function cbCardPower(ext: SmartcardExtension): Promise<number> {
   const io = ext.IoRequest;
   const code = ext.MinorIoControlCode;
   const lock = ext.OsData.SpinLock;
-  if (code === SCARD_POWER_DOWN) {
+  if (code === WinScard.POWER_DOWN) {
     await card.powerDown();
     return lock.run(() => {
       if (c.card() !== card) return c.config.cardGonePowerStatus;
@@ -84,7 +71,7 @@ async function cbCardPower(ext: SmartcardExtension): Promise<number> {
     });
   }
   // WARM_RESET on an unpowered card falls through to a cold reset (PSCR CBCardPower).
-  const warm = code === SCARD_WARM_RESET && lock.run(() => ext.ReaderCapabilities.CurrentState > SCARD_SWALLOWED);
+  const warm = code === WinScard.WARM_RESET && lock.run(() => ext.ReaderCapabilities.CurrentState > WinScard.SWALLOWED);
   let atr: Uint8Array;
   try {
     atr = warm ? await card.warmReset() : await card.coldReset();
@@ -95,7 +82,7 @@ async function cbCardPower(ext: SmartcardExtension): Promise<number> {
   return lock.run(() => {
     if (c.card() !== card) return c.config.cardGonePowerStatus; // removed while resetting: tracking reports it
     const cc = ext.CardCapabilities;
-    ext.ReaderCapabilities.CurrentState = SCARD_POWERED;
+    ext.ReaderCapabilities.CurrentState = WinScard.POWERED;
     if (atr.length > MAXIMUM_ATR_LENGTH) return S.STATUS_UNRECOGNIZED_MEDIA;
     cc.ATR.Buffer.fill(0);
     cc.ATR.Buffer.set(atr);
@@ -103,13 +90,13 @@ async function cbCardPower(ext: SmartcardExtension): Promise<number> {
     if (SmartcardUpdateCardCapabilities(ext) !== S.STATUS_SUCCESS) return S.STATUS_UNRECOGNIZED_MEDIA;
     if (atr.length > io.ReplyBufferLength) return S.STATUS_BUFFER_TOO_SMALL;
     const specific = c.config.honourSpecificMode && cc.SpecificMode.Present;
-    const specificBit = cc.SpecificMode.Protocol === 1 ? SCARD_PROTOCOL_T1 : cc.SpecificMode.Protocol === 0 ? SCARD_PROTOCOL_T0 : 0;
+    const specificBit = cc.SpecificMode.Protocol === 1 ? WinScard.PROTOCOL_T1 : cc.SpecificMode.Protocol === 0 ? WinScard.PROTOCOL_T0 : 0;
     if (specific && (specificBit & cc.Protocol.Supported) !== 0) {
       cc.Protocol.Selected = specificBit;
-      ext.ReaderCapabilities.CurrentState = SCARD_SPECIFIC;
+      ext.ReaderCapabilities.CurrentState = WinScard.SPECIFIC;
     } else {
       cc.Protocol.Selected = 0;
-      ext.ReaderCapabilities.CurrentState = SCARD_NEGOTIABLE;
+      ext.ReaderCapabilities.CurrentState = WinScard.NEGOTIABLE;
     }
     io.ReplyBuffer.set(atr);
     io.Information.value = atr.length;
@@ -126,24 +113,24 @@ async function cbSetProtocol(ext: SmartcardExtension): Promise<number> {
   return ext.OsData.SpinLock.run(() => {
     if (!c.card()) return S.STATUS_NO_MEDIA;
     const cc = ext.CardCapabilities;
-    const allowed = mask & cc.Protocol.Supported & (SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1);
+    const allowed = mask & cc.Protocol.Supported & (WinScard.PROTOCOL_T0 | WinScard.PROTOCOL_T1);
     let pick = 0;
-    if (c.config.preferT1 && allowed & SCARD_PROTOCOL_T1) pick = SCARD_PROTOCOL_T1;
-    else if (allowed & SCARD_PROTOCOL_T0) pick = SCARD_PROTOCOL_T0;
-    else if (allowed & SCARD_PROTOCOL_T1) pick = SCARD_PROTOCOL_T1;
+    if (c.config.preferT1 && allowed & WinScard.PROTOCOL_T1) pick = WinScard.PROTOCOL_T1;
+    else if (allowed & WinScard.PROTOCOL_T0) pick = WinScard.PROTOCOL_T0;
+    else if (allowed & WinScard.PROTOCOL_T1) pick = WinScard.PROTOCOL_T1;
     if (cc.SpecificMode.Present && c.config.honourSpecificMode) {
-      const forced = cc.SpecificMode.Protocol === 1 ? SCARD_PROTOCOL_T1 : SCARD_PROTOCOL_T0;
+      const forced = cc.SpecificMode.Protocol === 1 ? WinScard.PROTOCOL_T1 : WinScard.PROTOCOL_T0;
       pick = allowed & forced ? forced : 0;
     }
     if (pick === 0) {
       // Supported bits other than T=0/T=1 (RAW): nothing this driver can negotiate.
       cc.Protocol.Selected = 0;
-      ext.ReaderCapabilities.CurrentState = SCARD_NEGOTIABLE;
+      ext.ReaderCapabilities.CurrentState = WinScard.NEGOTIABLE;
       return (mask & cc.Protocol.Supported) !== 0 ? S.STATUS_INVALID_DEVICE_REQUEST : S.STATUS_NOT_SUPPORTED;
     }
     if (io.ReplyBufferLength < 4) return S.STATUS_BUFFER_TOO_SMALL;
     cc.Protocol.Selected = pick;
-    ext.ReaderCapabilities.CurrentState = SCARD_SPECIFIC;
+    ext.ReaderCapabilities.CurrentState = WinScard.SPECIFIC;
     io.ReplyBuffer.set(dword(pick));
     io.Information.value = 4;
     return S.STATUS_SUCCESS;
@@ -158,7 +145,7 @@ async function cbTransmit(ext: SmartcardExtension): Promise<number> {
   if (!card) return S.STATUS_NO_MEDIA;
   const protocol = ext.CardCapabilities.Protocol.Selected;
   let apdu = requestApdu(ext);
-  if (c.config.t0Framing === 'tpdu' && protocol === SCARD_PROTOCOL_T0) {
+  if (c.config.t0Framing === 'tpdu' && protocol === WinScard.PROTOCOL_T0) {
     ext.SmartcardRequest.BufferLength = 0;
     const st = SmartcardT0Request(ext);
     if (st !== S.STATUS_SUCCESS) return st;
@@ -251,7 +238,7 @@ async function cbSwallow(ext: SmartcardExtension): Promise<number> {
   c.note(ext.OsData.CurrentIrp, 'CBReaderSwallow');
   return ext.OsData.SpinLock.run(() => {
     if (!c.card()) return S.STATUS_NO_MEDIA;
-    if (ext.ReaderCapabilities.CurrentState === SCARD_PRESENT) ext.ReaderCapabilities.CurrentState = SCARD_SWALLOWED;
+    if (ext.ReaderCapabilities.CurrentState === WinScard.PRESENT) ext.ReaderCapabilities.CurrentState = WinScard.SWALLOWED;
     return S.STATUS_SUCCESS;
   });
 }
@@ -267,7 +254,7 @@ export function installReaderCallbacks(ext: SmartcardExtension, context: ReaderD
   f[RDF_IOCTL_VENDOR] = cbVendor;
   f[RDF_CARD_EJECT] = context.config.eject ? cbEject : null;
   f[RDF_READER_SWALLOW] = context.config.swallow ? cbSwallow : null;
-  ext.ReaderCapabilities.MechProperties = (context.config.eject ? SCARD_READER_EJECTS : 0) | (context.config.swallow ? SCARD_READER_SWALLOWS : 0);
+  ext.ReaderCapabilities.MechProperties = (context.config.eject ? WinScard.READER_EJECTS : 0) | (context.config.swallow ? WinScard.READER_SWALLOWS : 0);
 }
 
 /**
@@ -279,9 +266,9 @@ export function installReaderCallbacks(ext: SmartcardExtension, context: ReaderD
 export function updateCardState(ext: SmartcardExtension, present: boolean, systemWakeUp = false): void {
   const c = ctx(ext);
   const irp = ext.OsData.SpinLock.run(() => {
-    const wasPresent = ext.ReaderCapabilities.CurrentState > SCARD_ABSENT;
+    const wasPresent = ext.ReaderCapabilities.CurrentState > WinScard.ABSENT;
     // A wake-up re-reads presence: the card lost power with the system (PSCR D0Entry), so it is inserted-unpowered again.
-    ext.ReaderCapabilities.CurrentState = present ? c.config.insertedState : SCARD_ABSENT;
+    ext.ReaderCapabilities.CurrentState = present ? c.config.insertedState : WinScard.ABSENT;
     if (!present || systemWakeUp) SmartcardInitializeCardCapabilities(ext);
     if (c.variant === 'forum-broken') return null;
     const pending = ext.OsData.NotificationIrp;

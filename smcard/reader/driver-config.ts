@@ -1,7 +1,7 @@
 // Named configuration points of the virtual reader driver (the L2 choices docs/smclib.md marks [I] or leaves open).
 
 import { NTSTATUS, type NtStatus } from '../../kernel/ntstatus.js';
-import { SCARD_PRESENT, SCARD_PROTOCOL_T0, SCARD_PROTOCOL_T1 } from '../constants/scard.js';
+import { WinScard } from '../constants/scard.js';
 
 export interface ReaderDriverConfig {
   /**
@@ -38,15 +38,15 @@ export interface ReaderDriverConfig {
 }
 
 export const DEFAULT_READER_DRIVER_CONFIG: Readonly<ReaderDriverConfig> = Object.freeze({
-  insertedState: SCARD_PRESENT,
-  powerDownState: SCARD_PRESENT,
+  insertedState: WinScard.PRESENT,
+  powerDownState: WinScard.PRESENT,
   honourSpecificMode: true,
   preferT1: true,
   t0Framing: 'apdu',
   removalTrackingStatus: NTSTATUS.STATUS_CANCELLED,
   removedDeviceStatus: NTSTATUS.STATUS_DEVICE_REMOVED,
   cardGonePowerStatus: NTSTATUS.STATUS_NO_MEDIA,
-  supportedProtocols: SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
+  supportedProtocols: WinScard.PROTOCOL_T0 | WinScard.PROTOCOL_T1,
   eject: false,
   swallow: false,
 });

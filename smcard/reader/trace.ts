@@ -6,7 +6,7 @@ import type { Irp } from '../../kernel/irp.js';
 import { NTSTATUS, ntStatusName } from '../../kernel/ntstatus.js';
 import { IOCTL_SMARTCARD, ioctlName } from '../constants/ioctl.js';
 import { scardAttrName } from '../constants/scard-attributes.js';
-import { scardPowerName, scardProtocolNames } from '../constants/scard.js';
+import { winScardProtocolNames, winScardPowerName } from '../constants/scard.js';
 import type { IoctlTraceEntry } from './contract.js';
 
 const TRACE_KEY = 'vscr.trace';
@@ -18,9 +18,9 @@ function minorName(code: number, minor: number): string | undefined {
     case IOCTL_SMARTCARD.SET_ATTRIBUTE:
       return scardAttrName(minor);
     case IOCTL_SMARTCARD.POWER:
-      return scardPowerName(minor);
+      return winScardPowerName(minor);
     case IOCTL_SMARTCARD.SET_PROTOCOL:
-      return scardProtocolNames(minor);
+      return winScardProtocolNames(minor);
     default:
       return undefined;
   }

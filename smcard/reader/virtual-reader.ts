@@ -3,7 +3,7 @@
 
 import type { Logger } from 'pino';
 import { NTSTATUS, NtStatusError, formatNtStatus } from '../../kernel/ntstatus.js';
-import { scardStateName } from '../constants/scard.js';
+import { winScardStateName } from '../constants/scard.js';
 import { createSmartcardExtension, currentAtr, SmartcardInitialize, type SmartcardExtension } from '../smclib/extension.js';
 import type { VirtualCard } from '../card/contract.js';
 import { installReaderCallbacks, updateCardState, type ReaderDriverContext } from './callbacks.js';
@@ -102,7 +102,7 @@ export class VirtualReaderImpl implements VirtualReader {
   }
 
   get currentStateName(): string {
-    return scardStateName(this.currentState);
+    return winScardStateName(this.currentState);
   }
 
   get atr(): Uint8Array {

@@ -4,7 +4,7 @@
 
 import { NTSTATUS } from '../../kernel/ntstatus.js';
 import { AtrError, parseAtr as parseAtrStructure, type ParsedAtr as CardParsedAtr } from '../card/atr.js';
-import { SCARD_PROTOCOL_T0, SCARD_PROTOCOL_T1 } from '../constants/scard.js';
+import { WinScard } from '../constants/scard.js';
 import {
   BIT_RATE_ADJUSTMENT,
   CLOCK_RATE_CONVERSION,
@@ -63,8 +63,8 @@ export function parseAtr(bytes: Uint8Array): AtrParseResult {
   if (BIT_RATE_ADJUSTMENT[Dl] === 0) return { ok: false, reason: `Dl ${Dl} is RFU` };
 
   let protocols = 0;
-  if (offered.size === 0 || offered.has(0)) protocols |= SCARD_PROTOCOL_T0;
-  if (offered.has(1)) protocols |= SCARD_PROTOCOL_T1;
+  if (offered.size === 0 || offered.has(0)) protocols |= WinScard.PROTOCOL_T0;
+  if (offered.has(1)) protocols |= WinScard.PROTOCOL_T1;
 
   const ta2 = groups[1]?.TA;
   const specific = ta2 === undefined ? null : { protocol: ta2 & 0x0f, implicit: (ta2 & 0x10) !== 0 };

@@ -2,7 +2,7 @@
 
 import { NTSTATUS } from '../../kernel/ntstatus.js';
 import { SCARD_ATTR } from '../constants/scard-attributes.js';
-import { SCARD_ABSENT, SCARD_POWERED, SCARD_PRESENT, SCARD_UNKNOWN } from '../constants/scard.js';
+import { WinScard } from '../constants/scard.js';
 import { BIT_RATE_ADJUSTMENT, CLOCK_RATE_CONVERSION } from '../constants/smclib.js';
 import { currentAtr, type SmartcardExtension } from './extension.js';
 
@@ -93,10 +93,10 @@ export function readAttribute(ext: SmartcardExtension, tag: number): AttributeVa
     case SCARD_ATTR.CURRENT_EBC_ENCODING:
       return cardDword(cc.T1.EDC);
     case SCARD_ATTR.ICC_PRESENCE:
-      if (state === SCARD_UNKNOWN) return fail(NTSTATUS.STATUS_INVALID_DEVICE_STATE);
-      return ok(Uint8Array.of(state === SCARD_ABSENT ? 0 : state === SCARD_PRESENT ? 1 : 2));
+      if (state === WinScard.UNKNOWN) return fail(NTSTATUS.STATUS_INVALID_DEVICE_STATE);
+      return ok(Uint8Array.of(state === WinScard.ABSENT ? 0 : state === WinScard.PRESENT ? 1 : 2));
     case SCARD_ATTR.ICC_INTERFACE_STATUS:
-      return ok(Uint8Array.of(state >= SCARD_POWERED ? 0xff : 0));
+      return ok(Uint8Array.of(state >= WinScard.POWERED ? 0xff : 0));
     case SCARD_ATTR.ATR_STRING:
       return cardReady && cc.ATR.Length > 0 ? ok(currentAtr(ext)) : fail(NTSTATUS.STATUS_INVALID_DEVICE_STATE);
     case SCARD_ATTR.ICC_TYPE_PER_ATR:

@@ -6,17 +6,7 @@ import { NTSTATUS, ntSuccess, asNtStatus, type NtStatus } from '../../kernel/nts
 import { ctlDeviceType, FILE_DEVICE_SMARTCARD } from '../../kernel/ctl-code.js';
 import { IOCTL_SMARTCARD } from '../constants/ioctl.js';
 import { SCARD_CLASS_VENDOR_DEFINED, scardAttrClass } from '../constants/scard-attributes.js';
-import {
-  SCARD_ABSENT,
-  SCARD_COLD_RESET,
-  SCARD_NEGOTIABLE,
-  SCARD_POWER_DOWN,
-  SCARD_PROTOCOL_DEFAULT,
-  SCARD_PROTOCOL_T0,
-  SCARD_PROTOCOL_T1,
-  SCARD_SPECIFIC,
-  SCARD_WARM_RESET,
-} from '../constants/scard.js';
+import { WinScard } from '../constants/scard.js';
 import {
   RDF_ATR_PARSE,
   RDF_CARD_CONFISCATE,
@@ -261,10 +251,10 @@ function tracking(ext: SmartcardExtension, irp: Irp, wantPresent: boolean): Prom
 function power(ext: SmartcardExtension, irp: Irp): Promise<number> | number {
   const code = irp.inputDword();
   if (code === undefined) return finish(irp, S.STATUS_INVALID_PARAMETER);
-  if (code !== SCARD_POWER_DOWN && code !== SCARD_COLD_RESET && code !== SCARD_WARM_RESET) return finish(irp, ext.Options.badPowerCodeStatus);
-  if (code !== SCARD_POWER_DOWN && irp.outputBufferLength < SCARD_ATR_LENGTH) return finish(irp, S.STATUS_BUFFER_TOO_SMALL);
+  if (code !== WinScard.POWER_DOWN && code !== WinScard.COLD_RESET && code !== WinScard.WARM_RESET) return finish(irp, ext.Options.badPowerCodeStatus);
+  if (code !== WinScard.POWER_DOWN && irp.outputBufferLength < SCARD_ATR_LENGTH) return finish(irp, S.STATUS_BUFFER_TOO_SMALL);
   return serialised(ext, irp, () => {
-    const present = ext.OsData.SpinLock.run(() => ext.ReaderCapabilities.CurrentState > SCARD_ABSENT);
+    const present = ext.OsData.SpinLock.run(() => ext.ReaderCapabilities.CurrentState > WinScard.ABSENT);
     if (!present) return Promise.resolve(finish(irp, S.STATUS_NO_MEDIA));
     if (!ext.ReaderFunction[RDF_CARD_POWER]) return Promise.resolve(finish(irp, S.STATUS_NOT_SUPPORTED));
     if (ext.Options.initializeCardCapabilitiesOnPower) ext.OsData.SpinLock.run(() => SmartcardInitializeCardCapabilities(ext));
@@ -280,20 +270,20 @@ async function setProtocol(ext: SmartcardExtension, irp: Irp): Promise<number> {
   if (!ext.ReaderFunction[RDF_SET_PROTOCOL]) return finish(irp, S.STATUS_NOT_SUPPORTED);
   const cc = ext.CardCapabilities;
   const state = ext.OsData.SpinLock.run(() => ext.ReaderCapabilities.CurrentState);
-  if (state === SCARD_SPECIFIC && (cc.Protocol.Selected & mask) !== 0) {
+  if (state === WinScard.SPECIFIC && (cc.Protocol.Selected & mask) !== 0) {
     irp.systemBuffer.set(dword(cc.Protocol.Selected));
     return finish(irp, S.STATUS_SUCCESS, 4);
   }
-  if (state <= SCARD_ABSENT) return finish(irp, ext.Options.setProtocolNoCardStatus);
+  if (state <= WinScard.ABSENT) return finish(irp, ext.Options.setProtocolNoCardStatus);
   // Step 4 needs an ATR; before the first reset there is none, and step 5 reports that case.
-  if ((mask & (SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1)) !== 0 && cc.ATR.Length > 0) {
-    cc.PtsData.Type = (mask & SCARD_PROTOCOL_DEFAULT) !== 0 ? PTS_TYPE_DEFAULT : PTS_TYPE_OPTIMAL;
+  if ((mask & (WinScard.PROTOCOL_T0 | WinScard.PROTOCOL_T1)) !== 0 && cc.ATR.Length > 0) {
+    cc.PtsData.Type = (mask & WinScard.PROTOCOL_DEFAULT) !== 0 ? PTS_TYPE_DEFAULT : PTS_TYPE_OPTIMAL;
     let parsed = SmartcardUpdateCardCapabilities(ext);
     const atrParse = ext.ReaderFunction[RDF_ATR_PARSE];
     if (parsed === S.STATUS_UNRECOGNIZED_MEDIA && atrParse) parsed = (await invoke(ext, irp, atrParse)) >>> 0;
     if (!ntSuccess(parsed)) return finish(irp, parsed);
   }
-  if (state < SCARD_NEGOTIABLE) return finish(irp, S.STATUS_INVALID_DEVICE_STATE);
+  if (state < WinScard.NEGOTIABLE) return finish(irp, S.STATUS_INVALID_DEVICE_STATE);
   if ((cc.Protocol.Supported & mask) === 0) return finish(irp, S.STATUS_NOT_SUPPORTED);
   return callDriver(ext, irp, RDF_SET_PROTOCOL, mask);
 }

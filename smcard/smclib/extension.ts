@@ -3,7 +3,7 @@
 
 import type { Irp } from '../../kernel/irp.js';
 import { NTSTATUS, type NtStatus } from '../../kernel/ntstatus.js';
-import { SCARD_ABSENT, SCARD_PROTOCOL_T0, SCARD_PROTOCOL_T1, SCARD_READER_TYPE } from '../constants/scard.js';
+import { WinScard } from '../constants/scard.js';
 import {
   ATR_BUFFER_SIZE,
   HISTORICAL_CHARS_BUFFER_SIZE,
@@ -181,10 +181,10 @@ export function createSmartcardExtension(init: SmartcardExtensionInit = {}): Sma
     MinorIoControlCode: 0,
     OsData: { DeviceObject: null, CurrentIrp: null, NotificationIrp: null, Mutex: new AsyncMutex(), SpinLock: new SpinLock(), BlockedByPending: null },
     ReaderCapabilities: {
-      SupportedProtocols: init.supportedProtocols ?? SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
-      ReaderType: init.readerType ?? SCARD_READER_TYPE.VENDOR,
+      SupportedProtocols: init.supportedProtocols ?? WinScard.PROTOCOL_T0 | WinScard.PROTOCOL_T1,
+      ReaderType: init.readerType ?? WinScard.READER_TYPE_VENDOR,
       MechProperties: init.mechProperties ?? 0,
-      CurrentState: SCARD_ABSENT,
+      CurrentState: WinScard.ABSENT,
       Channel: init.channel ?? 0,
       CLKFrequency: init.clkFrequency ?? { Default: 4000, Max: 4000 },
       DataRate: init.dataRate ?? { Default: 10752, Max: 10752 },

@@ -1,7 +1,7 @@
 // Named configuration points for every SMCLIB behaviour docs/smclib.md marks [I] (inferred), with documented defaults.
 
 import { NTSTATUS } from '../../kernel/ntstatus.js';
-import { SCARD_ABSENT, SCARD_NEGOTIABLE } from '../constants/scard.js';
+import { WinScard } from '../constants/scard.js';
 
 export interface SmclibOptions {
   /** §3.3 (a): answer DEVICE_BUSY when NotificationIrp is set BEFORE the already-satisfied check. Default true (reproduces the forum thread, docs/background.md). */
@@ -53,7 +53,7 @@ export interface SmclibOptions {
 
 export const DEFAULT_SMCLIB_OPTIONS: Readonly<SmclibOptions> = Object.freeze({
   trackingBusyCheckFirst: true,
-  presenceThreshold: SCARD_ABSENT,
+  presenceThreshold: WinScard.ABSENT,
   clearNotificationOnNonPending: false,
   trackingRequireZeroLengths: false,
   driverParameterErrorStatus: NTSTATUS.STATUS_INVALID_PARAMETER,
@@ -65,7 +65,7 @@ export const DEFAULT_SMCLIB_OPTIONS: Readonly<SmclibOptions> = Object.freeze({
   minApduLengthT1: 1,
   honourPciLength: true,
   attributeInputExact: true,
-  attributeCardMinState: SCARD_NEGOTIABLE,
+  attributeCardMinState: WinScard.NEGOTIABLE,
   stripStringNul: true,
   iccTypePerAtr: 0,
   setDeviceInUseSucceeds: true,

@@ -3,7 +3,7 @@
 
 import { readU32LE } from '../../kernel/bytes.js';
 import { NTSTATUS } from '../../kernel/ntstatus.js';
-import { SCARD_PROTOCOL_T0, SCARD_SPECIFIC } from '../constants/scard.js';
+import { WinScard } from '../constants/scard.js';
 import { SCARD_IO_REQUEST_LENGTH } from '../constants/smclib.js';
 import type { SmartcardExtension } from './extension.js';
 
@@ -35,7 +35,7 @@ export function checkTransmit(ext: SmartcardExtension, input: Uint8Array, output
 export function transmitCheckStatus(ext: SmartcardExtension, input: Uint8Array, inputLength: number, outputLength: number): number {
   const o = ext.Options;
   // A plain read: JavaScript runs one turn at a time, so the SpinLock section would only add a closure per IRP.
-  const selected = ext.ReaderCapabilities.CurrentState === SCARD_SPECIFIC ? ext.CardCapabilities.Protocol.Selected : -1;
+  const selected = ext.ReaderCapabilities.CurrentState === WinScard.SPECIFIC ? ext.CardCapabilities.Protocol.Selected : -1;
   if (selected < 0) return NTSTATUS.STATUS_INVALID_DEVICE_STATE;
   if (inputLength < SCARD_IO_REQUEST_LENGTH) return NTSTATUS.STATUS_INVALID_PARAMETER;
   const protocol = readU32LE(input, 0);
@@ -46,7 +46,7 @@ export function transmitCheckStatus(ext: SmartcardExtension, input: Uint8Array, 
     if (pciLength < SCARD_IO_REQUEST_LENGTH || pciLength > inputLength) return NTSTATUS.STATUS_INVALID_PARAMETER;
     start = pciLength;
   }
-  const min = protocol === SCARD_PROTOCOL_T0 ? o.minApduLengthT0 : o.minApduLengthT1;
+  const min = protocol === WinScard.PROTOCOL_T0 ? o.minApduLengthT0 : o.minApduLengthT1;
   if (inputLength - start < min) return NTSTATUS.STATUS_INVALID_PARAMETER;
   if (outputLength < MIN_TRANSMIT_OUTPUT) return NTSTATUS.STATUS_BUFFER_TOO_SMALL;
   return NTSTATUS.STATUS_SUCCESS;

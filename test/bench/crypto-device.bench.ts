@@ -55,23 +55,32 @@ function plan(size: number, engine: EngineName, quick: boolean): Plan {
  * path, …) so load from other processes, or this VM's speed drifting by a third within seconds (seen on the CI
  * machines), hits every variant alike. Returns rates[fn][round].
  */
-async function measureRounds(size: number, p: Plan, fns: ReadonlyArray<() => unknown>): Promise<{ rates: number[][]; cpuMsPer1000: number[] }> {
+async function measureRounds(
+  size: number,
+  p: Plan,
+  fns: ReadonlyArray<() => unknown>,
+): Promise<{ rates: number[][]; cpuMsPer1000: number[]; faultsPerRequest: number[] }> {
   if (p.warmup) for (const fn of fns) await fn();
   const rates = fns.map((): number[] => []);
   const cpuMicros = fns.map(() => 0);
+  const faults = fns.map(() => 0);
   for (let r = 0; r < p.rounds; r++) {
     for (let k = 0; k < fns.length; k++) {
+      const faultsBefore = process.resourceUsage().minorPageFault;
       const cpu = process.cpuUsage();
       const start = performance.now();
       for (let i = 0; i < p.iters; i++) await fns[k]();
       const seconds = (performance.now() - start) / 1000;
       const used = process.cpuUsage(cpu);
+      faults[k] += process.resourceUsage().minorPageFault - faultsBefore;
       cpuMicros[k] += used.user + used.system;
       rates[k].push((size * p.iters) / seconds / 1e6);
     }
   }
-  // Process CPU (every thread: the host, the device worker, the GC), per 1000 requests, in ms.
-  return { rates, cpuMsPer1000: cpuMicros.map((micros) => micros / (p.rounds * p.iters)) };
+  const requests = p.rounds * p.iters;
+  // Process CPU (every thread: the host, the device worker, the GC), per 1000 requests, in ms; and the page
+  // faults per request (first touches of fresh memory: where a large result array's time goes on a VM).
+  return { rates, cpuMsPer1000: cpuMicros.map((micros) => micros / requests), faultsPerRequest: faults.map((n) => n / requests) };
 }
 
 function median(values: readonly number[]): number {
@@ -142,7 +151,7 @@ export async function runBench(opts: Opts): Promise<void> {
         buffer.write(0, data);
         for (const op of OPS) {
           const raws = rawFns(engine, op, data, key);
-          const { rates, cpuMsPer1000 } = await measureRounds(size, p, [
+          const { rates, cpuMsPer1000, faultsPerRequest } = await measureRounds(size, p, [
             ...raws,
             () => (op === 'sha256' ? ctrl.sha256(data) : op === 'aes-cbc-encrypt' ? ctrl.aesCbcEncrypt(data) : ctrl.aesCbcDecrypt(data)),
             () =>
@@ -182,6 +191,9 @@ export async function runBench(opts: Opts): Promise<void> {
               rawCpuMsPer1000Req: round(rawCpu),
               pathCpuMsPer1000Req: round(pathCpu),
               bufferCpuMsPer1000Req: round(bufferCpu),
+              rawFaultsPerReq: round(faultsPerRequest[rawIndex]),
+              pathFaultsPerReq: round(faultsPerRequest[raws.length]),
+              bufferFaultsPerReq: round(faultsPerRequest[raws.length + 1]),
               rounds: p.rounds,
               ...(targeted ? { target: TARGET_RATIO } : {}),
             },
@@ -190,8 +202,16 @@ export async function runBench(opts: Opts): Promise<void> {
           if (targeted) {
             const cpu = { baselineCpuMsPer1000Req: round(rawCpu) };
             targets.push(
-              targetLine(`Uint8Array API ${op} ${size / MiB} MiB`, raw, path, ratio, { ...cpu, cpuMsPer1000Req: round(pathCpu) }),
-              targetLine(`UserBuffer API ${op} ${size / MiB} MiB`, raw, inPlace, bufferRatio, { ...cpu, cpuMsPer1000Req: round(bufferCpu) }),
+              targetLine(`Uint8Array API ${op} ${size / MiB} MiB`, raw, path, ratio, {
+                ...cpu,
+                cpuMsPer1000Req: round(pathCpu),
+                faultsPerReq: round(faultsPerRequest[raws.length]),
+              }),
+              targetLine(`UserBuffer API ${op} ${size / MiB} MiB`, raw, inPlace, bufferRatio, {
+                ...cpu,
+                cpuMsPer1000Req: round(bufferCpu),
+                faultsPerReq: round(faultsPerRequest[raws.length + 1]),
+              }),
             );
           }
         }
@@ -208,7 +228,7 @@ export async function runBench(opts: Opts): Promise<void> {
     line(
       opts,
       { bench: 'crypto-device-target', ...t },
-      `target  ${t.row.padEnd(34)} baseline ${String(t.baseline).padStart(8)} value ${String(t.value).padStart(8)} ${t.unit.padEnd(9)} ratio ${t.ratio.toFixed(3)} (target ${t.target}) ${t.met ? 'ok' : 'LOW'}  CPU ms/1000 req ${t.cpuMsPer1000Req} (raw ${t.baselineCpuMsPer1000Req})`,
+      `target  ${t.row.padEnd(34)} baseline ${String(t.baseline).padStart(8)} value ${String(t.value).padStart(8)} ${t.unit.padEnd(9)} ratio ${t.ratio.toFixed(3)} (target ${t.target}) ${t.met ? 'ok' : 'LOW'}  CPU ms/1000 req ${t.cpuMsPer1000Req} (raw ${t.baselineCpuMsPer1000Req})${t.faultsPerReq === undefined ? '' : `, page faults/req ${t.faultsPerReq}`}`,
     );
   }
 }
@@ -223,9 +243,17 @@ interface TargetLine {
   met: boolean;
   cpuMsPer1000Req: number;
   baselineCpuMsPer1000Req: number;
+  /** Page faults per request of the measured path (first touches of fresh memory). */
+  faultsPerReq?: number;
 }
 
-function targetLine(row: string, raw: number, value: number, ratio: number, cpu: { cpuMsPer1000Req: number; baselineCpuMsPer1000Req: number }): TargetLine {
+function targetLine(
+  row: string,
+  raw: number,
+  value: number,
+  ratio: number,
+  cpu: { cpuMsPer1000Req: number; baselineCpuMsPer1000Req: number; faultsPerReq?: number },
+): TargetLine {
   return { row, unit: 'MB/s', baseline: round(raw), value: round(value), ratio: round(ratio, 3), target: TARGET_RATIO, met: ratio >= TARGET_RATIO, ...cpu };
 }
 

@@ -8,7 +8,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { jsonRpcPcscPlugin } from '../../service/rpc/json-rpc/index.js';
-import { makeStack, withTimeout, type Stack } from '../service/rm/support/stack.js';
+import { makeStack, withTimeout, type Stack } from '../support/rm-stack.js';
 import { caseCount, mutate, prng, seed } from './mutator.js';
 
 const R0 = 'vscr Virtual Reader 00 00';

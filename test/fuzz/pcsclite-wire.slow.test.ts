@@ -25,7 +25,7 @@ import {
   waitReaderStateChange,
   type PcscLiteServer,
 } from '../../service/pcsclite/index.js';
-import { makeStack, withTimeout, type Stack } from '../service/rm/support/stack.js';
+import { makeStack, withTimeout, type Stack } from '../support/rm-stack.js';
 import { WireClient } from '../service/pcsclite/wire-client.js';
 import { caseCount, concat, mutate, prng, seed } from './mutator.js';
 

@@ -1,8 +1,10 @@
 // The soak run (`npm run soak -- --minutes N [--seed S] [--max-rss-growth PCT]`, docs/faults.md): the service
 // as a child process on loopback with a temporary data directory; pyscard (pcsc-lite socket, reader 0), a JSON-RPC
-// client (reader 1) and a REST client (the crypto device) run known-answer work concurrently while seeded random
-// reader faults are armed over REST and JSON-RPC. Every error must be explained by a fault that fired on that
-// reader; at the end no context or handle may be left open and the service's RSS may not have grown by the limit.
+// client (reader 1) and REST clients (crypto devices 0 and 1) run known-answer work concurrently while seeded random
+// reader faults (readers 0 and 1) and device faults (device 1, under reader 1's card) are armed over REST and
+// JSON-RPC. Every error must be explained by a fault that fired on that reader or device, or by the reset that
+// cleared one; at the end no context or handle may be left open and the service's RSS may not have grown by the
+// limit.
 // Exit 0 only when there was no crash, no wrong answer, no leak and no RSS growth at or above the limit.
 
 import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -39,16 +41,23 @@ const DEVICE_IV = Buffer.from('32ad5cdf529aae2be15c7e2ea19e5163', 'hex');
 
 type Kind = 'sw' | 'corrupt' | 'slow' | 'mute' | 'remove-card' | 'reset-card' | 'unplug' | 'power-fail';
 const KINDS: Kind[] = ['sw', 'corrupt', 'slow', 'mute', 'remove-card', 'reset-card', 'unplug', 'power-fail'];
+type DeviceKind = 'dma-error' | 'never-ready' | 'latched-error' | 'lost-interrupt';
+const DEVICE_KINDS: DeviceKind[] = ['dma-error', 'never-ready', 'latched-error', 'lost-interrupt'];
+/** The device that takes faults; device 0 stays clean for the plain REST client and reader 0's card. */
+const FAULTED_DEVICE = 1;
+/** What a device fault (or the reset that clears one) does to a REST client of that device. */
+const DEVICE_ERROR_CODES = ['VSCR_ERR_DEVICE_DATA_ERROR', 'VSCR_ERR_DEVICE_BUSY', 'VSCR_ERR_DEVICE_TIMEOUT', 'VSCR_ERR_DEVICE_CANCELLED'];
 /** What each anomaly a card client can see may be caused by; anything else is a wrong answer. */
-const EXPLAINED_BY: Record<string, Kind[]> = {
+const EXPLAINED_BY: Record<string, string[]> = {
   [`rv:${scardName(SCARD.E_NOT_TRANSACTED)}`]: ['mute', 'power-fail', 'corrupt'],
   [`rv:${scardName(SCARD.E_NO_SMARTCARD)}`]: ['remove-card', 'unplug'],
   [`rv:${scardName(SCARD.W_REMOVED_CARD)}`]: ['remove-card', 'unplug'],
   [`rv:${scardName(SCARD.W_RESET_CARD)}`]: ['reset-card', 'power-fail'],
   [`rv:${scardName(SCARD.E_READER_UNAVAILABLE)}`]: ['unplug'],
   [`rv:${scardName(SCARD.E_UNKNOWN_READER)}`]: ['unplug'],
-  // A changed answer: the SW or data altered, or the card's volatile state lost to a reset or a new card.
-  answer: ['sw', 'corrupt', 'reset-card', 'power-fail', 'remove-card', 'unplug'],
+  // A changed answer: the SW or data altered, or the card's volatile state lost to a reset or a new card; on a card
+  // whose crypto runs on a faulted device, 6F00 from PSO (or 6581 from a state save) until the device is reset.
+  answer: ['sw', 'corrupt', 'reset-card', 'power-fail', 'remove-card', 'unplug', ...DEVICE_KINDS, 'device-reset'],
 };
 
 // ---- arguments --------------------------------------------------------------------------------------------------
@@ -89,6 +98,9 @@ class Tally {
   readonly wrong: string[] = [];
   faultsArmed = 0;
   armRefused = 0;
+  deviceFaultsArmed = 0;
+  /** Resets of the faulted device the soak asked for (started, not only finished): each may cancel a card's request. */
+  deviceResets = 0;
 
   error(what: string): void {
     this.errors.set(what, (this.errors.get(what) ?? 0) + 1);
@@ -118,15 +130,35 @@ async function metrics(base: string): Promise<Map<string, number>> {
   return out;
 }
 
-/** Fault firings per kind on one reader, from vscr_faults_fired_total. */
-function firedOn(m: Map<string, number>, reader: number): Map<Kind, number> {
-  const out = new Map<Kind, number>();
+/** Fault firings per kind on one reader or device, from vscr_faults_fired_total. */
+function firedOn(m: Map<string, number>, on: 'reader' | 'device', id: number): Map<string, number> {
+  const out = new Map<string, number>();
   for (const [key, value] of m) {
     const hit = /^vscr_faults_fired_total\{(.*)\}$/.exec(key);
-    if (!hit || !hit[1].includes(`reader="${reader}"`)) continue;
-    const kind = /kind="([^"]+)"/.exec(hit[1])?.[1] as Kind | undefined;
+    if (!hit || !hit[1].includes(`${on}="${id}"`)) continue;
+    const kind = /kind="([^"]+)"/.exec(hit[1])?.[1];
     if (kind) out.set(kind, (out.get(kind) ?? 0) + value);
   }
+  return out;
+}
+
+/** What has happened to a reader (and the device under its card) so far: fault firings by kind, and device resets. */
+interface FaultMarks {
+  fired: Map<string, number>;
+  resets: number;
+}
+
+async function marks(base: string, tally: Tally, reader: number | null, device: number | null): Promise<FaultMarks> {
+  const m = await metrics(base);
+  const fired = reader === null ? new Map<string, number>() : firedOn(m, 'reader', reader);
+  if (device !== null) for (const [kind, n] of firedOn(m, 'device', device)) fired.set(kind, n);
+  return { fired, resets: device === null ? 0 : tally.deviceResets };
+}
+
+/** The fault kinds that fired since `before`, plus 'device-reset' when the soak reset the device meanwhile. */
+function since(before: FaultMarks, now: FaultMarks): string[] {
+  const out = [...now.fired].filter(([kind, n]) => n > (before.fired.get(kind) ?? 0)).map(([kind]) => kind);
+  if (now.resets > before.resets) out.push('device-reset');
   return out;
 }
 
@@ -313,12 +345,11 @@ async function exchange(t: Transmitter, apdu: string): Promise<{ rv: number; res
  * fired on its reader since the start of its last clean cycle, then the client recovers (new card, reconnect,
  * reconnect to a replugged reader) and starts the cycle again.
  */
-async function cardLoop(name: string, reader: number, t: Transmitter, base: string, tally: Tally, until: number, rng: () => number): Promise<void> {
-  let baseline = firedOn(await metrics(base), reader);
+async function cardLoop(name: string, reader: number, device: number | null, t: Transmitter, base: string, tally: Tally, until: number, rng: () => number): Promise<void> {
+  let baseline = await marks(base, tally, reader, device);
   const anomaly = async (what: string): Promise<void> => {
     tally.error(`${name} ${what}`);
-    const now = firedOn(await metrics(base), reader);
-    const fired = KINDS.filter((k) => (now.get(k) ?? 0) > (baseline.get(k) ?? 0));
+    const fired = since(baseline, await marks(base, tally, reader, device));
     const allowed = EXPLAINED_BY[what.startsWith('rv:') ? what : 'answer'] ?? [];
     if (!fired.some((k) => allowed.includes(k))) tally.fail(`${name}: ${what} with faults fired since the last clean cycle: [${fired.join(', ')}]`);
   };
@@ -329,8 +360,8 @@ async function cardLoop(name: string, reader: number, t: Transmitter, base: stri
     let reopen = false;
     while (Date.now() < deadline) {
       if (last === SCARD.E_NO_SMARTCARD || last === SCARD.W_REMOVED_CARD) {
-        // The card was pulled: put one back (409 when the replugged reader brought its card back).
-        await within(fetch(`${base}/v1/readers/${reader}/card`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }), OP_TIMEOUT_MS, 'insert card').then((r) => r.arrayBuffer());
+        // The card was pulled: put one back, on the same device (409 when the replugged reader brought its card back).
+        await within(fetch(`${base}/v1/readers/${reader}/card`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(device === null ? {} : { device }) }), OP_TIMEOUT_MS, 'insert card').then((r) => r.arrayBuffer());
       }
       // Once the handle is gone (a failed connect leaves none), only a new connect helps.
       reopen ||= ([SCARD.E_READER_UNAVAILABLE, SCARD.E_UNKNOWN_READER, SCARD.E_NO_SMARTCARD] as number[]).includes(last);
@@ -344,7 +375,7 @@ async function cardLoop(name: string, reader: number, t: Transmitter, base: stri
   };
 
   while (Date.now() < until) {
-    const cycleStart = firedOn(await metrics(base), reader);
+    const cycleStart = await marks(base, tally, reader, device);
     const data = randomBytes(1 + Math.floor(rng() * 200));
     const steps: [string, string, (response: string) => boolean][] = [
       ['SELECT applet', SELECT_APPLET, (r) => r === '9000'],
@@ -408,7 +439,53 @@ async function restLoop(base: string, tally: Tally, until: number, rng: () => nu
   }
 }
 
-/** Seeded random faults: reader 0 over REST, reader 1 over JSON-RPC (its own socket), at most 3 armed on each. */
+/**
+ * REST on the faulted device: SHA-256 against node:crypto. A refusal must carry a device error code and follow a
+ * fault that fired on the device (or a reset another client asked for); the client then resets the device until
+ * it is ready again (a never-ready hang answers 503 until its hold ends), as docs/errors.md tells a caller to.
+ */
+async function faultedDeviceLoop(base: string, tally: Tally, until: number, rng: () => number): Promise<void> {
+  const route = `/v1/devices/${FAULTED_DEVICE}`;
+  // Faults fired since the device was last known clean (the start, or just before the reset that made it ready).
+  let baseline = await marks(base, tally, null, FAULTED_DEVICE);
+  while (Date.now() < until) {
+    const data = randomBytes(1 + Math.floor(rng() * 4096));
+    const res = await within(fetch(`${base}${route}/sha256`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ data: data.toString('hex') }) }), OP_TIMEOUT_MS, `${route}/sha256`);
+    const body = (await res.json()) as { digest?: string; code?: string };
+    tally.ops++;
+    if (res.status === 200) {
+      if (body.digest !== createHash('sha256').update(data).digest('hex')) tally.fail(`REST sha256 on device ${FAULTED_DEVICE}, ${data.length} bytes: ${String(body.digest)}`);
+      continue;
+    }
+    const what = `device ${FAULTED_DEVICE}: HTTP ${res.status} ${String(body.code)}`;
+    tally.error(`REST ${what}`);
+    // Only a device fault explains it: no other client resets this device.
+    const fired = since(baseline, await marks(base, tally, null, FAULTED_DEVICE)).filter((k) => (DEVICE_KINDS as string[]).includes(k));
+    if (!DEVICE_ERROR_CODES.includes(String(body.code)) || fired.length === 0) tally.fail(`REST ${what} with device faults fired since it was last clean: [${fired.join(', ')}]`);
+    const deadline = Date.now() + RECOVERY_TIMEOUT_MS;
+    for (;;) {
+      const before = await marks(base, tally, null, FAULTED_DEVICE);
+      tally.deviceResets++;
+      const reset = await within(fetch(`${base}${route}/reset`, { method: 'POST' }), OP_TIMEOUT_MS, `${route}/reset`);
+      await reset.arrayBuffer();
+      tally.ops++;
+      if (reset.status === 200) {
+        baseline = before;
+        break;
+      }
+      if (reset.status !== 503 || Date.now() > deadline) {
+        tally.fail(`reset of device ${FAULTED_DEVICE}: HTTP ${reset.status}`);
+        break;
+      }
+      await sleep(100);
+    }
+  }
+}
+
+/**
+ * Seeded random faults: reader 0 over REST, reader 1 over JSON-RPC (its own socket), at most 3 armed on each; and
+ * now and then a device fault on the faulted device, over either, at most 2 armed.
+ */
 async function faultLoop(base: string, tally: Tally, until: number, rng: () => number): Promise<void> {
   const rpc = await RpcSocket.open(base);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)];
@@ -416,6 +493,11 @@ async function faultLoop(base: string, tally: Tally, until: number, rng: () => n
   try {
     while (Date.now() < until - 2000) {
       await sleep(int(300, 1200));
+      if (rng() < 0.3) {
+        const armed = await armDeviceFault(base, rpc, rng, pick, int, tally);
+        if (armed) tally.deviceFaultsArmed++;
+        continue;
+      }
       const reader = rng() < 0.5 ? 0 : 1;
       const kind = pick(KINDS);
       const spec: Record<string, unknown> = { kind };
@@ -449,8 +531,38 @@ async function faultLoop(base: string, tally: Tally, until: number, rng: () => n
     }
   } finally {
     for (const reader of [0, 1]) await rpc.call('vscr.fault.clear', { reader }).catch(() => undefined);
+    await rpc.call('vscr.deviceFault.clear', { device: FAULTED_DEVICE }).catch(() => undefined);
     await rpc.close();
   }
+}
+
+/** One device fault on the faulted device, over REST or JSON-RPC at random; false when refused or 2 are armed. */
+async function armDeviceFault(
+  base: string,
+  rpc: RpcSocket,
+  rng: () => number,
+  pick: <T>(xs: readonly T[]) => T,
+  int: (lo: number, hi: number) => number,
+  tally: Tally,
+): Promise<boolean> {
+  const listed = await rpc.call('vscr.deviceFault.list', { device: FAULTED_DEVICE });
+  if (((listed.result?.faults as unknown[] | undefined)?.length ?? 99) >= 2) return false;
+  const kind = pick(DEVICE_KINDS);
+  const spec: Record<string, unknown> = { kind };
+  if ((kind === 'latched-error' || kind === 'never-ready') && rng() < 0.3) spec.now = true;
+  else spec.trigger = { probability: Math.round((0.05 + rng() * 0.25) * 100) / 100, seed: int(0, 1_000_000) };
+  if (kind === 'latched-error') spec.code = int(1, 4);
+  // Short hangs: each costs the device's clients a reset that times out until it ends.
+  if (kind === 'never-ready') spec.holdMs = int(50, 400);
+  if (rng() < 0.5) {
+    const res = await within(fetch(`${base}/v1/devices/${FAULTED_DEVICE}/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec) }), OP_TIMEOUT_MS, 'arm a device fault over REST');
+    await res.arrayBuffer();
+    if (res.status !== 201) tally.fail(`arm ${JSON.stringify(spec)} on device ${FAULTED_DEVICE} over REST: HTTP ${res.status}`);
+    return res.status === 201;
+  }
+  const r = await rpc.call('vscr.deviceFault.arm', { device: FAULTED_DEVICE, ...spec });
+  if (r.error) tally.fail(`arm ${JSON.stringify(spec)} on device ${FAULTED_DEVICE} over JSON-RPC: ${JSON.stringify(r.error)}`);
+  return r.result !== undefined;
 }
 
 // ---- the run ----------------------------------------------------------------------------------------------------
@@ -466,7 +578,7 @@ async function freePort(): Promise<number> {
 async function startServiceProcess(dataDir: string): Promise<{ child: ChildProcess; base: string; exited: Promise<number | null> }> {
   const port = await freePort();
   const log = createWriteStream(path.join(dataDir, 'service.log'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'service/main.ts', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--readers', '2', '--log-level', 'warn', '--log-format', 'json'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'service/main.ts', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--readers', '2', '--devices', '2', '--log-level', 'warn', '--log-format', 'json'], {
     cwd: ROOT,
     env: { ...process.env, VSCR_TOKEN: '', VSCR_CONFIG: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -503,8 +615,8 @@ async function main(): Promise<number> {
     }
   });
   try {
-    // Reader 0 holds the default card; reader 1 gets one.
-    const inserted = await fetch(`${svc.base}/v1/readers/1/card`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    // Reader 0 holds the default card (on device 0); reader 1 gets one whose crypto runs on the faulted device.
+    const inserted = await fetch(`${svc.base}/v1/readers/1/card`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ device: FAULTED_DEVICE }) });
     if (inserted.status !== 201) throw new Error(`inserting a card in reader 1: HTTP ${inserted.status}`);
     const start = await metrics(svc.base);
     const baseSessions = start.get('vscr_pcsc_sessions') ?? 0;
@@ -528,9 +640,10 @@ async function main(): Promise<number> {
 
     const settle = (what: string) => (err: unknown) => tally.fail(`${what} crashed: ${(err as Error).message}`);
     await Promise.all([
-      cardLoop('pyscard', 0, py, svc.base, tally, until, prng(seed + 1)).catch(settle('pyscard client')),
-      cardLoop('json-rpc', 1, rpcCard, svc.base, tally, until, prng(seed + 2)).catch(settle('JSON-RPC client')),
+      cardLoop('pyscard', 0, null, py, svc.base, tally, until, prng(seed + 1)).catch(settle('pyscard client')),
+      cardLoop('json-rpc', 1, FAULTED_DEVICE, rpcCard, svc.base, tally, until, prng(seed + 2)).catch(settle('JSON-RPC client')),
       restLoop(svc.base, tally, until, prng(seed + 3)).catch(settle('REST client')),
+      faultedDeviceLoop(svc.base, tally, until, prng(seed + 4)).catch(settle('REST client of the faulted device')),
       faultLoop(svc.base, tally, until, rng).catch(settle('fault armer')),
     ]);
     clearInterval(progress);
@@ -547,13 +660,15 @@ async function main(): Promise<number> {
     const contexts = end.get('vscr_pcsc_contexts') ?? NaN;
     const handles = end.get('vscr_pcsc_card_handles') ?? NaN;
     const sessions = end.get('vscr_pcsc_sessions') ?? NaN;
-    const fired = KINDS.map((k) => `${k} ${(firedOn(end, 0).get(k) ?? 0) + (firedOn(end, 1).get(k) ?? 0)}`).join(', ');
+    const fired = KINDS.map((k) => `${k} ${(firedOn(end, 'reader', 0).get(k) ?? 0) + (firedOn(end, 'reader', 1).get(k) ?? 0)}`).join(', ');
+    const deviceFired = DEVICE_KINDS.map((k) => `${k} ${firedOn(end, 'device', FAULTED_DEVICE).get(k) ?? 0}`).join(', ');
     const growth = ((rssEnd - rssStart) / rssStart) * 100;
 
     console.log(`soak: ${minutes} min, seed ${seed}`);
     console.log(`ops done: ${tally.ops}`);
     console.log(`faults armed: ${tally.faultsArmed} (refused while the reader had no card or was unplugged: ${tally.armRefused}); fired: ${fired}`);
-    console.log(`errors (each explained by a fault that fired on that reader, else counted wrong): ${tally.errorCount()}`);
+    console.log(`device faults armed on device ${FAULTED_DEVICE}: ${tally.deviceFaultsArmed}; fired: ${deviceFired}; resets asked for: ${tally.deviceResets}`);
+    console.log(`errors (each explained by a fault that fired on that reader or device, else counted wrong): ${tally.errorCount()}`);
     for (const [what, n] of [...tally.errors].sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(7)}  ${what}`);
     console.log(`wrong answers: ${tally.wrong.length}`);
     for (const w of tally.wrong.slice(0, 20)) console.log(`  ${w}`);
@@ -566,6 +681,7 @@ async function main(): Promise<number> {
     if (!(growth < maxRssGrowthPct)) problems.push(`RSS grew ${growth.toFixed(1)}%`);
     if (health !== 200) problems.push(`/health answered ${health}`);
     if (tally.faultsArmed === 0) problems.push('no fault was armed');
+    if (tally.deviceFaultsArmed === 0) problems.push('no device fault was armed');
   } catch (err) {
     problems.push(`soak run failed: ${(err as Error).stack ?? String(err)}`);
   } finally {

@@ -1,27 +1,13 @@
 // /v1/devices/:id/faults: arm, list and clear faults on a crypto device (docs/faults.md "Device faults").
 
 import type { FastifyInstance } from 'fastify';
-import { DEVICE_FAULT_COMMANDS, DEVICE_FAULT_KINDS, DeviceFaultSpecError, MAX_DEVICE_FAULT_DELAY_MS } from '../../../crypto-device/index.js';
+import { DEVICE_FAULT_REQUEST_SCHEMA, DEVICE_FAULT_TRIGGER_SCHEMA, DeviceFaultSpecError } from '../../../crypto-device/index.js';
 import type { DeviceFaultRequest } from '../../runtime/device-faults.js';
 import type { AppContext } from '../context.js';
 import { errors } from '../errors.js';
 import { deviceParamsSchema, errorResponses } from '../schemas.js';
 
 interface DeviceParams { id: string }
-
-const delay = { type: 'integer', minimum: 0, maximum: MAX_DEVICE_FAULT_DELAY_MS } as const;
-
-const triggerSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    nth: { type: 'integer', minimum: 1, description: 'the Nth command the fault can act on (1 = the next)' },
-    command: { type: 'string', enum: Object.keys(DEVICE_FAULT_COMMANDS), description: 'only this command' },
-    afterMs: { ...delay, description: 'not before this many ms after arming' },
-    probability: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-    seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
-  },
-} as const;
 
 const faultSchema = {
   type: 'object',
@@ -31,7 +17,7 @@ const faultSchema = {
     device: { type: 'integer' },
     kind: { type: 'string' },
     once: { type: 'boolean' },
-    trigger: { anyOf: [triggerSchema, { type: 'null' }] },
+    trigger: { anyOf: [DEVICE_FAULT_TRIGGER_SCHEMA, { type: 'null' }] },
     seen: { type: 'integer', description: 'commands seen while armed that the fault could act on' },
     fired: { type: 'integer' },
     spec: { type: 'object', additionalProperties: true },
@@ -65,19 +51,7 @@ export async function deviceFaultRoutes(app: FastifyInstance, opts: { ctx: AppCo
       tags: ['faults'],
       summary: 'Arm a fault on a crypto device (or, with "now", latch an error or hang the device at once)',
       params: deviceParamsSchema,
-      body: {
-        type: 'object',
-        required: ['kind'],
-        additionalProperties: false,
-        properties: {
-          kind: { type: 'string', enum: [...DEVICE_FAULT_KINDS] },
-          trigger: triggerSchema,
-          once: { type: 'boolean', description: 'one-shot (default) or until cleared' },
-          now: { type: 'boolean', description: 'latched-error, never-ready: at once, without a command' },
-          code: { type: 'integer', minimum: 1, maximum: 4, description: 'latched-error: the ErrorCode (default 4, internal error)' },
-          holdMs: { ...delay, description: 'never-ready: how long the device stays unresponsive (default 10000)' },
-        },
-      },
+      body: DEVICE_FAULT_REQUEST_SCHEMA,
       response: { 201: { type: 'object', required: ['fault'], properties: { fault: faultSchema } }, ...errorResponses },
     },
   }, async (request, reply) => {

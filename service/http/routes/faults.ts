@@ -6,7 +6,7 @@ import { FaultSpecError } from '../../../smcard/reader/faults/reader-faults.js';
 import { FAULT_REQUEST_SCHEMA, FAULT_TRIGGER_SCHEMA } from '../../../smcard/reader/faults/fault-request.js';
 import type { ArmRequest, FaultHost } from '../../runtime/faults.js';
 import type { AppContext } from '../context.js';
-import { errors } from '../errors.js';
+import { errors, type VscrError } from '../errors.js';
 import { errorResponses, readerParamsSchema } from '../schemas.js';
 
 interface ReaderParams { reader: string }
@@ -35,8 +35,10 @@ export async function faultRoutes(app: FastifyInstance, opts: { ctx: AppContext;
     return reader;
   };
   const specError = (err: unknown): never => {
-    if (err instanceof FaultSpecError) throw new errors.VSCR_ERR_BAD_FAULT(err.message);
-    throw err;
+    if (!(err instanceof FaultSpecError)) throw err;
+    const e: VscrError = new errors.VSCR_ERR_BAD_FAULT(err.message);
+    if (err.scard !== undefined) e.scard = err.scard;
+    throw e;
   };
 
   app.get<{ Params: ReaderParams }>('/v1/readers/:reader/faults', {

@@ -1,7 +1,7 @@
 // vscr.deviceFault.arm / list / clear on /v1/pcsc: crypto-device faults armed by a JSON-RPC client, the same
 // objects and rules as REST /v1/devices/:id/faults (docs/faults.md "Device faults", docs/json-rpc.md).
 
-import { DeviceFaultSpecError } from '../../../crypto-device/index.js';
+import { DeviceFaultSpecError, FieldError, parseDeviceFaultRequest } from '../../../crypto-device/index.js';
 import type { DeviceFaultRequest } from '../../runtime/device-faults.js';
 import { JSONRPC_ERROR, JsonRpcMethodError, type ParamReader } from './codec.js';
 import { FAULT_RPC_ERROR } from './fault-methods.js';
@@ -22,29 +22,6 @@ export const DEVICE_FAULT_RPC_ERROR = { UNKNOWN_DEVICE: -32003 } as const;
 const invalid = (message: string, code = 'VSCR_ERR_BAD_FAULT'): JsonRpcMethodError =>
   new JsonRpcMethodError(JSONRPC_ERROR.INVALID_PARAMS, `Invalid params: ${message}`, { code });
 
-const FIELDS: Record<string, 'boolean' | 'number' | 'string' | 'object'> = {
-  device: 'number', kind: 'string', trigger: 'object', once: 'boolean', now: 'boolean', code: 'number', holdMs: 'number',
-};
-const TRIGGER_FIELDS: Record<string, 'number' | 'string'> = { nth: 'number', command: 'string', afterMs: 'number', probability: 'number', seed: 'number' };
-
-/** Checks names and JSON types, as REST's body schema does; ranges and combinations are the injector's. */
-function checkFields(value: Readonly<Record<string, unknown>>, fields: Record<string, string>, prefix: string): void {
-  for (const [key, v] of Object.entries(value)) {
-    if (!Object.hasOwn(fields, key)) throw invalid(`"${prefix}${key}" is not a field of a device fault`, 'VSCR_ERR_VALIDATION');
-    const type = fields[key];
-    const ok = type === 'object' ? typeof v === 'object' && v !== null && !Array.isArray(v) : typeof v === type;
-    if (!ok) throw invalid(`"${prefix}${key}" must be a${type === 'object' ? 'n' : ''} ${type}`, 'VSCR_ERR_VALIDATION');
-  }
-}
-
-function armRequest(p: ParamReader): DeviceFaultRequest {
-  const { device: _device, ...request } = p.all();
-  checkFields(p.all(), FIELDS, '');
-  if (request.kind === undefined) throw invalid('"kind" is required', 'VSCR_ERR_VALIDATION');
-  if (request.trigger !== undefined) checkFields(request.trigger as Record<string, unknown>, TRIGGER_FIELDS, 'trigger.');
-  return structuredClone(request) as unknown as DeviceFaultRequest; // names and types checked above
-}
-
 /** `device`: an id from GET /v1/devices. */
 function deviceOf(faults: DeviceFaultControl, p: ParamReader): number {
   const device = p.all().device;
@@ -59,8 +36,10 @@ export function deviceFaultMethods(faults: DeviceFaultControl): Record<DeviceFau
     'vscr.deviceFault.arm'(_s, p) {
       const device = deviceOf(faults, p);
       try {
-        return { fault: faults.arm(device, armRequest(p)) };
+        return { fault: faults.arm(device, parseDeviceFaultRequest(p.all(), ['device'])) };
       } catch (err) {
+        // The codes REST gives the same body: its schema refuses a FieldError's values, the injector the rest.
+        if (err instanceof FieldError) throw invalid(err.message, 'VSCR_ERR_VALIDATION');
         if (err instanceof DeviceFaultSpecError) throw invalid(err.message);
         throw err;
       }

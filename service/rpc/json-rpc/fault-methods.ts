@@ -2,6 +2,7 @@
 // with the request parsed exactly as REST validates its body (smcard/reader/faults/fault-request.ts).
 
 import type { VirtualReader } from '../../../smcard/reader/contract.js';
+import { FieldError } from '../../../kernel/field-table.js';
 import { FaultSpecError } from '../../../smcard/reader/faults/reader-faults.js';
 import { parseFaultRequest, type FaultRequest } from '../../../smcard/reader/faults/fault-request.js';
 import { JSONRPC_ERROR, JsonRpcMethodError, type ParamReader } from './codec.js';
@@ -35,9 +36,13 @@ function readerOf(faults: FaultControl, p: ParamReader): VirtualReader {
   return reader;
 }
 
+/** The codes REST gives the same body: its schema refuses a FieldError's values, validateFaultSpec the rest. */
 const specError = (err: unknown): never => {
-  if (err instanceof FaultSpecError) throw invalid(err.message);
-  throw err;
+  if (err instanceof FieldError) throw invalid(err.message, 'VSCR_ERR_VALIDATION');
+  if (!(err instanceof FaultSpecError)) throw err;
+  if (err.scard === undefined) throw invalid(err.message);
+  // A PC/SC result made the fault impossible: its SCARD_* name rides beside the code, as in REST's body.
+  throw new JsonRpcMethodError(JSONRPC_ERROR.INVALID_PARAMS, `Invalid params: ${err.message}`, { code: 'VSCR_ERR_BAD_FAULT', scard: err.scard });
 };
 
 export function faultMethods(faults: FaultControl): Record<ReaderFaultMethod, ExtraMethodHandler> {

@@ -62,7 +62,8 @@ export const MAX_FAULT_DELAY_MS = 120_000;
 export const MAX_PER_BYTE_MS = 1000;
 
 export class FaultSpecError extends Error {
-  constructor(message: string) {
+  /** `scard`: the SCARD_* name of the PC/SC result that made the fault impossible, when one did. */
+  constructor(message: string, readonly scard?: string) {
     super(message);
     this.name = 'FaultSpecError';
   }

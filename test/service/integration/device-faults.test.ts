@@ -102,19 +102,26 @@ describe('device faults over JSON-RPC', () => {
 
   it('refusals are JSON-RPC errors carrying the REST code', async () => {
     const bad: [Record<string, unknown>, number, string, RegExp][] = [
-      [{ device: 0, kind: 'meltdown' }, JSONRPC_ERROR.INVALID_PARAMS, 'VSCR_ERR_BAD_FAULT', /unknown device fault kind/],
+      [{ device: 0, kind: 'meltdown' }, JSONRPC_ERROR.INVALID_PARAMS, 'VSCR_ERR_VALIDATION', /"kind" must be one of dma-error, never-ready/],
       [{ device: 7, kind: 'dma-error' }, -32003, 'VSCR_ERR_UNKNOWN_DEVICE', /no crypto device 7/],
       [{ device: 0, kind: 'dma-error', now: true }, JSONRPC_ERROR.INVALID_PARAMS, 'VSCR_ERR_BAD_FAULT', /"now" applies to latched-error and never-ready/],
-      [{ device: 0, kind: 'never-ready', holdMs: 999_999 }, JSONRPC_ERROR.INVALID_PARAMS, 'VSCR_ERR_BAD_FAULT', /holdMs/],
-      [{ device: 0, kind: 'dma-error', trigger: { nth: '2' } }, JSONRPC_ERROR.INVALID_PARAMS, 'VSCR_ERR_VALIDATION', /"trigger.nth" must be a number/],
-      [{ device: 0, kind: 'dma-error', trigger: { when: 1 } }, JSONRPC_ERROR.INVALID_PARAMS, 'VSCR_ERR_VALIDATION', /"trigger.when" is not a field/],
-      [{ device: 0, kind: 'dma-error', sw: '6a82' }, JSONRPC_ERROR.INVALID_PARAMS, 'VSCR_ERR_VALIDATION', /"sw" is not a field/],
+      [{ device: 0, kind: 'never-ready', holdMs: 999_999 }, JSONRPC_ERROR.INVALID_PARAMS, 'VSCR_ERR_VALIDATION', /"holdMs" must be >= 0 and <= 120000/],
+      [{ device: 0, kind: 'dma-error', holdMs: 5 }, JSONRPC_ERROR.INVALID_PARAMS, 'VSCR_ERR_BAD_FAULT', /"holdMs" is for never-ready/],
+      [{ device: 0, kind: 'latched-error', code: 5 }, JSONRPC_ERROR.INVALID_PARAMS, 'VSCR_ERR_VALIDATION', /"code" must be >= 1 and <= 4/],
+      [{ device: 0, kind: 'dma-error', trigger: { nth: '2' } }, JSONRPC_ERROR.INVALID_PARAMS, 'VSCR_ERR_VALIDATION', /"trigger.nth" must be an integer/],
+      [{ device: 0, kind: 'dma-error', trigger: { when: 1 } }, JSONRPC_ERROR.INVALID_PARAMS, 'VSCR_ERR_VALIDATION', /unknown field "trigger.when"/],
+      [{ device: 0, kind: 'dma-error', sw: '6a82' }, JSONRPC_ERROR.INVALID_PARAMS, 'VSCR_ERR_VALIDATION', /unknown field "sw"/],
       [{ kind: 'dma-error' }, JSONRPC_ERROR.INVALID_PARAMS, 'VSCR_ERR_VALIDATION', /"device" is required/],
     ];
     for (const [params, code, dataCode, message] of bad) {
       const r = await rpc.call('vscr.deviceFault.arm', params);
       expect(r.error, JSON.stringify(params)).toMatchObject({ code, data: { code: dataCode } });
       expect(r.error?.message).toMatch(message);
+      if (code !== JSONRPC_ERROR.INVALID_PARAMS || params.device === undefined) continue;
+      // REST refuses the same body with the same code (its schema is built from the same field table).
+      const { device: _device, ...body } = params;
+      const rest = await json<{ code: string }>(svc.url, '/v1/devices/0/faults', { method: 'POST', json: body });
+      expect([rest.status, rest.body.code], JSON.stringify(body)).toEqual([400, dataCode]);
     }
     const unknown = await rpc.call('vscr.deviceFault.clear', { device: 0, id: 99 });
     expect(unknown.error).toMatchObject({ code: -32002, data: { code: 'VSCR_ERR_UNKNOWN_DEVICE_FAULT' } });

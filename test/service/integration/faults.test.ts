@@ -99,5 +99,14 @@ describe('faults through JSON-RPC', () => {
     expect([unknown.status, unknown.body.code]).toEqual([404, 'VSCR_ERR_UNKNOWN_FAULT']);
     const noReader = await json<{ code: string }>(base, '/v1/readers/9/faults');
     expect([noReader.status, noReader.body.code]).toEqual([404, 'VSCR_ERR_UNKNOWN_READER']);
+    // A PC/SC result behind the refusal goes in `scard`: reset-card on an emptied reader 0 cannot connect.
+    expect((await json(base, '/v1/readers/0/card', { method: 'DELETE' })).status).toBe(200);
+    const empty = await json(base, '/v1/readers/0/faults', { method: 'POST', json: { kind: 'reset-card', now: true } });
+    expect([empty.status, empty.body]).toEqual([
+      400,
+      { error: 'Bad Request', code: 'VSCR_ERR_BAD_FAULT', message: expect.stringContaining('SCardConnect answered SCARD_E_NO_SMARTCARD'), scard: 'SCARD_E_NO_SMARTCARD' },
+    ]);
+    await json(base, '/v1/readers/0/faults', { method: 'DELETE' });
+    expect((await json(base, '/v1/readers/0/card', { method: 'POST', json: {} })).status).toBe(201);
   });
 });

@@ -9,7 +9,7 @@ import { startPcscLiteServer } from '../../../service/pcsclite/index.js';
 import { BusyPoll, MAX_BUSY_POLL_MICROS } from '../../../service/net/busy-poll.js';
 import { FakeRm } from '../pcsclite/fake-rm.js';
 import { WireClient } from '../pcsclite/wire-client.js';
-import { RpcClient, startRpcServer } from '../rpc/support/rpc-client.js';
+import { RpcClient, startRpcServer } from '../../support/rpc-client.js';
 
 const immediates = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Immediate').length;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -4,8 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { NTSTATUS, NtStatusError } from '../../../kernel/ntstatus.js';
 import type { IoResult, PendingIo, ReaderFileHandle } from '../../../smcard/reader/contract.js';
 import { AsyncMutex } from '../../../service/rm/async-util.js';
+import { SCARD_PROTOCOL } from '../../../service/contract/pcsclite.js';
+import { winProtocolOf } from '../../../service/rm/protocol-map.js';
 import { IOCTL_SMARTCARD, ReaderIo } from '../../../service/rm/reader-ioctl.js';
-import { withTimeout } from './support/stack.js';
+import { withTimeout } from '../../support/rm-stack.js';
 
 function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
   let resolve!: (v: T) => void;
@@ -144,7 +146,7 @@ describe('ReaderIo queue', () => {
       },
       close: () => undefined,
     };
-    await new ReaderIo(handle).transmit(0x10000, Uint8Array.of(0x00, 0x84, 0x00, 0x00, 0x08), 258);
+    await new ReaderIo(handle).transmit(winProtocolOf(SCARD_PROTOCOL.RAW), Uint8Array.of(0x00, 0x84, 0x00, 0x00, 0x08), 258);
     expect(seen).toEqual({ input: Uint8Array.of(0x00, 0x00, 0x01, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x84, 0x00, 0x00, 0x08), outputLength: 266 });
   });
 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { NTSTATUS, asNtStatus, type NtStatus } from '../../../kernel/ntstatus.js';
 import { SCARD, SCARD_PROTOCOL as PCSCLITE_PROTOCOL, asScardCode, type ScardCode } from '../../../service/contract/pcsclite.js';
 import { ntStatusToScard } from '../../../service/rm/error-map.js';
-import { SCARD_PROTOCOL as WINDOWS_PROTOCOL } from '../../../smcard/constants/scard.js';
+import { WinScard } from '../../../smcard/constants/scard.js';
 
 describe('branded status codes', () => {
   it('an NTSTATUS becomes a SCARD code only through the mapping', () => {
@@ -25,8 +25,8 @@ describe('branded status codes', () => {
   });
 
   it('Windows and pcsc-lite name the same protocols with different values', () => {
-    expect([WINDOWS_PROTOCOL.T0, WINDOWS_PROTOCOL.T1]).toEqual([PCSCLITE_PROTOCOL.T0, PCSCLITE_PROTOCOL.T1]);
-    expect(WINDOWS_PROTOCOL.RAW).toBe(0x10000);
+    expect([WinScard.PROTOCOL_T0, WinScard.PROTOCOL_T1]).toEqual([PCSCLITE_PROTOCOL.T0, PCSCLITE_PROTOCOL.T1]);
+    expect(WinScard.PROTOCOL_RAW).toBe(0x10000);
     expect(PCSCLITE_PROTOCOL.RAW).toBe(4);
   });
 });

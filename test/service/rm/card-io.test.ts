@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CM_IOCTL_GET_FEATURE_REQUEST, SCARD, SCARD_ATTR, SCARD_DISPOSITION, SCARD_PROTOCOL, SCARD_SHARE, pcscliteCtlCode } from '../../../service/contract/pcsclite.js';
 import type { RmSession } from '../../../service/rm/contract.js';
-import { SELECT_CRYPTO, bytes, hex, makeStack, psoHash, waitForRm, type Stack } from './support/stack.js';
+import { SELECT_CRYPTO, bytes, hex, makeStack, psoHash, waitForRm, type Stack } from '../../support/rm-stack.js';
 
 const R0 = 'vscr Virtual Reader 00 00';
 const R1 = 'vscr Virtual Reader 01 00';

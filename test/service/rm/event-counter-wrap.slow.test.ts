@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { NTSTATUS } from '../../../kernel/ntstatus.js';
 import { createResourceManager } from '../../../service/rm/index.js';
 import type { ResourceManagerApi } from '../../../service/rm/contract.js';
-import { waitForRm } from './support/stack.js';
-import { ScriptedBus, ScriptedDevice } from './support/scripted-reader.js';
+import { waitForRm } from '../../support/rm-stack.js';
+import { ScriptedBus, ScriptedDevice } from '../../support/scripted-reader.js';
 
 let rm: ResourceManagerApi | null = null;
 afterEach(async () => {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SCARD, SCARD_DISPOSITION, SCARD_PROTOCOL, SCARD_SHARE } from '../../../service/contract/pcsclite.js';
-import { SELECT_CRYPTO, hex, makeStack, psoHash, type Stack } from './support/stack.js';
+import { SELECT_CRYPTO, hex, makeStack, psoHash, type Stack } from '../../support/rm-stack.js';
 
 const R0 = 'vscr Virtual Reader 00 00';
 let stack: Stack | null = null;

@@ -8,8 +8,8 @@ import { createVirtualCard } from '../../../smcard/card/index.js';
 import { createResourceManager } from '../../../service/rm/index.js';
 import type { ResourceManagerApi } from '../../../service/rm/contract.js';
 import { SCARD, SCARD_ATTR, SCARD_STATE as S } from '../../../service/contract/pcsclite.js';
-import { isBlocked, waitForRm, withTimeout } from './support/stack.js';
-import { ScriptedBus, ScriptedDevice } from './support/scripted-reader.js';
+import { isBlocked, waitForRm, withTimeout } from '../../support/rm-stack.js';
+import { ScriptedBus, ScriptedDevice } from '../../support/scripted-reader.js';
 
 let rm: ResourceManagerApi | null = null;
 afterEach(async () => {

@@ -3,7 +3,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { PNP_NOTIFICATION_READER, SCARD, SCARD_PROTOCOL, SCARD_SHARE, SCARD_STATE as S } from '../../../service/contract/pcsclite.js';
-import { isBlocked, makeStack, waitForRm, withTimeout, type Stack } from './support/stack.js';
+import { isBlocked, makeStack, waitForRm, withTimeout, type Stack } from '../../support/rm-stack.js';
 
 let stack: Stack | null = null;
 afterEach(async () => {

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SCARD, SCARD_DISPOSITION, SCARD_PROTOCOL, SCARD_SHARE, SCARD_STATE as S } from '../../../service/contract/pcsclite.js';
 import type { RmSession } from '../../../service/rm/contract.js';
-import { SELECT_CRYPTO, isBlocked, makeStack, waitForRm, withTimeout, type Stack } from './support/stack.js';
+import { SELECT_CRYPTO, isBlocked, makeStack, waitForRm, withTimeout, type Stack } from '../../support/rm-stack.js';
 
 const R0 = 'vscr Virtual Reader 00 00';
 let stack: Stack | null = null;

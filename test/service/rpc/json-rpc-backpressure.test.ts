@@ -10,7 +10,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import WebSocket, { type WebSocket as ServerSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_IN_FLIGHT, SEND_HIGH_WATER, SERVER_BUSY, jsonRpcPcscPlugin } from '../../../service/rpc/json-rpc/index.js';
-import { makeStack, withTimeout, type Stack } from '../rm/support/stack.js';
+import { makeStack, withTimeout, type Stack } from '../../support/rm-stack.js';
 
 const R0 = 'vscr Virtual Reader 00 00';
 const REQUESTS = Number(process.env.NREQ ?? 6000);

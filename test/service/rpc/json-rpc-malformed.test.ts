@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { JSONRPC_ERROR, MAX_IN_FLIGHT, SERVER_BUSY } from '../../../service/rpc/json-rpc/index.js';
-import { RpcClient, startRpcServer, type RpcServer } from './support/rpc-client.js';
+import { RpcClient, startRpcServer, type RpcServer } from '../../support/rpc-client.js';
 
 let server: RpcServer;
 beforeAll(async () => {

@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CM_IOCTL_GET_FEATURE_REQUEST, PNP_NOTIFICATION_READER, SCARD, SCARD_ATTR, SCARD_STATE as S } from '../../../service/contract/pcsclite.js';
-import { hex, isBlocked, psoHash, waitForRm, withTimeout } from '../rm/support/stack.js';
-import { RpcClient, startRpcServer, type RpcServer } from './support/rpc-client.js';
+import { hex, isBlocked, psoHash, waitForRm, withTimeout } from '../../support/rm-stack.js';
+import { RpcClient, startRpcServer, type RpcServer } from '../../support/rpc-client.js';
 
 const R0 = 'vscr Virtual Reader 00 00';
 const R1 = 'vscr Virtual Reader 01 00';

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CardStateStore } from '../../../smcard/card/state-store.js';
-import { stateFor } from './support/state-writer.js';
+import { stateFor } from '../../support/state-writer.js';
 
-const WRITER = fileURLToPath(new URL('./support/state-writer.ts', import.meta.url));
+const WRITER = fileURLToPath(new URL('../../support/state-writer.ts', import.meta.url));
 const ROUNDS = 50;
 
 /** xorshift32, so a failing run can be repeated with the same kill points. */

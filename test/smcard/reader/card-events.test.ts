@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { NTSTATUS } from '../../../kernel/ntstatus.js';
 import { IOCTL_SMARTCARD } from '../../../smcard/constants/ioctl.js';
-import * as sc from '../../../smcard/constants/scard.js';
+import { WinScard } from '../../../smcard/constants/scard.js';
 import { FixtureCard } from '../../support/fixture-card.js';
 import { dwordBuf, getState, power, readDword, setProtocol, settle, transmit, watch, within } from '../../support/io.js';
 import { newReader } from '../../support/reader.js';
@@ -38,13 +38,13 @@ describe('card removed while a callback waits for it', () => {
       const { reader, h } = newReader('correct', { driver: config });
       const card = new GatedCard();
       reader.insertCard(card);
-      const io = h.deviceIoControl(IOCTL_SMARTCARD.POWER, dwordBuf(sc.SCARD_COLD_RESET), 33);
+      const io = h.deviceIoControl(IOCTL_SMARTCARD.POWER, dwordBuf(WinScard.COLD_RESET), 33);
       await settle();
       reader.removeCard();
       card.gate!();
       const r = await within(io.result);
       expect([r.status, r.information]).toEqual([expected, 0]);
-      expect(readDword((await getState(h)).output)).toBe(sc.SCARD_ABSENT);
+      expect(readDword((await getState(h)).output)).toBe(WinScard.ABSENT);
     }
   });
 
@@ -52,27 +52,27 @@ describe('card removed while a callback waits for it', () => {
     const { reader, h } = newReader();
     const card = new GatedCard();
     reader.insertCard(card);
-    const pw = power(h, sc.SCARD_COLD_RESET);
+    const pw = power(h, WinScard.COLD_RESET);
     await settle();
     card.gate!();
     await pw;
-    await setProtocol(h, sc.SCARD_PROTOCOL_T1);
+    await setProtocol(h, WinScard.PROTOCOL_T1);
     card.failNext = true;
     const faulty = h.deviceIoControl(IOCTL_SMARTCARD.TRANSMIT, Uint8Array.of(2, 0, 0, 0, 8, 0, 0, 0, 0, 0xa4, 0, 0), 64);
     await settle();
     card.gate!();
     expect((await within(faulty.result)).status).toBe(S.STATUS_IO_DEVICE_ERROR);
-    const reset = h.deviceIoControl(IOCTL_SMARTCARD.POWER, dwordBuf(sc.SCARD_COLD_RESET), 33);
+    const reset = h.deviceIoControl(IOCTL_SMARTCARD.POWER, dwordBuf(WinScard.COLD_RESET), 33);
     await settle();
     card.gate!();
     expect((await within(reset.result)).status).toBe(S.STATUS_UNRECOGNIZED_MEDIA);
     card.failNext = false;
-    const again = power(h, sc.SCARD_COLD_RESET);
+    const again = power(h, WinScard.COLD_RESET);
     await settle();
     card.gate!();
     await again;
-    await setProtocol(h, sc.SCARD_PROTOCOL_T1);
-    const io = transmit(h, sc.SCARD_PROTOCOL_T1, [0x00, 0xa4, 0x00, 0x00]);
+    await setProtocol(h, WinScard.PROTOCOL_T1);
+    const io = transmit(h, WinScard.PROTOCOL_T1, [0x00, 0xa4, 0x00, 0x00]);
     await settle();
     reader.removeCard();
     card.gate!();
@@ -86,12 +86,12 @@ describe('standby and resume', () => {
     const { reader, h } = newReader();
     const card = new FixtureCard();
     reader.insertCard(card);
-    await power(h, sc.SCARD_COLD_RESET);
+    await power(h, WinScard.COLD_RESET);
     const absent = h.deviceIoControl(IOCTL_SMARTCARD.IS_ABSENT, empty, 0);
     await settle();
     await reader.suspendAndResume();
     expect((await within(absent.result)).status).toBe(S.STATUS_SUCCESS);
-    expect(readDword((await getState(h)).output)).toBe(sc.SCARD_PRESENT);
+    expect(readDword((await getState(h)).output)).toBe(WinScard.PRESENT);
     expect(card.powered).toBe(false);
   });
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { NTSTATUS, asNtStatus } from '../../../kernel/ntstatus.js';
 import { IOCTL_SMARTCARD, scardCtlCode } from '../../../smcard/constants/ioctl.js';
 import { SCARD_ATTR } from '../../../smcard/constants/scard-attributes.js';
-import * as sc from '../../../smcard/constants/scard.js';
+import { WinScard } from '../../../smcard/constants/scard.js';
 import { RDF_IOCTL_VENDOR, RDF_SET_PROTOCOL } from '../../../smcard/constants/smclib.js';
 import { FIXTURE_ATR_T1, FixtureCard } from '../../support/fixture-card.js';
 import { dwordBuf, getAttr, getState, hex, ioctl, power, readDword, setProtocol, settle, transmit, watch, within } from '../../support/io.js';
@@ -94,37 +94,37 @@ describe('§9 conformance (correct driver)', () => {
   it('5. POWER(COLD) needs 33 output bytes; it returns the ATR and leaves the card NEGOTIABLE or SPECIFIC', async () => {
     const { reader, h } = newReader();
     reader.insertCard(new FixtureCard());
-    expect((await power(h, sc.SCARD_COLD_RESET, 32)).status).toBe(S.STATUS_BUFFER_TOO_SMALL);
-    const r = await power(h, sc.SCARD_COLD_RESET, 33);
+    expect((await power(h, WinScard.COLD_RESET, 32)).status).toBe(S.STATUS_BUFFER_TOO_SMALL);
+    const r = await power(h, WinScard.COLD_RESET, 33);
     expect([r.status, r.information, hex(r.output)]).toEqual([S.STATUS_SUCCESS, 5, '3b80800101']);
-    expect([sc.SCARD_NEGOTIABLE, sc.SCARD_SPECIFIC]).toContain(readDword((await getState(h)).output));
+    expect([WinScard.NEGOTIABLE, WinScard.SPECIFIC]).toContain(readDword((await getState(h)).output));
   });
 
   it('6. SET_PROTOCOL: 3-byte output BUFFER_TOO_SMALL; unsupported mask NOT_SUPPORTED and stays NEGOTIABLE; success DWORD, Information 4, SPECIFIC', async () => {
     const { reader, h } = newReader();
     reader.insertCard(new FixtureCard({ atr: FIXTURE_ATR_T1, supportedProtocols: 2 }));
-    await power(h, sc.SCARD_COLD_RESET);
-    expect((await setProtocol(h, sc.SCARD_PROTOCOL_T1, 3)).status).toBe(S.STATUS_BUFFER_TOO_SMALL);
-    expect((await setProtocol(h, sc.SCARD_PROTOCOL_T0)).status).toBe(S.STATUS_NOT_SUPPORTED);
-    expect(readDword((await getState(h)).output)).toBe(sc.SCARD_NEGOTIABLE);
+    await power(h, WinScard.COLD_RESET);
+    expect((await setProtocol(h, WinScard.PROTOCOL_T1, 3)).status).toBe(S.STATUS_BUFFER_TOO_SMALL);
+    expect((await setProtocol(h, WinScard.PROTOCOL_T0)).status).toBe(S.STATUS_NOT_SUPPORTED);
+    expect(readDword((await getState(h)).output)).toBe(WinScard.NEGOTIABLE);
     expect(readDword((await getAttr(h, SCARD_ATTR.CURRENT_PROTOCOL_TYPE, 4)).output)).toBe(0);
-    const ok = await setProtocol(h, sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1);
-    expect([ok.status, ok.information, readDword(ok.output)]).toEqual([S.STATUS_SUCCESS, 4, sc.SCARD_PROTOCOL_T1]);
-    expect(readDword((await getState(h)).output)).toBe(sc.SCARD_SPECIFIC);
+    const ok = await setProtocol(h, WinScard.PROTOCOL_T0 | WinScard.PROTOCOL_T1);
+    expect([ok.status, ok.information, readDword(ok.output)]).toEqual([S.STATUS_SUCCESS, 4, WinScard.PROTOCOL_T1]);
+    expect(readDword((await getState(h)).output)).toBe(WinScard.SPECIFIC);
   });
 
   it('7. TRANSMIT: wrong dwProtocol INVALID_DEVICE_STATE; input < 8 INVALID_PARAMETER; success header + data + SW', async () => {
     const { reader, h } = newReader();
     const card = new FixtureCard();
     reader.insertCard(card);
-    await power(h, sc.SCARD_COLD_RESET);
-    await setProtocol(h, sc.SCARD_PROTOCOL_T1);
-    expect((await transmit(h, sc.SCARD_PROTOCOL_T0, [0x00, 0xa4, 0x00, 0x00])).status).toBe(S.STATUS_INVALID_DEVICE_STATE);
+    await power(h, WinScard.COLD_RESET);
+    await setProtocol(h, WinScard.PROTOCOL_T1);
+    expect((await transmit(h, WinScard.PROTOCOL_T0, [0x00, 0xa4, 0x00, 0x00])).status).toBe(S.STATUS_INVALID_DEVICE_STATE);
     expect((await ioctl(h, IOCTL_SMARTCARD.TRANSMIT, Uint8Array.of(2, 0, 0, 0, 8), 64)).status).toBe(S.STATUS_INVALID_PARAMETER);
-    const r = await transmit(h, sc.SCARD_PROTOCOL_T1, [0x00, 0xca, 0x00, 0x00, 0x03]);
+    const r = await transmit(h, WinScard.PROTOCOL_T1, [0x00, 0xca, 0x00, 0x00, 0x03]);
     expect([r.status, r.information, hex(r.output)]).toEqual([S.STATUS_SUCCESS, 13, '0200000008000000' + '000102' + '9000']);
     expect(card.transmits.at(-1)).toEqual({ apdu: Uint8Array.of(0x00, 0xca, 0x00, 0x00, 0x03), protocol: 2 });
-    const small = await transmit(h, sc.SCARD_PROTOCOL_T1, [0x00, 0xca, 0x00, 0x00, 0x03], 12);
+    const small = await transmit(h, WinScard.PROTOCOL_T1, [0x00, 0xca, 0x00, 0x00, 0x03], 12);
     expect([small.status, small.information]).toEqual([S.STATUS_BUFFER_TOO_SMALL, 0]);
   });
 
@@ -154,7 +154,7 @@ describe('§9 conformance (correct driver)', () => {
   it('10. a non-tracking callback that pends makes every later IOCTL DEVICE_BUSY until it completes', async () => {
     const { reader, h, ext } = newReader();
     reader.insertCard(new FixtureCard());
-    await power(h, sc.SCARD_COLD_RESET);
+    await power(h, WinScard.COLD_RESET);
     const original = ext.ReaderFunction[RDF_SET_PROTOCOL]!;
     let release: (() => void) | null = null;
     ext.ReaderFunction[RDF_SET_PROTOCOL] = async (e) => {
@@ -164,14 +164,14 @@ describe('§9 conformance (correct driver)', () => {
       };
       return S.STATUS_PENDING;
     };
-    const slow = h.deviceIoControl(IOCTL_SMARTCARD.SET_PROTOCOL, dwordBuf(sc.SCARD_PROTOCOL_T1), 4);
+    const slow = h.deviceIoControl(IOCTL_SMARTCARD.SET_PROTOCOL, dwordBuf(WinScard.PROTOCOL_T1), 4);
     await settle();
     expect((await getState(h)).status).toBe(S.STATUS_DEVICE_BUSY);
     expect((await getAttr(h, SCARD_ATTR.VENDOR_NAME)).status).toBe(S.STATUS_DEVICE_BUSY);
     expect((await ioctl(h, IOCTL_SMARTCARD.IS_ABSENT)).status).toBe(S.STATUS_DEVICE_BUSY);
     release!();
     const r = await within(slow.result);
-    expect([r.status, readDword(r.output)]).toEqual([S.STATUS_SUCCESS, sc.SCARD_PROTOCOL_T1]);
+    expect([r.status, readDword(r.output)]).toEqual([S.STATUS_SUCCESS, WinScard.PROTOCOL_T1]);
     expect((await getState(h)).status).toBe(S.STATUS_SUCCESS);
     expect(reader.device.faults).toEqual([]);
   });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CryptoDeviceHost, type CryptoDeviceControl } from '../../../crypto-device/index.js';
 import { NTSTATUS } from '../../../kernel/ntstatus.js';
 import { createVirtualCard } from '../../../smcard/card/index.js';
-import * as sc from '../../../smcard/constants/scard.js';
+import { WinScard } from '../../../smcard/constants/scard.js';
 import { refEncrypt } from '../card/helpers.js';
 import { hex, power, setProtocol, transmit } from '../../support/io.js';
 import { newReader } from '../../support/reader.js';
@@ -26,13 +26,13 @@ afterAll(async () => {
 const h = (text: string): number[] => [...Buffer.from(text.replace(/\s+/g, ''), 'hex')];
 
 describe('APDUs through the reader to the crypto device', () => {
-  for (const protocol of [sc.SCARD_PROTOCOL_T1, sc.SCARD_PROTOCOL_T0]) {
-    it(`PIN-protected ENCIPHER, HASH and INTERNAL AUTHENTICATE over ${protocol === sc.SCARD_PROTOCOL_T1 ? 'T=1' : 'T=0'}`, async () => {
+  for (const protocol of [WinScard.PROTOCOL_T1, WinScard.PROTOCOL_T0]) {
+    it(`PIN-protected ENCIPHER, HASH and INTERNAL AUTHENTICATE over ${protocol === WinScard.PROTOCOL_T1 ? 'T=1' : 'T=0'}`, async () => {
       const { reader, h: handle } = newReader();
       reader.insertCard(await createVirtualCard({ crypto: device }));
-      await power(handle, sc.SCARD_COLD_RESET);
+      await power(handle, WinScard.COLD_RESET);
       await setProtocol(handle, protocol);
-      const header = protocol === sc.SCARD_PROTOCOL_T1 ? '0200000008000000' : '0100000008000000';
+      const header = protocol === WinScard.PROTOCOL_T1 ? '0200000008000000' : '0100000008000000';
       const send = async (apdu: string) => {
         const r = await transmit(handle, protocol, h(apdu));
         expect(r.status).toBe(NTSTATUS.STATUS_SUCCESS);
@@ -42,7 +42,7 @@ describe('APDUs through the reader to the crypto device', () => {
       // Over T=0 a case-4 answer waits for GET RESPONSE (61xx); over T=1 it comes at once.
       const fetch = async (apdu: string, nr: number) => {
         const first = await send(apdu);
-        if (protocol === sc.SCARD_PROTOCOL_T1) return first;
+        if (protocol === WinScard.PROTOCOL_T1) return first;
         expect(first).toBe(`61${nr.toString(16).padStart(2, '0')}`);
         return send(`00C00000${nr.toString(16).padStart(2, '0')}`);
       };

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { NTSTATUS, NtStatusError } from '../../../kernel/ntstatus.js';
 import { IOCTL_SMARTCARD } from '../../../smcard/constants/ioctl.js';
-import * as sc from '../../../smcard/constants/scard.js';
+import { WinScard } from '../../../smcard/constants/scard.js';
 import { createReaderBus } from '../../../smcard/index.js';
 import type { ReaderDeviceInterface, VirtualReader } from '../../../smcard/reader/contract.js';
 import type { VirtualReaderImpl } from '../../../smcard/reader/virtual-reader.js';
@@ -88,13 +88,13 @@ describe('cancellation of tracking IRPs', () => {
     expect((await within(io.result)).status).toBe(S.STATUS_CANCELLED);
     await settle();
     expect(count.n).toBe(1);
-    expect((await getState(h)).output[0]).toBe(sc.SCARD_PRESENT);
+    expect((await getState(h)).output[0]).toBe(WinScard.PRESENT);
   });
 
   it('cancel before the IRP reaches the tracking callback (queued behind a callback) still completes CANCELLED once', async () => {
     const { h, reader } = newReader();
     reader.insertCard(new FixtureCard());
-    const pw = h.deviceIoControl(IOCTL_SMARTCARD.POWER, dwordBuf(sc.SCARD_COLD_RESET), 33); // holds the mutex across awaits
+    const pw = h.deviceIoControl(IOCTL_SMARTCARD.POWER, dwordBuf(WinScard.COLD_RESET), 33); // holds the mutex across awaits
     const io = h.deviceIoControl(IOCTL_SMARTCARD.IS_ABSENT, empty, 0);
     io.cancel();
     expect((await within(pw.result)).status).toBe(S.STATUS_SUCCESS);
@@ -168,7 +168,7 @@ describe('reader bus and surprise removal', () => {
   it('IRPs queued behind a callback at removal complete with STATUS_CANCELLED', async () => {
     const { bus, reader, h } = newReader();
     reader.insertCard(new FixtureCard());
-    const pw = h.deviceIoControl(IOCTL_SMARTCARD.POWER, dwordBuf(sc.SCARD_COLD_RESET), 33);
+    const pw = h.deviceIoControl(IOCTL_SMARTCARD.POWER, dwordBuf(WinScard.COLD_RESET), 33);
     const queued = h.deviceIoControl(IOCTL_SMARTCARD.SET_PROTOCOL, dwordBuf(3), 4);
     bus.removeReader(reader);
     await within(pw.result);
@@ -191,7 +191,7 @@ describe('reader bus and surprise removal', () => {
   it('the trace ring buffer is bounded', async () => {
     const { reader, h } = newReader('correct', { traceCapacity: 3 });
     for (let i = 0; i < 5; i++) await getState(h);
-    await power(h, sc.SCARD_COLD_RESET);
+    await power(h, WinScard.COLD_RESET);
     const t = reader.trace();
     expect(t).toHaveLength(3);
     expect(t.map((e) => e.seq)).toEqual([4, 5, 6]);

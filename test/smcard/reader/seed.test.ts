@@ -7,7 +7,7 @@ import { createVirtualCard } from '../../../smcard/card/index.js';
 import type { VirtualCard } from '../../../smcard/card/contract.js';
 import { IOCTL_SMARTCARD } from '../../../smcard/constants/ioctl.js';
 import { SCARD_ATTR } from '../../../smcard/constants/scard-attributes.js';
-import * as sc from '../../../smcard/constants/scard.js';
+import { WinScard } from '../../../smcard/constants/scard.js';
 import type { ReaderFileHandle } from '../../../smcard/reader/contract.js';
 import { FixtureCard } from '../../support/fixture-card.js';
 import { dwordBuf, ioctl, readDword, settle, watch, within } from '../../support/io.js';
@@ -45,7 +45,7 @@ describe('the seed sequence', () => {
     await arrivalQueries(h);
     expect((await ioctl(h, IOCTL_SMARTCARD.IS_PRESENT)).status).toBe(S.STATUS_SUCCESS);
     const state = await ioctl(h, IOCTL_SMARTCARD.GET_STATE, empty, 4);
-    expect([state.status, readDword(state.output)]).toEqual([S.STATUS_SUCCESS, sc.SCARD_ABSENT]);
+    expect([state.status, readDword(state.output)]).toEqual([S.STATUS_SUCCESS, WinScard.ABSENT]);
     for (let i = 0; i < 3; i++) expect((await ioctl(h, IOCTL_SMARTCARD.IS_ABSENT)).status).toBe(0x80000011);
 
     const trace = reader.trace();
@@ -75,7 +75,7 @@ describe('the seed sequence', () => {
       await arrivalQueries(h);
       expect((await ioctl(h, IOCTL_SMARTCARD.IS_PRESENT)).status).toBe(S.STATUS_SUCCESS);
       const state = await ioctl(h, IOCTL_SMARTCARD.GET_STATE, empty, 4);
-      expect([state.status, readDword(state.output)]).toEqual([S.STATUS_SUCCESS, sc.SCARD_PRESENT]);
+      expect([state.status, readDword(state.output)]).toEqual([S.STATUS_SUCCESS, WinScard.PRESENT]);
       const absent = h.deviceIoControl(IOCTL_SMARTCARD.IS_ABSENT, empty, 0);
       const wa = watch(absent);
       await settle();
@@ -103,14 +103,14 @@ describe('the seed sequence', () => {
       const wp = watch(present);
       await settle();
       const state = await ioctl(h, IOCTL_SMARTCARD.GET_STATE, empty, 4);
-      expect([state.status, readDword(state.output)]).toEqual([S.STATUS_SUCCESS, sc.SCARD_ABSENT]);
+      expect([state.status, readDword(state.output)]).toEqual([S.STATUS_SUCCESS, WinScard.ABSENT]);
       expect(wp.done).toBe(false);
       const card = await makeCard();
       reader.insertCard(card);
       expect((await within(present.result)).status).toBe(S.STATUS_SUCCESS);
       expect(ext.OsData.NotificationIrp).toBeNull();
       // The RM now powers the card and re-arms with IS_ABSENT (§5.2), which must pend, not be busy.
-      const atr = await ioctl(h, IOCTL_SMARTCARD.POWER, dwordBuf(sc.SCARD_COLD_RESET), 33);
+      const atr = await ioctl(h, IOCTL_SMARTCARD.POWER, dwordBuf(WinScard.COLD_RESET), 33);
       expect(atr.status).toBe(S.STATUS_SUCCESS);
       expect(Buffer.from(atr.output).equals(Buffer.from(card.atr))).toBe(true);
       const absent = h.deviceIoControl(IOCTL_SMARTCARD.IS_ABSENT, empty, 0);

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { NTSTATUS } from '../../../kernel/ntstatus.js';
 import { createVirtualCard } from '../../../smcard/card/index.js';
 import { IOCTL_SMARTCARD } from '../../../smcard/constants/ioctl.js';
-import * as sc from '../../../smcard/constants/scard.js';
+import { WinScard } from '../../../smcard/constants/scard.js';
 import { nodeCryptoCardCrypto } from '../card/helpers.js';
 import { power, readDword, setProtocol, settle, transmitInput, within } from '../../support/io.js';
 import { newReader } from '../../support/reader.js';
@@ -36,12 +36,12 @@ describe('random APDUs through IOCTL_SMARTCARD_TRANSMIT to the virtual card', ()
     let successes = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom(sc.SCARD_PROTOCOL_T0, sc.SCARD_PROTOCOL_T1),
+        fc.constantFrom(WinScard.PROTOCOL_T0, WinScard.PROTOCOL_T1),
         fc.array(fc.tuple(apduArb, fc.integer({ min: 0, max: 400 })), { minLength: 1, maxLength: 8 }),
         async (protocol, commands) => {
           const { reader, h } = newReader();
           reader.insertCard(card);
-          expect((await power(h, sc.SCARD_COLD_RESET)).status).toBe(S.STATUS_SUCCESS);
+          expect((await power(h, WinScard.COLD_RESET)).status).toBe(S.STATUS_SUCCESS);
           expect(readDword((await setProtocol(h, protocol)).output)).toBe(protocol);
           for (const [apdu, outLen] of commands) {
             const io = h.deviceIoControl(IOCTL_SMARTCARD.TRANSMIT, transmitInput(protocol, apdu), outLen);
@@ -50,7 +50,7 @@ describe('random APDUs through IOCTL_SMARTCARD_TRANSMIT to the virtual card', ()
             const r = await within(io.result, 5000, 'TRANSMIT');
             await settle();
             expect(completions).toBe(1);
-            const minApdu = protocol === sc.SCARD_PROTOCOL_T0 ? 4 : 1;
+            const minApdu = protocol === WinScard.PROTOCOL_T0 ? 4 : 1;
             if (apdu.length < minApdu) {
               expect([r.status, r.information]).toEqual([S.STATUS_INVALID_PARAMETER, 0]);
             } else if (r.status === S.STATUS_SUCCESS) {

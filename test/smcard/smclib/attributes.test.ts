@@ -6,7 +6,7 @@ import { Irp } from '../../../kernel/irp.js';
 import { NTSTATUS } from '../../../kernel/ntstatus.js';
 import { IOCTL_SMARTCARD } from '../../../smcard/constants/ioctl.js';
 import { SCARD_ATTR } from '../../../smcard/constants/scard-attributes.js';
-import * as sc from '../../../smcard/constants/scard.js';
+import { WinScard, winScardStateName } from '../../../smcard/constants/scard.js';
 import { PTS_TYPE_OPTIMAL } from '../../../smcard/constants/smclib.js';
 import { SmartcardUpdateCardCapabilities } from '../../../smcard/smclib/atr.js';
 import { SmartcardDeviceControl } from '../../../smcard/smclib/device-control.js';
@@ -32,7 +32,7 @@ function reader(): SmartcardExtension {
     channel: 5,
     clkFrequency: { Default: 4000, Max: 8000 },
     dataRate: { Default: 10752, Max: 20000 },
-    mechProperties: sc.SCARD_READER_SWALLOWS | sc.SCARD_READER_EJECTS,
+    mechProperties: WinScard.READER_SWALLOWS | WinScard.READER_EJECTS,
   });
   ext.ReaderCapabilities.PowerMgmtSupport = 1;
   expect(SmartcardInitialize(ext)).toBe(S.STATUS_SUCCESS);
@@ -45,8 +45,8 @@ function withResetCard(ext: SmartcardExtension): SmartcardExtension {
   ext.CardCapabilities.ATR.Length = ATR.length;
   ext.CardCapabilities.PtsData.Type = PTS_TYPE_OPTIMAL;
   expect(SmartcardUpdateCardCapabilities(ext)).toBe(S.STATUS_SUCCESS);
-  ext.CardCapabilities.Protocol.Selected = sc.SCARD_PROTOCOL_T1;
-  ext.ReaderCapabilities.CurrentState = sc.SCARD_SPECIFIC;
+  ext.CardCapabilities.Protocol.Selected = WinScard.PROTOCOL_T1;
+  ext.ReaderCapabilities.CurrentState = WinScard.SPECIFIC;
   return ext;
 }
 
@@ -113,7 +113,7 @@ const READER_TAGS: [keyof typeof SCARD_ATTR, string | number][] = [
 
 /** The tags whose answer changes once a card is reset (values derived from ATR above by hand). */
 const CARD_TAGS: [keyof typeof SCARD_ATTR, string][] = [
-  ['CURRENT_PROTOCOL_TYPE', le(sc.SCARD_PROTOCOL_T1)],
+  ['CURRENT_PROTOCOL_TYPE', le(WinScard.PROTOCOL_T1)],
   ['CURRENT_CLK', le(4000)],
   ['CURRENT_F', le(512)],
   ['CURRENT_D', le(32)],
@@ -153,33 +153,33 @@ describe('GET_ATTRIBUTE for every §1.5 tag', () => {
   it('ICC_PRESENCE follows CurrentState: ABSENT 0, PRESENT 1, SWALLOWED and above 2, UNKNOWN INVALID_DEVICE_STATE', async () => {
     const ext = reader();
     const expected: [number, string | number][] = [
-      [sc.SCARD_UNKNOWN, S.STATUS_INVALID_DEVICE_STATE],
-      [sc.SCARD_ABSENT, '00'],
-      [sc.SCARD_PRESENT, '01'],
-      [sc.SCARD_SWALLOWED, '02'],
-      [sc.SCARD_POWERED, '02'],
-      [sc.SCARD_NEGOTIABLE, '02'],
-      [sc.SCARD_SPECIFIC, '02'],
+      [WinScard.UNKNOWN, S.STATUS_INVALID_DEVICE_STATE],
+      [WinScard.ABSENT, '00'],
+      [WinScard.PRESENT, '01'],
+      [WinScard.SWALLOWED, '02'],
+      [WinScard.POWERED, '02'],
+      [WinScard.NEGOTIABLE, '02'],
+      [WinScard.SPECIFIC, '02'],
     ];
     for (const [state, want] of expected) {
       ext.ReaderCapabilities.CurrentState = state;
       const r = await get(ext, SCARD_ATTR.ICC_PRESENCE, 1);
-      expect(typeof want === 'string' ? r.hex : r.status, sc.scardStateName(state)).toBe(want);
+      expect(typeof want === 'string' ? r.hex : r.status, winScardStateName(state)).toBe(want);
     }
     // Contacts are active from POWERED on ([I] threshold).
-    ext.ReaderCapabilities.CurrentState = sc.SCARD_SWALLOWED;
+    ext.ReaderCapabilities.CurrentState = WinScard.SWALLOWED;
     expect((await get(ext, SCARD_ATTR.ICC_INTERFACE_STATUS, 1)).hex).toBe('00');
-    ext.ReaderCapabilities.CurrentState = sc.SCARD_POWERED;
+    ext.ReaderCapabilities.CurrentState = WinScard.POWERED;
     expect((await get(ext, SCARD_ATTR.ICC_INTERFACE_STATUS, 1)).hex).toBe('ff');
   });
 
   it('the card-tag threshold and ICC_TYPE_PER_ATR are configuration points', async () => {
-    const strict = createSmartcardExtension({ options: { attributeCardMinState: sc.SCARD_SPECIFIC, iccTypePerAtr: 5 } });
+    const strict = createSmartcardExtension({ options: { attributeCardMinState: WinScard.SPECIFIC, iccTypePerAtr: 5 } });
     SmartcardInitialize(strict);
     withResetCard(strict);
-    strict.ReaderCapabilities.CurrentState = sc.SCARD_NEGOTIABLE;
+    strict.ReaderCapabilities.CurrentState = WinScard.NEGOTIABLE;
     expect((await get(strict, SCARD_ATTR.ATR_STRING)).status).toBe(S.STATUS_INVALID_DEVICE_STATE);
-    strict.ReaderCapabilities.CurrentState = sc.SCARD_SPECIFIC;
+    strict.ReaderCapabilities.CurrentState = WinScard.SPECIFIC;
     expect((await get(strict, SCARD_ATTR.ICC_TYPE_PER_ATR)).hex).toBe('05');
   });
 

@@ -5,7 +5,7 @@ import { Irp } from '../../../kernel/irp.js';
 import { NTSTATUS } from '../../../kernel/ntstatus.js';
 import { IOCTL_SMARTCARD, scardCtlCode } from '../../../smcard/constants/ioctl.js';
 import { SCARD_ATTR } from '../../../smcard/constants/scard-attributes.js';
-import * as sc from '../../../smcard/constants/scard.js';
+import { WinScard } from '../../../smcard/constants/scard.js';
 import * as smc from '../../../smcard/constants/smclib.js';
 import { SmartcardDeviceControl } from '../../../smcard/smclib/device-control.js';
 import { createSmartcardExtension, SmartcardInitialize, type SmartcardExtension } from '../../../smcard/smclib/extension.js';
@@ -40,7 +40,7 @@ function withCard(ext: SmartcardExtension, state: number, selected = 0): void {
 describe('generic rules (§3.1)', () => {
   it('sets up IoRequest, Major/Minor codes and CurrentIrp before a callback', async () => {
     const ext = makeExt();
-    withCard(ext, sc.SCARD_PRESENT);
+    withCard(ext, WinScard.PRESENT);
     let seen: Record<string, unknown> = {};
     ext.ReaderFunction[smc.RDF_CARD_POWER] = async (e) => {
       seen = {
@@ -56,7 +56,7 @@ describe('generic rules (§3.1)', () => {
       e.IoRequest.Information.value = 2;
       return S.STATUS_SUCCESS;
     };
-    const r = await run(ext, IOCTL_SMARTCARD.POWER, dwordBuf(sc.SCARD_COLD_RESET), 33);
+    const r = await run(ext, IOCTL_SMARTCARD.POWER, dwordBuf(WinScard.COLD_RESET), 33);
     expect(seen).toMatchObject({ major: IOCTL_SMARTCARD.POWER, minor: 1, reqLen: 4, replyLen: 33, req: [1, 0, 0, 0], current: r.irp, aliased: true });
     expect(r.status).toBe(S.STATUS_SUCCESS);
     expect(r.ret).toBe(S.STATUS_SUCCESS);
@@ -66,7 +66,7 @@ describe('generic rules (§3.1)', () => {
 
   it('answers STATUS_NOT_SUPPORTED for a missing callback', async () => {
     const ext = makeExt();
-    withCard(ext, sc.SCARD_SPECIFIC, 2);
+    withCard(ext, WinScard.SPECIFIC, 2);
     expect((await run(ext, IOCTL_SMARTCARD.POWER, dwordBuf(1), 33)).status).toBe(S.STATUS_NOT_SUPPORTED);
     expect((await run(ext, IOCTL_SMARTCARD.TRANSMIT, transmitInput(2, [0, 0xa4, 0, 0]), 20)).status).toBe(S.STATUS_NOT_SUPPORTED);
     expect((await run(ext, IOCTL_SMARTCARD.SET_PROTOCOL, dwordBuf(1), 4)).status).toBe(S.STATUS_NOT_SUPPORTED);
@@ -78,7 +78,7 @@ describe('generic rules (§3.1)', () => {
 
   it('never runs two callbacks at the same time', async () => {
     const ext = makeExt();
-    withCard(ext, sc.SCARD_PRESENT);
+    withCard(ext, WinScard.PRESENT);
     let active = 0;
     let maxActive = 0;
     ext.ReaderFunction[smc.RDF_CARD_POWER] = async () => {
@@ -97,7 +97,7 @@ describe('generic rules (§3.1)', () => {
 
   it('§9.10: a non-tracking callback returning PENDING blocks every IOCTL with DEVICE_BUSY until it completes', async () => {
     const ext = makeExt();
-    withCard(ext, sc.SCARD_PRESENT);
+    withCard(ext, WinScard.PRESENT);
     let held: Irp | null = null;
     ext.ReaderFunction[smc.RDF_CARD_POWER] = async (e) => {
       held = e.OsData.CurrentIrp;
@@ -148,7 +148,7 @@ describe('generic rules (§3.1)', () => {
 
   it('a throwing callback fails the IRP with STATUS_UNSUCCESSFUL instead of escaping', async () => {
     const ext = makeExt();
-    withCard(ext, sc.SCARD_PRESENT);
+    withCard(ext, WinScard.PRESENT);
     ext.ReaderFunction[smc.RDF_CARD_POWER] = async () => {
       throw new Error('boom');
     };
@@ -170,7 +170,7 @@ describe('library-answered IOCTLs', () => {
     const ext = makeExt();
     expect((await run(ext, IOCTL_SMARTCARD.GET_STATE, new Uint8Array(0), 3)).status).toBe(S.STATUS_BUFFER_TOO_SMALL);
     const r = await run(ext, IOCTL_SMARTCARD.GET_STATE, new Uint8Array(0), 4);
-    expect([r.status, r.info, readDword(r.out)]).toEqual([S.STATUS_SUCCESS, 4, sc.SCARD_ABSENT]);
+    expect([r.status, r.info, readDword(r.out)]).toEqual([S.STATUS_SUCCESS, 4, WinScard.ABSENT]);
   });
 
   it('GET_ATTRIBUTE serves the reader attributes from the extension', async () => {
@@ -198,13 +198,13 @@ describe('library-answered IOCTLs', () => {
     for (const tag of [SCARD_ATTR.USER_TO_CARD_AUTH_DEVICE, SCARD_ATTR.EXTENDED_BWT, SCARD_ATTR.CURRENT_IO_STATE, SCARD_ATTR.DEVICE_FRIENDLY_NAME_A, SCARD_ATTR.PERF_NUM_TRANSMISSIONS, SCARD_ATTR.ESC_RESET, 0x12345]) {
       expect((await val(tag)).status).toBe(S.STATUS_NOT_SUPPORTED);
     }
-    ext.ReaderCapabilities.CurrentState = sc.SCARD_UNKNOWN;
+    ext.ReaderCapabilities.CurrentState = WinScard.UNKNOWN;
     expect((await val(SCARD_ATTR.ICC_PRESENCE)).status).toBe(S.STATUS_INVALID_DEVICE_STATE);
   });
 
   it('GET_ATTRIBUTE serves card attributes once the card is reset', async () => {
     const ext = makeExt();
-    withCard(ext, sc.SCARD_SPECIFIC, 2);
+    withCard(ext, WinScard.SPECIFIC, 2);
     ext.CardCapabilities.Fl = 9;
     ext.CardCapabilities.Dl = 3;
     const val = async (tag: number) => run(ext, IOCTL_SMARTCARD.GET_ATTRIBUTE, dwordBuf(tag), 64);
@@ -299,7 +299,7 @@ describe('POWER, SET_PROTOCOL and TRANSMIT pre-checks', () => {
     expect((await run(ext, IOCTL_SMARTCARD.POWER, dwordBuf(3), 33)).status).toBe(S.STATUS_INVALID_DEVICE_REQUEST);
     expect((await run(makeExt({ badPowerCodeStatus: S.STATUS_INVALID_PARAMETER }), IOCTL_SMARTCARD.POWER, dwordBuf(3), 33)).status).toBe(S.STATUS_INVALID_PARAMETER);
     expect((await run(ext, IOCTL_SMARTCARD.POWER, dwordBuf(1), 33)).status).toBe(S.STATUS_NO_MEDIA);
-    withCard(ext, sc.SCARD_SPECIFIC, 2);
+    withCard(ext, WinScard.SPECIFIC, 2);
     expect((await run(ext, IOCTL_SMARTCARD.POWER, dwordBuf(2), 32)).status).toBe(S.STATUS_BUFFER_TOO_SMALL);
     expect((await run(ext, IOCTL_SMARTCARD.POWER, dwordBuf(0), 0)).status).toBe(S.STATUS_SUCCESS);
     expect(called).toBe(1);
@@ -311,22 +311,22 @@ describe('POWER, SET_PROTOCOL and TRANSMIT pre-checks', () => {
     ext.ReaderFunction[smc.RDF_SET_PROTOCOL] = async (e) => {
       calls++;
       e.CardCapabilities.Protocol.Selected = 1;
-      e.ReaderCapabilities.CurrentState = sc.SCARD_SPECIFIC;
+      e.ReaderCapabilities.CurrentState = WinScard.SPECIFIC;
       e.IoRequest.ReplyBuffer.set(dwordBuf(1));
       e.IoRequest.Information.value = 4;
       return S.STATUS_SUCCESS;
     };
     expect((await run(ext, IOCTL_SMARTCARD.SET_PROTOCOL, dwordBuf(1), 3)).status).toBe(S.STATUS_BUFFER_TOO_SMALL);
     expect((await run(ext, IOCTL_SMARTCARD.SET_PROTOCOL, dwordBuf(1), 4)).status).toBe(S.STATUS_INVALID_DEVICE_STATE); // no card
-    ext.ReaderCapabilities.CurrentState = sc.SCARD_PRESENT;
+    ext.ReaderCapabilities.CurrentState = WinScard.PRESENT;
     expect((await run(ext, IOCTL_SMARTCARD.SET_PROTOCOL, dwordBuf(1), 4)).status).toBe(S.STATUS_INVALID_DEVICE_STATE); // not reset
-    withCard(ext, sc.SCARD_NEGOTIABLE);
+    withCard(ext, WinScard.NEGOTIABLE);
     ext.CardCapabilities.ATR.Buffer.set([0x3b, 0x80, 0x01, 0x81]); // T=1 only
     ext.CardCapabilities.ATR.Length = 4;
     const bad = await run(ext, IOCTL_SMARTCARD.SET_PROTOCOL, dwordBuf(1), 4);
-    expect([bad.status, ext.ReaderCapabilities.CurrentState, calls]).toEqual([S.STATUS_NOT_SUPPORTED, sc.SCARD_NEGOTIABLE, 0]);
-    expect((await run(ext, IOCTL_SMARTCARD.SET_PROTOCOL, dwordBuf(sc.SCARD_PROTOCOL_RAW), 4)).status).toBe(S.STATUS_NOT_SUPPORTED);
-    withCard(ext, sc.SCARD_NEGOTIABLE);
+    expect([bad.status, ext.ReaderCapabilities.CurrentState, calls]).toEqual([S.STATUS_NOT_SUPPORTED, WinScard.NEGOTIABLE, 0]);
+    expect((await run(ext, IOCTL_SMARTCARD.SET_PROTOCOL, dwordBuf(WinScard.PROTOCOL_RAW), 4)).status).toBe(S.STATUS_NOT_SUPPORTED);
+    withCard(ext, WinScard.NEGOTIABLE);
     const good = await run(ext, IOCTL_SMARTCARD.SET_PROTOCOL, dwordBuf(1), 4);
     expect([good.status, good.info, readDword(good.out), calls]).toEqual([S.STATUS_SUCCESS, 4, 1, 1]);
     const again = await run(ext, IOCTL_SMARTCARD.SET_PROTOCOL, dwordBuf(3), 4); // already SPECIFIC with T=0
@@ -336,7 +336,7 @@ describe('POWER, SET_PROTOCOL and TRANSMIT pre-checks', () => {
   it('SET_PROTOCOL reports an unparsable ATR, trying RDF_ATR_PARSE first', async () => {
     const ext = makeExt();
     ext.ReaderFunction[smc.RDF_SET_PROTOCOL] = async () => S.STATUS_SUCCESS;
-    withCard(ext, sc.SCARD_NEGOTIABLE);
+    withCard(ext, WinScard.NEGOTIABLE);
     ext.CardCapabilities.ATR.Buffer.set([0x3a, 0x00]);
     ext.CardCapabilities.ATR.Length = 2;
     expect((await run(ext, IOCTL_SMARTCARD.SET_PROTOCOL, dwordBuf(1), 4)).status).toBe(S.STATUS_UNRECOGNIZED_MEDIA);
@@ -358,7 +358,7 @@ describe('POWER, SET_PROTOCOL and TRANSMIT pre-checks', () => {
       return writeTransmitReply(e, Uint8Array.of(0x90, 0x00));
     };
     expect((await run(ext, IOCTL_SMARTCARD.TRANSMIT, transmitInput(2, [0, 0xa4, 0, 0]), 20)).status).toBe(S.STATUS_INVALID_DEVICE_STATE);
-    withCard(ext, sc.SCARD_SPECIFIC, 2);
+    withCard(ext, WinScard.SPECIFIC, 2);
     expect((await run(ext, IOCTL_SMARTCARD.TRANSMIT, Uint8Array.of(2, 0, 0, 0, 8, 0, 0), 20)).status).toBe(S.STATUS_INVALID_PARAMETER);
     expect((await run(ext, IOCTL_SMARTCARD.TRANSMIT, transmitInput(1, [0, 0xa4, 0, 0]), 20)).status).toBe(S.STATUS_INVALID_DEVICE_STATE);
     const badPci = transmitInput(2, [0, 0xa4, 0, 0]);
@@ -369,7 +369,7 @@ describe('POWER, SET_PROTOCOL and TRANSMIT pre-checks', () => {
     expect(calls).toBe(0);
     const ok = await run(ext, IOCTL_SMARTCARD.TRANSMIT, transmitInput(2, [0, 0xa4, 0, 0]), 10);
     expect([ok.status, ok.info, Buffer.from(ok.out).toString('hex')]).toEqual([S.STATUS_SUCCESS, 10, '02000000080000009000']);
-    withCard(ext, sc.SCARD_SPECIFIC, 1);
+    withCard(ext, WinScard.SPECIFIC, 1);
     expect((await run(ext, IOCTL_SMARTCARD.TRANSMIT, transmitInput(1, [0, 0xa4, 0]), 20)).status).toBe(S.STATUS_INVALID_PARAMETER);
   });
 

@@ -7,7 +7,7 @@ import { NTSTATUS } from '../../../kernel/ntstatus.js';
 import { ctlCode } from '../../../kernel/ctl-code.js';
 import { IOCTL_SMARTCARD, scardCtlCode } from '../../../smcard/constants/ioctl.js';
 import { SCARD_ATTR } from '../../../smcard/constants/scard-attributes.js';
-import * as sc from '../../../smcard/constants/scard.js';
+import { WinScard } from '../../../smcard/constants/scard.js';
 import * as smc from '../../../smcard/constants/smclib.js';
 import { SmartcardDeviceControl } from '../../../smcard/smclib/device-control.js';
 import { createSmartcardExtension, SmartcardInitialize, type SmartcardExtension } from '../../../smcard/smclib/extension.js';
@@ -46,7 +46,7 @@ function recordSlots(ext: SmartcardExtension): { slots: number[]; minors: number
 describe('IOCTL → ReaderFunction slot', () => {
   it('EJECT → RDF_CARD_EJECT (2), SWALLOW → RDF_READER_SWALLOW (3), CONFISCATE → RDF_CARD_CONFISCATE (7)', async () => {
     const ext = makeExt();
-    ext.ReaderCapabilities.CurrentState = sc.SCARD_PRESENT;
+    ext.ReaderCapabilities.CurrentState = WinScard.PRESENT;
     const seen = recordSlots(ext);
     expect((await run(ext, IOCTL_SMARTCARD.EJECT)).status).toBe(0x40000000 + smc.RDF_CARD_EJECT);
     expect((await run(ext, IOCTL_SMARTCARD.SWALLOW)).status).toBe(0x40000000 + smc.RDF_READER_SWALLOW);
@@ -56,23 +56,23 @@ describe('IOCTL → ReaderFunction slot', () => {
 
   it('POWER → RDF_CARD_POWER (0) with the power code as minor; TRANSMIT → 1; SET_PROTOCOL → 5; tracking → 4', async () => {
     const ext = makeExt();
-    ext.ReaderCapabilities.CurrentState = sc.SCARD_PRESENT;
+    ext.ReaderCapabilities.CurrentState = WinScard.PRESENT;
     const seen = recordSlots(ext);
-    await run(ext, IOCTL_SMARTCARD.POWER, dwordBuf(sc.SCARD_WARM_RESET), 33);
+    await run(ext, IOCTL_SMARTCARD.POWER, dwordBuf(WinScard.WARM_RESET), 33);
     ext.CardCapabilities.ATR.Buffer.set([0x3b, 0x80, 0x80, 0x01, 0x01]);
     ext.CardCapabilities.ATR.Length = 5;
-    ext.ReaderCapabilities.CurrentState = sc.SCARD_NEGOTIABLE;
-    await run(ext, IOCTL_SMARTCARD.SET_PROTOCOL, dwordBuf(sc.SCARD_PROTOCOL_T1), 4);
-    ext.ReaderCapabilities.CurrentState = sc.SCARD_SPECIFIC;
-    ext.CardCapabilities.Protocol.Selected = sc.SCARD_PROTOCOL_T1;
+    ext.ReaderCapabilities.CurrentState = WinScard.NEGOTIABLE;
+    await run(ext, IOCTL_SMARTCARD.SET_PROTOCOL, dwordBuf(WinScard.PROTOCOL_T1), 4);
+    ext.ReaderCapabilities.CurrentState = WinScard.SPECIFIC;
+    ext.CardCapabilities.Protocol.Selected = WinScard.PROTOCOL_T1;
     const io = new Uint8Array(12);
     io.set(dwordBuf(2, 8));
     io.set([0, 0xa4, 0, 0], 8);
     await run(ext, IOCTL_SMARTCARD.TRANSMIT, io, 20);
-    ext.ReaderCapabilities.CurrentState = sc.SCARD_ABSENT;
+    ext.ReaderCapabilities.CurrentState = WinScard.ABSENT;
     await run(ext, IOCTL_SMARTCARD.IS_PRESENT);
     expect(seen.slots).toEqual([0, 5, 1, 4]);
-    expect(seen.minors).toEqual([sc.SCARD_WARM_RESET, sc.SCARD_PROTOCOL_T1, 0, 0]);
+    expect(seen.minors).toEqual([WinScard.WARM_RESET, WinScard.PROTOCOL_T1, 0, 0]);
   });
 });
 
@@ -138,33 +138,33 @@ describe('other [I] configuration points', () => {
 
   it('the presence threshold decides which tracking request is already satisfied', async () => {
     // Threshold PRESENT: a card that is PRESENT (not yet swallowed) does not count as present.
-    const ext = makeExt({ presenceThreshold: sc.SCARD_PRESENT });
+    const ext = makeExt({ presenceThreshold: WinScard.PRESENT });
     ext.ReaderFunction[smc.RDF_CARD_TRACKING] = async () => S.STATUS_PENDING;
-    ext.ReaderCapabilities.CurrentState = sc.SCARD_PRESENT;
+    ext.ReaderCapabilities.CurrentState = WinScard.PRESENT;
     expect((await run(ext, IOCTL_SMARTCARD.IS_ABSENT)).status).toBe(S.STATUS_SUCCESS);
     const dflt = makeExt();
-    dflt.ReaderCapabilities.CurrentState = sc.SCARD_PRESENT;
+    dflt.ReaderCapabilities.CurrentState = WinScard.PRESENT;
     expect((await run(dflt, IOCTL_SMARTCARD.IS_PRESENT)).status).toBe(S.STATUS_SUCCESS);
   });
 
   it('POWER can skip SmartcardInitializeCardCapabilities', async () => {
     const ext = makeExt({ initializeCardCapabilitiesOnPower: false });
-    ext.ReaderCapabilities.CurrentState = sc.SCARD_PRESENT;
+    ext.ReaderCapabilities.CurrentState = WinScard.PRESENT;
     ext.CardCapabilities.ATR.Length = 5;
     let atrLengthSeen = -1;
     ext.ReaderFunction[smc.RDF_CARD_POWER] = async (e) => {
       atrLengthSeen = e.CardCapabilities.ATR.Length;
       return S.STATUS_SUCCESS;
     };
-    await run(ext, IOCTL_SMARTCARD.POWER, dwordBuf(sc.SCARD_POWER_DOWN));
+    await run(ext, IOCTL_SMARTCARD.POWER, dwordBuf(WinScard.POWER_DOWN));
     expect(atrLengthSeen).toBe(5);
   });
 
   it('cbPciLength is honoured (APDU after the PCI) or ignored (APDU after 8 bytes) as configured', async () => {
     for (const [honour, expectedApdu] of [[true, '00a40000'], [false, 'eeeeeeee00a40000']] as const) {
       const ext = makeExt({ honourPciLength: honour });
-      ext.ReaderCapabilities.CurrentState = sc.SCARD_SPECIFIC;
-      ext.CardCapabilities.Protocol.Selected = sc.SCARD_PROTOCOL_T1;
+      ext.ReaderCapabilities.CurrentState = WinScard.SPECIFIC;
+      ext.CardCapabilities.Protocol.Selected = WinScard.PROTOCOL_T1;
       let seen = '';
       ext.ReaderFunction[smc.RDF_TRANSMIT] = async (e) => {
         seen = Buffer.from(requestApdu(e)).toString('hex');

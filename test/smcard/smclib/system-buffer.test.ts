@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Irp, IrpLifecycleError } from '../../../kernel/irp.js';
 import { NTSTATUS } from '../../../kernel/ntstatus.js';
 import { acquireSystemBuffer, pooledSystemBuffers, POOLED_MIN_BYTES, releaseSystemBuffer } from '../../../kernel/system-buffer-pool.js';
-import { SCARD_COLD_RESET, SCARD_PROTOCOL_T1 } from '../../../smcard/constants/scard.js';
+import { WinScard } from '../../../smcard/constants/scard.js';
 import { FixtureCard } from '../../support/fixture-card.js';
 import { hex, power, setProtocol, transmit } from '../../support/io.js';
 import { newReader } from '../../support/reader.js';
@@ -82,11 +82,11 @@ describe('system buffer pool', () => {
     const card = new FixtureCard();
     const { h, reader } = newReader();
     reader.insertCard(card);
-    expect((await power(h, SCARD_COLD_RESET)).status).toBe(NTSTATUS.STATUS_SUCCESS);
-    expect((await setProtocol(h, SCARD_PROTOCOL_T1)).status).toBe(NTSTATUS.STATUS_SUCCESS);
+    expect((await power(h, WinScard.COLD_RESET)).status).toBe(NTSTATUS.STATUS_SUCCESS);
+    expect((await setProtocol(h, WinScard.PROTOCOL_T1)).status).toBe(NTSTATUS.STATUS_SUCCESS);
     const outLen = 8 + 65548; // what the resource manager asks for
     for (const le of [4, 200, 3, 0x10]) {
-      const r = await transmit(h, SCARD_PROTOCOL_T1, [0x00, 0xca, 0x00, 0x00, le], outLen);
+      const r = await transmit(h, WinScard.PROTOCOL_T1, [0x00, 0xca, 0x00, 0x00, le], outLen);
       expect(r.status).toBe(NTSTATUS.STATUS_SUCCESS);
       expect(r.information).toBe(8 + le + 2);
       expect(r.output.length).toBe(8 + le + 2);

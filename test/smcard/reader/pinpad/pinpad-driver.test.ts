@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { NTSTATUS } from '../../../../kernel/ntstatus.js';
 import { createVirtualCard } from '../../../../smcard/card/index.js';
 import { IOCTL_SMARTCARD } from '../../../../smcard/constants/ioctl.js';
-import * as sc from '../../../../smcard/constants/scard.js';
+import { WinScard } from '../../../../smcard/constants/scard.js';
 import { buildPinModify, buildPinVerify, FEATURE, featureCode, featureList } from '../../../../smcard/reader/pinpad/part10.js';
 import type { Keypad } from '../../../../smcard/reader/pinpad/keypad.js';
 import { hex, ioctl, power, setProtocol, transmit, within } from '../../../support/io.js';
@@ -23,8 +23,8 @@ function verifyStructure(timeoutSeconds = 0): Uint8Array {
 async function pinpadReader(options: { plain?: boolean } = {}) {
   const r = newReader('correct', options.plain ? {} : { pinpad: true });
   r.reader.insertCard(await createVirtualCard({ profile: 'default' }));
-  expect((await power(r.h, sc.SCARD_COLD_RESET)).status).toBe(S.STATUS_SUCCESS);
-  expect((await setProtocol(r.h, sc.SCARD_PROTOCOL_T1)).status).toBe(S.STATUS_SUCCESS);
+  expect((await power(r.h, WinScard.COLD_RESET)).status).toBe(S.STATUS_SUCCESS);
+  expect((await setProtocol(r.h, WinScard.PROTOCOL_T1)).status).toBe(S.STATUS_SUCCESS);
   return { ...r, keypad: r.reader.keypad as Keypad };
 }
 
@@ -59,7 +59,7 @@ describe('PIN-pad reader', () => {
     keypad.ok();
     expect(sw(await io)).toEqual([S.STATUS_SUCCESS, '9000']);
     // The card now counts the PIN as verified: a VERIFY without data is a status query answering 9000.
-    expect(hex((await transmit(h, sc.SCARD_PROTOCOL_T1, [0x00, 0x20, 0x00, 0x81])).output.subarray(8))).toBe('9000');
+    expect(hex((await transmit(h, WinScard.PROTOCOL_T1, [0x00, 0x20, 0x00, 0x81])).output.subarray(8))).toBe('9000');
 
     const wrong = ioctl(h, VERIFY, verifyStructure(), 2);
     await prompted(keypad, wrong);
@@ -82,7 +82,7 @@ describe('PIN-pad reader', () => {
     keypad.enqueue({ digits: '123', key: 'ok' });
     expect(sw(await ioctl(h, VERIFY, verifyStructure(), 2))).toEqual([S.STATUS_SUCCESS, '6403']);
     // The tries are untouched: status query still says 3 left.
-    expect(hex((await transmit(h, sc.SCARD_PROTOCOL_T1, [0x00, 0x20, 0x00, 0x81])).output.subarray(8))).toBe('63c3');
+    expect(hex((await transmit(h, WinScard.PROTOCOL_T1, [0x00, 0x20, 0x00, 0x81])).output.subarray(8))).toBe('63c3');
   });
 
   it('queued entries answer the next prompts in order, OK or Cancel', async () => {

@@ -2,10 +2,10 @@
 // failures, a tracking IRP that fails after publication), behind a minimal ReaderBus. Everything else in
 // the RM tests runs on the real reader stack.
 
-import { NTSTATUS, asNtStatus } from '../../../../kernel/ntstatus.js';
-import type { IoResult, PendingIo, ReaderBus, ReaderBusEvents, ReaderDeviceInterface, ReaderFileHandle, VirtualReader } from '../../../../smcard/reader/contract.js';
-import { IOCTL_SMARTCARD, dword, readDword } from '../../../../service/rm/reader-ioctl.js';
-import { SCARD_ATTR } from '../../../../service/contract/pcsclite.js';
+import { NTSTATUS, asNtStatus } from '../../kernel/ntstatus.js';
+import type { IoResult, PendingIo, ReaderBus, ReaderBusEvents, ReaderDeviceInterface, ReaderFileHandle, VirtualReader } from '../../smcard/reader/contract.js';
+import { IOCTL_SMARTCARD, dword, readDword } from '../../service/rm/reader-ioctl.js';
+import { SCARD_ATTR } from '../../service/contract/pcsclite.js';
 
 const done = (status: number, output: Uint8Array = new Uint8Array(0)): IoResult => ({ status: asNtStatus(status), information: output.length, output });
 

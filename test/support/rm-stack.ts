@@ -1,13 +1,13 @@
 // Test support: the real reader bus + virtual cards (+ the crypto device when asked) under a resource manager,
 // and bounded waits driven by the RM's onChange (no sleeps, no timed assertions).
 
-import { createReaderBus } from '../../../../smcard/index.js';
-import { createVirtualCard } from '../../../../smcard/card/index.js';
-import { CryptoDeviceHost, type CryptoDeviceControl } from '../../../../crypto-device/index.js';
-import type { ReaderBus, VirtualReader, VirtualReaderOptions } from '../../../../smcard/reader/contract.js';
-import type { VirtualCard } from '../../../../smcard/card/contract.js';
-import { createResourceManager } from '../../../../service/rm/index.js';
-import type { ResourceManagerApi } from '../../../../service/rm/contract.js';
+import { createReaderBus } from '../../smcard/index.js';
+import { createVirtualCard } from '../../smcard/card/index.js';
+import { CryptoDeviceHost, type CryptoDeviceControl } from '../../crypto-device/index.js';
+import type { ReaderBus, VirtualReader, VirtualReaderOptions } from '../../smcard/reader/contract.js';
+import type { VirtualCard } from '../../smcard/card/contract.js';
+import { createResourceManager } from '../../service/rm/index.js';
+import type { ResourceManagerApi } from '../../service/rm/contract.js';
 
 export interface Stack {
   bus: ReaderBus;

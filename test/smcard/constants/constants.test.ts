@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { IOCTL_SMARTCARD, formatIoctl, ioctlName, isVendorIoctl, scardCtlCode } from '../../../smcard/constants/ioctl.js';
 import { SCARD_ATTR, scardAttrName } from '../../../smcard/constants/scard-attributes.js';
-import * as sc from '../../../smcard/constants/scard.js';
+import { WinScard, winScardStateName } from '../../../smcard/constants/scard.js';
 import * as smc from '../../../smcard/constants/smclib.js';
 import { GUID_DEVINTERFACE_SMARTCARD_READER } from '../../../smcard/reader/contract.js';
 import { NTSTATUS, formatNtStatus, ntStatusName, ntSuccess } from '../../../kernel/ntstatus.js';
@@ -49,13 +49,13 @@ describe('IOCTL codes (§1.1)', () => {
 
 describe('states, protocols, SMCLIB values (§1.2–§1.4)', () => {
   it('have the Windows values', () => {
-    expect([sc.SCARD_UNKNOWN, sc.SCARD_ABSENT, sc.SCARD_PRESENT, sc.SCARD_SWALLOWED, sc.SCARD_POWERED, sc.SCARD_NEGOTIABLE, sc.SCARD_SPECIFIC]).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    expect(sc.scardStateName(5)).toBe('SCARD_NEGOTIABLE');
-    expect([sc.SCARD_PROTOCOL_T0, sc.SCARD_PROTOCOL_T1, sc.SCARD_PROTOCOL_Tx, sc.SCARD_PROTOCOL_RAW, sc.SCARD_PROTOCOL_DEFAULT]).toEqual([1, 2, 3, 0x10000, 0x80000000]);
-    expect([sc.SCARD_POWER_DOWN, sc.SCARD_COLD_RESET, sc.SCARD_WARM_RESET]).toEqual([0, 1, 2]);
-    expect(sc.SCARD_READER_TYPE.VENDOR).toBe(0xf0);
-    expect(sc.SCARD_READER_TYPE.EMBEDDEDSE).toBe(0x800);
-    expect([sc.SCARD_READER_SWALLOWS, sc.SCARD_READER_EJECTS, sc.SCARD_READER_CONFISCATES, sc.SCARD_READER_CONTACTLESS]).toEqual([1, 2, 4, 8]);
+    expect([WinScard.UNKNOWN, WinScard.ABSENT, WinScard.PRESENT, WinScard.SWALLOWED, WinScard.POWERED, WinScard.NEGOTIABLE, WinScard.SPECIFIC]).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(winScardStateName(5)).toBe('SCARD_NEGOTIABLE');
+    expect([WinScard.PROTOCOL_T0, WinScard.PROTOCOL_T1, WinScard.PROTOCOL_Tx, WinScard.PROTOCOL_RAW, WinScard.PROTOCOL_DEFAULT]).toEqual([1, 2, 3, 0x10000, 0x80000000]);
+    expect([WinScard.POWER_DOWN, WinScard.COLD_RESET, WinScard.WARM_RESET]).toEqual([0, 1, 2]);
+    expect(WinScard.READER_TYPE_VENDOR).toBe(0xf0);
+    expect(WinScard.READER_TYPE_EMBEDDEDSE).toBe(0x800);
+    expect([WinScard.READER_SWALLOWS, WinScard.READER_EJECTS, WinScard.READER_CONFISCATES, WinScard.READER_CONTACTLESS]).toEqual([1, 2, 4, 8]);
     expect([smc.SMCLIB_VERSION, smc.SMCLIB_VERSION_REQUIRED, smc.MIN_BUFFER_SIZE, smc.MAXIMUM_ATR_LENGTH]).toEqual([0x150, 0x100, 288, 33]);
     expect([smc.RDF_CARD_POWER, smc.RDF_TRANSMIT, smc.RDF_CARD_TRACKING, smc.RDF_SET_PROTOCOL, smc.RDF_IOCTL_VENDOR, smc.RDF_ATR_PARSE]).toEqual([0, 1, 4, 5, 8, 9]);
     expect(smc.CLOCK_RATE_CONVERSION.map((e) => e.F)).toEqual([372, 372, 558, 744, 1116, 1488, 1860, 0, 0, 512, 768, 1024, 1536, 2048, 0, 0]);

@@ -1,7 +1,7 @@
 // Child process for the crash test: writes card-state generations through CardStateStore as fast as it can,
 // printing "ack <n>" once write n has resolved, until it is killed.
 
-import { CardStateStore } from '../../../../smcard/card/state-store.js';
+import { CardStateStore } from '../../smcard/card/state-store.js';
 
 /** A generation's content: large enough that a write takes several file-system blocks, and self-checking. */
 export function stateFor(generation: number): string {

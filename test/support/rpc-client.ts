@@ -3,8 +3,8 @@
 
 import Fastify, { type FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
-import { jsonRpcPcscPlugin } from '../../../../service/rpc/json-rpc/index.js';
-import { makeStack, withTimeout, type Stack } from '../../rm/support/stack.js';
+import { jsonRpcPcscPlugin } from '../../service/rpc/json-rpc/index.js';
+import { makeStack, withTimeout, type Stack } from './rm-stack.js';
 
 export interface RpcServer {
   app: FastifyInstance;
