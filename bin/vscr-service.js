@@ -22,7 +22,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 
 /** Bump when the way the bundle is made changes, so older cached bundles are not reused. */
-const FORMAT = 4;
+const FORMAT = 5;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const entry = join(root, 'service', 'main.ts');
 const require = createRequire(import.meta.url);
@@ -77,13 +77,15 @@ async function build(dir, manifestPath) {
     write: false,
     metafile: true,
     // For `node --enable-source-maps` (off by default: mapping costs start-up time); paths relative to the cache.
-    sourcemap: 'inline',
+    // In a file of its own: inline, it doubled what every start reads and what V8 keeps as the script's source.
+    sourcemap: 'external',
     sourcesContent: false,
     outdir: dir,
     logLevel: 'silent',
     plugins: [ownImportMetaUrl],
   });
-  const code = result.outputFiles[0].contents;
+  const js = result.outputFiles.find((f) => f.path.endsWith('.js')).text;
+  const map = result.outputFiles.find((f) => f.path.endsWith('.js.map')).contents;
   const inputs = {};
   for (const input of Object.keys(result.metafile.inputs)) {
     const file = relative(root, resolve(input.replace(/^[a-z-]+:/, '')));
@@ -91,10 +93,13 @@ async function build(dir, manifestPath) {
     const st = statSync(join(root, file));
     inputs[file] = { size: st.size, mtimeMs: st.mtimeMs, sha256: sha256(readFileSync(join(root, file))) };
   }
-  const bundle = `main-${sha256(code).slice(0, 16)}.cjs`;
+  const bundle = `main-${sha256(js).slice(0, 16)}.cjs`;
+  const code = `${js}//# sourceMappingURL=${bundle}.map\n`;
   mkdirSync(dir, { recursive: true });
   // Temporary names, then rename: a second `npm start` at the same moment never reads half a file.
   const tmp = `.${process.pid}-${Math.random().toString(36).slice(2)}`;
+  writeFileSync(join(dir, `${bundle}.map${tmp}`), map);
+  renameSync(join(dir, `${bundle}.map${tmp}`), join(dir, `${bundle}.map`));
   writeFileSync(join(dir, bundle + tmp), code);
   renameSync(join(dir, bundle + tmp), join(dir, bundle));
   writeFileSync(manifestPath + tmp, JSON.stringify({ format: FORMAT, esbuild: esbuild.version, bundle, inputs }));
@@ -102,7 +107,7 @@ async function build(dir, manifestPath) {
   // Bundles (and their code caches) replaced more than a minute ago go (a process starting right now may still
   // be loading one).
   for (const name of readdirSync(dir)) {
-    if (!/^main-[0-9a-f]+\.(mjs|cjs)(\.[\w.-]+\.v8cache)?$/.test(name) || name.startsWith(`${bundle}.`) || name === bundle) continue;
+    if (!/^main-[0-9a-f]+\.(mjs|cjs)(\.map|\.[\w.-]+\.v8cache)?$/.test(name) || name.startsWith(`${bundle}.`) || name === bundle) continue;
     try {
       if (Date.now() - statSync(join(dir, name)).mtimeMs > 60_000) unlinkSync(join(dir, name));
     } catch {
@@ -130,7 +135,7 @@ async function bundledMain() {
  * a cache that cannot be written is simply not used.
  */
 function loadBundle(file) {
-  // node maps stack traces only for code it compiled itself (the bundle's inline source map).
+  // node maps stack traces only for code it compiled itself (through the source map the bundle links).
   if (process.sourceMapsEnabled) return require(file);
   const cacheFile = `${file}.${process.version}-${process.arch}.v8cache`;
   let cachedData;
