@@ -8,14 +8,21 @@
 // Packages stay outside the bundle (they are plain JavaScript already and find their own files), and every
 // `import.meta.url` is replaced by the URL of the .ts file it is written in, so paths resolved from it (the
 // package root, panel/, the device worker's sources) are exactly what they are when run through tsx.
+//
+// The bundle is CommonJS: imported from an ES module, every CommonJS package is first scanned for its export
+// names (cjs-module-lexer), which a start-up profile put at about a quarter of the main thread's CPU; required
+// from CommonJS it is not (the ES-only @noble packages load through require(esm), on by default since 20.19).
+// It is compiled with V8's code cache, written next to it once the service has started, so later starts skip
+// parsing and compiling the functions start-up runs.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import Module, { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import vm from 'node:vm';
 
 /** Bump when the way the bundle is made changes, so older cached bundles are not reused. */
-const FORMAT = 3;
+const FORMAT = 5;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const entry = join(root, 'service', 'main.ts');
 const require = createRequire(import.meta.url);
@@ -65,18 +72,20 @@ async function build(dir, manifestPath) {
     bundle: true,
     packages: 'external',
     platform: 'node',
-    format: 'esm',
+    format: 'cjs',
     target: 'node20',
     write: false,
     metafile: true,
     // For `node --enable-source-maps` (off by default: mapping costs start-up time); paths relative to the cache.
-    sourcemap: 'inline',
+    // In a file of its own: inline, it doubled what every start reads and what V8 keeps as the script's source.
+    sourcemap: 'external',
     sourcesContent: false,
     outdir: dir,
     logLevel: 'silent',
     plugins: [ownImportMetaUrl],
   });
-  const code = result.outputFiles[0].contents;
+  const js = result.outputFiles.find((f) => f.path.endsWith('.js')).text;
+  const map = result.outputFiles.find((f) => f.path.endsWith('.js.map')).contents;
   const inputs = {};
   for (const input of Object.keys(result.metafile.inputs)) {
     const file = relative(root, resolve(input.replace(/^[a-z-]+:/, '')));
@@ -84,17 +93,21 @@ async function build(dir, manifestPath) {
     const st = statSync(join(root, file));
     inputs[file] = { size: st.size, mtimeMs: st.mtimeMs, sha256: sha256(readFileSync(join(root, file))) };
   }
-  const bundle = `main-${sha256(code).slice(0, 16)}.mjs`;
+  const bundle = `main-${sha256(js).slice(0, 16)}.cjs`;
+  const code = `${js}//# sourceMappingURL=${bundle}.map\n`;
   mkdirSync(dir, { recursive: true });
   // Temporary names, then rename: a second `npm start` at the same moment never reads half a file.
   const tmp = `.${process.pid}-${Math.random().toString(36).slice(2)}`;
+  writeFileSync(join(dir, `${bundle}.map${tmp}`), map);
+  renameSync(join(dir, `${bundle}.map${tmp}`), join(dir, `${bundle}.map`));
   writeFileSync(join(dir, bundle + tmp), code);
   renameSync(join(dir, bundle + tmp), join(dir, bundle));
   writeFileSync(manifestPath + tmp, JSON.stringify({ format: FORMAT, esbuild: esbuild.version, bundle, inputs }));
   renameSync(manifestPath + tmp, manifestPath);
-  // Bundles replaced more than a minute ago go (a process starting right now may still be importing one).
+  // Bundles (and their code caches) replaced more than a minute ago go (a process starting right now may still
+  // be loading one).
   for (const name of readdirSync(dir)) {
-    if (!/^main-[0-9a-f]+\.mjs$/.test(name) || name === bundle) continue;
+    if (!/^main-[0-9a-f]+\.(mjs|cjs)(\.map|\.[\w.-]+\.v8cache)?$/.test(name) || name.startsWith(`${bundle}.`) || name === bundle) continue;
     try {
       if (Date.now() - statSync(join(dir, name)).mtimeMs > 60_000) unlinkSync(join(dir, name));
     } catch {
@@ -104,15 +117,53 @@ async function build(dir, manifestPath) {
   return join(dir, bundle);
 }
 
-/** The cached bundle's URL, built first if missing or stale; undefined when esbuild is not usable. */
+/** The cached bundle's path, built first if missing or stale; undefined when esbuild is not usable. */
 async function bundledMain() {
   try {
     const dir = join(dirname(dirname(require.resolve('esbuild/package.json'))), '.cache', 'vscr-service');
     const manifestPath = join(dir, 'main.json');
-    return pathToFileURL(fresh(dir, manifestPath) ?? (await build(dir, manifestPath))).href;
+    return fresh(dir, manifestPath) ?? (await build(dir, manifestPath));
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Loads the CommonJS bundle as node's require() would, but compiled with V8's code cache from `<bundle>.<node
+ * version>.v8cache`. A missing or rejected cache (another node, other V8 flags) is written anew when the process
+ * exits (the service exits on SIGINT/SIGTERM), so it holds every function the run compiled, start-up's included;
+ * a cache that cannot be written is simply not used.
+ */
+function loadBundle(file) {
+  // node maps stack traces only for code it compiled itself (through the source map the bundle links).
+  if (process.sourceMapsEnabled) return require(file);
+  const cacheFile = `${file}.${process.version}-${process.arch}.v8cache`;
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    // first start of this bundle under this node
+  }
+  const script = new vm.Script(Module.wrap(readFileSync(file, 'utf8')), {
+    filename: file,
+    cachedData,
+    // import() in the bundle (card modules) resolves as in any module of the main context, tsx hooks included.
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+  if (cachedData === undefined || script.cachedDataRejected === true) {
+    process.once('exit', () => {
+      try {
+        const tmp = `${cacheFile}.${process.pid}`;
+        writeFileSync(tmp, script.createCachedData());
+        renameSync(tmp, cacheFile);
+      } catch {
+        // read-only cache directory: start without a code cache
+      }
+    });
+  }
+  return module.exports;
 }
 
 const bundle = await bundledMain();
@@ -124,5 +175,5 @@ if (bundle === undefined) {
   let registered;
   globalThis[Symbol.for('vscr.typescriptLoader')] = () => (registered ??= import('tsx/esm/api').then(({ register }) => void register()));
 }
-const { main } = await import(bundle ?? pathToFileURL(entry).href);
+const { main } = bundle === undefined ? await import(pathToFileURL(entry).href) : loadBundle(bundle);
 main(process.argv.slice(2));

@@ -17,8 +17,9 @@
 // Why the maximum: a worker thread's arena lives in 64 MiB heaps, and with a 32 MiB trim threshold a heap that
 // the garbage collector had just emptied was still cut back (MADV_DONTNEED) and faulted in again. On a VM where a
 // first touch costs ~25 µs per page (perf: page-faults), a 1 MiB in-place decrypt went from ~1.9 ms to ~0.7 ms
-// median and ~80k to ~64k faults over 600 requests. The priming runs on the first device worker before it reports
-// ready, so the host thread is not blocked by it (it touches 64 MiB: a few hundred ms on such a VM).
+// median and ~80k to ~64k faults over 600 requests. The priming runs on the first device worker, after its first
+// command of 1 MiB or more, so the host thread is not blocked by it (it touches 64 MiB: a few hundred ms on such a
+// VM) and an idle service does not keep what it leaves resident.
 
 import { createHash } from 'node:crypto';
 

@@ -307,7 +307,7 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
   /** Starts the device thread; resolves once it runs. */
   async realize(keyString: string | undefined): Promise<void> {
     const realizeStart = performance.now();
-    // The first device of the process has its worker raise malloc's thresholds before it reports ready.
+    // The first device of the process has its worker raise malloc's thresholds (after its first large command).
     const primeAllocator = claimAllocatorPriming();
     const entry = workerEntry();
     const data: DeviceWorkerData = {
@@ -340,7 +340,7 @@ export class PciCryptoDeviceModel implements PciCryptoDevice {
       worker.once('error', fail);
       worker.once('exit', onExit);
     });
-    if (primeAllocator) this.log?.debug({ ms: round1(performance.now() - realizeStart) }, 'worker started and raised the malloc thresholds (allocator-tuning.ts)');
+    if (primeAllocator) this.log?.debug({ ms: round1(performance.now() - realizeStart) }, 'worker started; it raises the malloc thresholds after its first large command (allocator-tuning.ts)');
     this.worker = worker;
     worker.on('message', (m: DeviceWorkerMessage) => this.onWorkerMessage(m));
     worker.on('error', (err) => this.onWorkerDied(err));

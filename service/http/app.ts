@@ -63,6 +63,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       requestTimeout: ctx.config.httpRequestTimeoutMs,
       connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(ctx.config.httpRequestTimeoutMs / 4))),
     },
+    // Each request's logger is a pino child with the request id only: pino's fast path (no options object). With
+    // fastify's default the child gets `{}` as options and rebuilds its formatters on every request.
+    childLoggerFactory: (logger, bindings, options) => (Object.keys(options).length === 0 ? logger.child(bindings) : logger.child(bindings, options)),
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler: clientErrorHandler(ctx.config.httpRequestTimeoutMs, ctx.logger.child({ component: 'http' })),
   });
@@ -74,8 +77,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(fastifyWebsocket, { options: { maxPayload: 4 * DEFAULT_MAX_MESSAGE_BYTES } });
   installAuth(app, ctx);
   installErrorHandling(app, ctx);
-  app.addHook('onRequest', async (request) => {
-    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) throw new errors.VSCR_ERR_BAD_REQUEST('HTTP/1.1 requires a Host header');
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) done(new errors.VSCR_ERR_BAD_REQUEST('HTTP/1.1 requires a Host header'));
+    else done();
   });
 
   await app.register(fastifySwagger, {

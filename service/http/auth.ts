@@ -37,12 +37,14 @@ function presentedToken(request: FastifyRequest): string | null {
 
 export function installAuth(app: FastifyInstance, ctx: AppContext): void {
   const expected = ctx.config.token === null ? null : digest(ctx.config.token);
-  app.addHook('onRequest', async (request) => {
-    if (ctx.shuttingDown()) throw new errors.VSCR_ERR_SHUTTING_DOWN();
-    if (expected === null || isPublic(request.url)) return;
+  // A callback hook, not an async one: it runs on every request, and needs no promise and no extra tick.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (ctx.shuttingDown()) return done(new errors.VSCR_ERR_SHUTTING_DOWN());
+    if (expected === null || isPublic(request.url)) return done();
     const token = presentedToken(request);
     // Compare digests so the comparison is constant-time whatever the lengths.
-    if (token === null || !timingSafeEqual(digest(token), expected)) throw new errors.VSCR_ERR_UNAUTHORIZED();
+    if (token === null || !timingSafeEqual(digest(token), expected)) return done(new errors.VSCR_ERR_UNAUTHORIZED());
+    done();
   });
 }
 

@@ -73,13 +73,14 @@ export function installErrorHandling(app: FastifyInstance, ctx: AppContext): voi
     return reply.code(404).type('application/json').send(errorBody(e));
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     ctx.metrics.inc(...METRIC.httpRequests, { method: request.method, route, status: reply.statusCode });
     if (reply.statusCode >= 400 && reply.statusCode < 500) {
       ctx.metrics.inc(...METRIC.httpBadRequests, { status: reply.statusCode });
       rejected.set(String(reply.statusCode), (rejected.get(String(reply.statusCode)) ?? 0) + 1);
     }
+    done();
   });
 
   // A periodic line, not one per request, so a flood of bad requests stays visible without flooding the log.
