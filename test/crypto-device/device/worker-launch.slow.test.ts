@@ -1,6 +1,6 @@
 // The device worker starts from .ts sources under tsx (as `npm start` runs it) and from the compiled JavaScript
 // build (tsc into a temporary outDir, removed afterwards), each in a process of its own driving 300 requests.
-// `npm test` still starts a device from sources under tsx through `vscr serve` (test/clients/cli-serve.test.ts).
+// `npm test` still starts a device from sources under tsx through `vscr serve` (test/clients/cli/serve.test.ts).
 
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';

@@ -1,6 +1,6 @@
 // The service's flag parser in process: --help prints every flag through the injected output and ends with
 // commander's help outcome instead of exiting. Real processes (SIGTERM, exit codes, `npm start`) are in
-// cli.slow.test.ts; `vscr serve` with Ctrl-C is in test/clients/cli-serve.test.ts.
+// cli.slow.test.ts; `vscr serve` with Ctrl-C is in test/clients/cli/serve.test.ts.
 
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';

@@ -2,7 +2,7 @@
 // on a terminal unless forced (--progress).
 import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
-import { createProgress, formatBytes, PROGRESS_THRESHOLD } from '../../clients/cli/progress.js';
+import { createProgress, formatBytes, PROGRESS_THRESHOLD } from '../../../clients/cli/progress.js';
 
 function capture(isTTY: boolean): { stream: NodeJS.WriteStream; text(): string } {
   let text = '';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliEnv, collect, runCli, spawnCli, watchOutput } from './cli-harness.js';
+import { cliEnv, collect, runCli, spawnCli, watchOutput } from './harness.js';
 
 let dataDir: string;
 

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliEnv, runCli, startTestService, type TestService } from './cli-harness.js';
+import { cliEnv, runCli, startTestService, type TestService } from './harness.js';
 
 // The original wrote 1,000,000 lines of 1000 '1' characters (about 1 GB). 20,000 lines (about 20 MB) still span
 // thousands of DMA pages and several request chunks.

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { buildProgram } from '../../clients/cli/program.js';
-import { cliEnv, collect, runCli, runCliProcess, spawnCli, startTestService, waitForOutput, type TestService } from './cli-harness.js';
+import { buildProgram } from '../../../clients/cli/program.js';
+import { cliEnv, collect, runCli, runCliProcess, spawnCli, startTestService, waitForOutput, type TestService } from './harness.js';
 
 let ts: TestService;
 let env: NodeJS.ProcessEnv;

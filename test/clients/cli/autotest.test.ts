@@ -5,7 +5,7 @@ import { createCipheriv, createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliEnv, runCli, startTestService, type TestService } from './cli-harness.js';
+import { cliEnv, runCli, startTestService, type TestService } from './harness.js';
 
 let ts: TestService;
 let dir: string;

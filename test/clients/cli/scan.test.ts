@@ -1,8 +1,8 @@
 // `vscr scan` (like pcsc_scan): a real session sees an insert and a remove, then ends by --count; --timeout ends
 // an idle scan.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VscrClient } from '../../clients/sdk/client.js';
-import { cliEnv, collect, runCli, spawnCli, startCli, startTestService, waitForOutput, watchOutput, type TestService } from './cli-harness.js';
+import { VscrClient } from '../../../clients/sdk/client.js';
+import { cliEnv, collect, runCli, spawnCli, startCli, startTestService, waitForOutput, watchOutput, type TestService } from './harness.js';
 
 let ts: TestService;
 let env: NodeJS.ProcessEnv;

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliEnv, collect, spawnCli } from './cli-harness.js';
+import { cliEnv, collect, spawnCli } from './harness.js';
 
 let dir: string;
 let server: Server;

@@ -1,7 +1,7 @@
 // `vscr fault … --device N` in process against a real service: arm crypto-device faults, see their effect on the
 // device status, list, clear, and refuse mixed reader/device flags.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliAgainst, startTestService, type TestService } from './cli-harness.js';
+import { cliAgainst, startTestService, type TestService } from './harness.js';
 
 let ts: TestService;
 

@@ -3,10 +3,10 @@
 // spawned suites cover the real binary.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type AddressInfo } from 'node:net';
-import { resolveUrl } from '../../clients/cli/context.js';
-import { EXIT } from '../../clients/cli/exit-codes.js';
-import { DEFAULT_URL } from '../../clients/sdk/client.js';
-import { cliEnv, runCli, startTestService, type TestService } from './cli-harness.js';
+import { resolveUrl } from '../../../clients/cli/context.js';
+import { EXIT } from '../../../clients/cli/exit-codes.js';
+import { DEFAULT_URL } from '../../../clients/sdk/client.js';
+import { cliEnv, runCli, startTestService, type TestService } from './harness.js';
 
 let ts: TestService;
 

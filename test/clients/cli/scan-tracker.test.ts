@@ -2,10 +2,10 @@
 // pseudo-reader in every blocking wait, no polling timeout) and race-free (a reader list taken after the wait
 // starts, SCardCancel when it already differs).
 import { describe, expect, it } from 'vitest';
-import { ReaderTracker } from '../../clients/cli/commands/scan.js';
-import { WinscardClient } from '../../clients/winscard/client.js';
-import { INFINITE, PNP_NOTIFICATION_READER, SCARD, SCARD_STATE } from '../../service/contract/pcsclite.js';
-import { MockRpcTransport } from './mock-transport.js';
+import { ReaderTracker } from '../../../clients/cli/commands/scan.js';
+import { WinscardClient } from '../../../clients/winscard/client.js';
+import { INFINITE, PNP_NOTIFICATION_READER, SCARD, SCARD_STATE } from '../../../service/contract/pcsclite.js';
+import { MockRpcTransport } from '../mock-transport.js';
 
 const R0 = 'vscr Virtual Reader 00 00';
 const R1 = 'vscr Virtual Reader 01 00';

@@ -1,7 +1,7 @@
 // `vscr pinpad …` in process against a real service: add a pad reader, queue and clear entries, type on a running
 // entry (the keys reach the keypad), and the exit code of a refused key press.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliAgainst, startTestService, type TestService } from './cli-harness.js';
+import { cliAgainst, startTestService, type TestService } from './harness.js';
 
 let ts: TestService;
 

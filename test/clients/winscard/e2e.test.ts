@@ -1,14 +1,14 @@
 // The winscard-style client against the real JSON-RPC WebSocket: a full PC/SC session, GetStatusChange woken by an
 // insert, AbortSignal → SCardCancel, PcscError codes, and close() releasing the session.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VscrClient } from '../../clients/sdk/client.js';
-import { connectWinscard, type WinscardClient } from '../../clients/winscard/client.js';
-import { PcscError, WinscardClosedError, WinscardSocketError } from '../../clients/winscard/errors.js';
-import type { WebSocketLike } from '../../clients/winscard/transport.js';
+import { VscrClient } from '../../../clients/sdk/client.js';
+import { connectWinscard, type WinscardClient } from '../../../clients/winscard/client.js';
+import { PcscError, WinscardClosedError, WinscardSocketError } from '../../../clients/winscard/errors.js';
+import type { WebSocketLike } from '../../../clients/winscard/transport.js';
 import {
   SCARD, SCARD_ATTR, SCARD_DISPOSITION, SCARD_PROTOCOL, SCARD_SCOPE, SCARD_SHARE, SCARD_STATE,
-} from '../../clients/winscard/index.js';
-import { startTestService, type TestService } from './cli-harness.js';
+} from '../../../clients/winscard/index.js';
+import { startTestService, type TestService } from '../cli/harness.js';
 
 let ts: TestService;
 let rest: VscrClient;

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { Io } from '../../clients/cli/context.js';
-import { runCli as runCliEntry } from '../../clients/cli/main.js';
-import { startService, type RunningService } from '../../service/service.js';
+import type { Io } from '../../../clients/cli/context.js';
+import { runCli as runCliEntry } from '../../../clients/cli/main.js';
+import { startService, type RunningService } from '../../../service/service.js';
 
-export const BIN = fileURLToPath(new URL('../../bin/vscr.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../../bin/vscr.js', import.meta.url));
 
 export interface TestService {
   service: RunningService;

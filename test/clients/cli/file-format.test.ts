@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
-import { checkEncryptedSize, encryptLayout, readTrailer } from '../../clients/cli/file-format.js';
+import { checkEncryptedSize, encryptLayout, readTrailer } from '../../../clients/cli/file-format.js';
 
 describe('encryptLayout', () => {
   it('pads to 16 and appends a 16-byte trailer holding the strip count', () => {

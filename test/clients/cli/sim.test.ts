@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliAgainst, startTestService, type TestService } from './cli-harness.js';
+import { cliAgainst, startTestService, type TestService } from './harness.js';
 
 let ts: TestService;
 let dir: string;

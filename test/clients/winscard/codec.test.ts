@@ -1,13 +1,13 @@
 // The winscard client over a mock transport: exact JSON-RPC frames, hex conversion, PcscError on rv, the
 // AbortSignal → SCardCancel path, closed states and malformed replies.
 import { describe, expect, it } from 'vitest';
-import { WinscardClient } from '../../clients/winscard/client.js';
-import { decodeReply, encodeRequest } from '../../clients/winscard/codec.js';
-import { JsonRpcError, PcscError, WinscardClosedError, WinscardSocketError } from '../../clients/winscard/errors.js';
-import { pcscWebSocketUrl } from '../../clients/winscard/client.js';
-import { isVscrError } from '../../clients/sdk/errors.js';
-import { INFINITE, SCARD, SCARD_PROTOCOL, SCARD_SHARE, SCARD_STATE } from '../../service/contract/pcsclite.js';
-import { MockRpcTransport } from './mock-transport.js';
+import { WinscardClient } from '../../../clients/winscard/client.js';
+import { decodeReply, encodeRequest } from '../../../clients/winscard/codec.js';
+import { JsonRpcError, PcscError, WinscardClosedError, WinscardSocketError } from '../../../clients/winscard/errors.js';
+import { pcscWebSocketUrl } from '../../../clients/winscard/client.js';
+import { isVscrError } from '../../../clients/sdk/errors.js';
+import { INFINITE, SCARD, SCARD_PROTOCOL, SCARD_SHARE, SCARD_STATE } from '../../../service/contract/pcsclite.js';
+import { MockRpcTransport } from '../mock-transport.js';
 
 function setup() {
   const t = new MockRpcTransport();

@@ -4,13 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { VscrClient } from '../../clients/sdk/client.js';
+import { VscrClient } from '../../../clients/sdk/client.js';
 import {
   VscrAbortedError, VscrArgumentError, VscrClientClosedError, VscrHttpError, VscrProtocolError, VscrUnreachableError, isVscrError,
-} from '../../clients/sdk/errors.js';
-import { SseDecoder } from '../../clients/sdk/sse.js';
-import { fromHex, toHex } from '../../clients/sdk/hex.js';
-import { mockHttp } from './mock-transport.js';
+} from '../../../clients/sdk/errors.js';
+import { SseDecoder } from '../../../clients/sdk/sse.js';
+import { fromHex, toHex } from '../../../clients/sdk/hex.js';
+import { mockHttp } from '../mock-transport.js';
 
 describe('SseDecoder', () => {
   it('decodes events split at any byte boundary', () => {

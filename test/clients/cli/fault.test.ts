@@ -1,6 +1,6 @@
 // `vscr fault …` in process against a real service: arm with triggers, list, clear one and all, refuse bad input.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliAgainst, startTestService, type TestService } from './cli-harness.js';
+import { cliAgainst, startTestService, type TestService } from './harness.js';
 
 let ts: TestService;
 

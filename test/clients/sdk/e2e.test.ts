@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createServer, type AddressInfo } from 'node:net';
-import { VscrClient } from '../../clients/sdk/client.js';
-import { VscrHttpError, VscrUnreachableError } from '../../clients/sdk/errors.js';
-import type { VscrEvent } from '../../clients/sdk/types.js';
-import { connectWinscard } from '../../clients/winscard/client.js';
-import { startTestService, type TestService } from './cli-harness.js';
+import { VscrClient } from '../../../clients/sdk/client.js';
+import { VscrHttpError, VscrUnreachableError } from '../../../clients/sdk/errors.js';
+import type { VscrEvent } from '../../../clients/sdk/types.js';
+import { connectWinscard } from '../../../clients/winscard/client.js';
+import { startTestService, type TestService } from '../cli/harness.js';
 
 let ts: TestService;
 let c: VscrClient;

@@ -1,13 +1,13 @@
 // Pure helpers of the CLI: status-word meanings, the original's status names, scan's event arithmetic, exit codes.
 import { describe, expect, it } from 'vitest';
-import { statusWordMeaning } from '../../clients/cli/status-words.js';
-import { describeDevice } from '../../clients/cli/commands/device.js';
-import { describeStatus, formatStatusLines } from '../../crypto-device/lib/status-names.js';
-import { cardEvents } from '../../clients/cli/commands/scan.js';
-import { EXIT, describeError, exitCodeFor, UsageError, CancelledError, LocalError } from '../../clients/cli/exit-codes.js';
-import { VscrHttpError, VscrUnreachableError } from '../../clients/sdk/errors.js';
-import { PcscError, WinscardSocketError } from '../../clients/winscard/errors.js';
-import { SCARD, SCARD_STATE } from '../../service/contract/pcsclite.js';
+import { statusWordMeaning } from '../../../clients/cli/status-words.js';
+import { describeDevice } from '../../../clients/cli/commands/device.js';
+import { describeStatus, formatStatusLines } from '../../../crypto-device/lib/status-names.js';
+import { cardEvents } from '../../../clients/cli/commands/scan.js';
+import { EXIT, describeError, exitCodeFor, UsageError, CancelledError, LocalError } from '../../../clients/cli/exit-codes.js';
+import { VscrHttpError, VscrUnreachableError } from '../../../clients/sdk/errors.js';
+import { PcscError, WinscardSocketError } from '../../../clients/winscard/errors.js';
+import { SCARD, SCARD_STATE } from '../../../service/contract/pcsclite.js';
 
 describe('status words', () => {
   it('names the common ISO 7816-4 status words', () => {
