@@ -48,13 +48,27 @@ export interface RunningService {
 }
 
 /** How long close() lets HTTP/WebSocket peers finish before cutting their connections. */
-const SHUTDOWN_GRACE_MS = 3000;
+export const SHUTDOWN_GRACE_MS = 3000;
 
 export interface StartOptions {
   /** Use this logger instead of creating one (tests). */
   logger?: Logger;
   /** Where the service's own (redacting) logger writes; stdout by default. */
   logStream?: pino.DestinationStream;
+  /**
+   * Timings a test shortens so it does not sleep through the production values; not configuration (a deployment
+   * has no reason to change them). Each defaults to the production value.
+   */
+  timings?: ServiceTimings;
+}
+
+export interface ServiceTimings {
+  /** close(): grace for HTTP/WebSocket peers before their connections are cut. Default SHUTDOWN_GRACE_MS (3000). */
+  shutdownGraceMs?: number;
+  /** Every crypto driver's reset wait before STATUS_DEVICE_BUSY. Default the driver's 1000 ms. */
+  deviceResetTimeoutMs?: number;
+  /** Every crypto driver's base wait for a command's interrupt before STATUS_IO_TIMEOUT. Default the driver's 2000 ms (plus 250 ms per MiB). */
+  deviceCommandTimeoutMs?: number;
 }
 
 /** Secrets never reach the log: device key strings, tokens, authorization headers. */
@@ -100,6 +114,7 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
   const config = resolveConfig(partial);
   const logger = options.logger ?? createLogger(config.logLevel, options.logStream, config.logFormat);
   const log = logger.child({ component: 'service' });
+  const graceMs = options.timings?.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
   const started = performance.now();
   const startedAt = Date.now();
   const steps: Record<string, number> = {};
@@ -144,7 +159,7 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     const metrics = new Metrics();
     // The device worker threads start while this thread sets up readers, cards and the HTTP app (a start-up
     // profile had this thread mostly waiting for them); they are awaited by card crypto calls and before listening.
-    const opening: Promise<OpenedDevices> = step('crypto-devices', () => openDevices(config.devices, logger));
+    const opening: Promise<OpenedDevices> = step('crypto-devices', () => openDevices(config.devices, logger, { resetTimeoutMs: options.timings?.deviceResetTimeoutMs, commandTimeoutMs: options.timings?.deviceCommandTimeoutMs }));
     opening.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
     undo.push({ name: 'crypto-devices', run: async () => (await opening.catch(() => null))?.close() });
     const controls: CryptoDeviceControl[] = [];
@@ -212,9 +227,9 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
         // its headers timeout (clients such as undici open spare sockets), so it goes at once.
         for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
         const force = setTimeout(() => {
-          log.warn({ sockets: sockets.size, graceMs: SHUTDOWN_GRACE_MS }, 'connections still open after the grace period: closing them');
+          log.warn({ sockets: sockets.size, graceMs }, 'connections still open after the grace period: closing them');
           for (const socket of sockets) socket.destroy();
-        }, SHUTDOWN_GRACE_MS);
+        }, graceMs);
         try {
           await app.close();
         } finally {

@@ -63,8 +63,9 @@ export class CryptoDeviceLogic {
     private readonly interrupts: DeviceInterrupts,
     private readonly space: UserAddressSpace,
     private readonly log: Logger,
-    private readonly resetTimeoutMs = RESET_TIMEOUT_MS,
-    private readonly commandTimeoutMs = COMMAND_TIMEOUT_MS,
+    /** Readable so a test can check the production defaults without sleeping through them. */
+    readonly resetTimeoutMs = RESET_TIMEOUT_MS,
+    readonly commandTimeoutMs = COMMAND_TIMEOUT_MS,
   ) {}
 
   /** True while a command request owns the device. */

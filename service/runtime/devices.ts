@@ -2,7 +2,7 @@
 // The driver opens exclusively (docs/crypto-device.md "The driver"), so REST and every card applet share the handle.
 
 import type { Logger } from 'pino';
-import { CryptoDeviceHost } from '../../crypto-device/index.js';
+import { CryptoDeviceHost, type AddDeviceOptions } from '../../crypto-device/index.js';
 import type { CryptoDeviceControl } from '../../crypto-device/lib/contract.js';
 import { countedCalls, DeviceOpCounts, type CountedDeviceCalls, type DeviceOpName } from '../../crypto-device/lib/op-counts.js';
 import { NtStatusError } from '../../kernel/ntstatus.js';
@@ -16,7 +16,10 @@ export interface OpenedDevices {
   close(): Promise<void>;
 }
 
-export async function openDevices(configs: readonly DeviceConfig[], logger: Logger): Promise<OpenedDevices> {
+/** Driver timings for every device; unset ones keep the driver's defaults (tests shorten them). */
+export type DriverTimings = Pick<AddDeviceOptions, 'resetTimeoutMs' | 'commandTimeoutMs'>;
+
+export async function openDevices(configs: readonly DeviceConfig[], logger: Logger, timings: DriverTimings = {}): Promise<OpenedDevices> {
   const host = new CryptoDeviceHost({ logger });
   const controls: CryptoDeviceControl[] = [];
   try {
@@ -26,6 +29,8 @@ export async function openDevices(configs: readonly DeviceConfig[], logger: Logg
         engine: device.engine,
         guestMemoryBytes: device.guestMemoryMiB * 1024 * 1024,
         interruptMode: device.interruptMode,
+        ...(timings.resetTimeoutMs === undefined ? {} : { resetTimeoutMs: timings.resetTimeoutMs }),
+        ...(timings.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: timings.commandTimeoutMs }),
         ...(device.maxRequestMiB === undefined ? {} : { maxRequestBytes: device.maxRequestMiB * 1024 * 1024 }),
       });
       controls[index] = await host.open(index);

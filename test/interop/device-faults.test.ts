@@ -41,7 +41,8 @@ describe.skipIf(g.skip)('crypto-device faults through pyscard', () => {
 
   beforeAll(async () => {
     if (g.missing) throw new Error(g.missing);
-    svc = await startInteropService();
+    // Short driver timeouts (production: 2000 ms for a command, 1000 ms for a reset): same statuses, no long sleeps.
+    svc = await startInteropService({}, { timings: { deviceCommandTimeoutMs: 500, deviceResetTimeoutMs: 250 } });
     py = Py.start(svc.env);
     expect((await py.next()).rv).toBe(0);
     expect((await py.send({ op: 'connect', reader: READER0 })).rv).toBe(0);
@@ -70,7 +71,7 @@ describe.skipIf(g.skip)('crypto-device faults through pyscard', () => {
     expect(await hashSw()).toBe('9000');
   });
 
-  it('never-ready: the REST reset gives up after 1000 ms with 503 STATUS_DEVICE_BUSY; the card answers 6F00 until the hang ends', async () => {
+  it('never-ready: the REST reset gives up after the driver reset timeout with 503 STATUS_DEVICE_BUSY; the card answers 6F00 until the hang ends', async () => {
     await arm({ kind: 'never-ready', trigger: { command: 'reset' }, holdMs: 60_000 });
     const r = await rest(svc.url, 'POST', '/v1/devices/0/reset');
     expect(r.status).toBe(503);

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ServiceConfig } from '../../service/config/types.js';
-import { startService, type RunningService } from '../../service/service.js';
+import { startService, type RunningService, type StartOptions } from '../../service/service.js';
 
 export const PYTHON = '/usr/bin/python3';
 
@@ -69,7 +69,7 @@ export interface InteropService {
  * The service on a fresh data directory. `overrides` adjust the configuration; by default no start-up card readers
  * (`cardReaders`) are added, so the suites written for the two plain readers see exactly those.
  */
-export async function startInteropService(overrides: Partial<ServiceConfig> = {}): Promise<InteropService> {
+export async function startInteropService(overrides: Partial<ServiceConfig> = {}, options: StartOptions = {}): Promise<InteropService> {
   // A given dataDir is reused (a restart) and left in place by close().
   const dataDir = overrides.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'vscr-iop-')));
   const socketPath = path.join(dataDir, 'pcscd.comm');
@@ -85,7 +85,7 @@ export async function startInteropService(overrides: Partial<ServiceConfig> = {}
     // clients are slow processes, so it would spin for nothing. service/net/busy-poll.ts has its own tests.
     pcscBusyPollMicros: 0,
     ...overrides,
-  });
+  }, options);
   return {
     service,
     url: service.url,

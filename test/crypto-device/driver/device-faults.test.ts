@@ -71,8 +71,8 @@ describe('crypto device faults', () => {
     expect(hex(await r.ctrl.aesCbcEncrypt(ABC))).toBe(refEncrypt(ABC).toString('hex'));
   });
 
-  it('never-ready on a reset: the driver waits its 1000 ms and answers STATUS_DEVICE_BUSY; the device stays in State 1', async () => {
-    const { rig: r, model } = await open();
+  it('never-ready on a reset: the driver waits its reset timeout and answers STATUS_DEVICE_BUSY; the device stays in State 1', async () => {
+    const { rig: r, model } = await open({ resetTimeoutMs: 150 }); // production: 1000 ms (driver-rules.test.ts checks the default)
     model.armFault({ kind: 'never-ready', trigger: { command: 'reset' }, holdMs: 120_000 });
     await healthy(r); // a data command does not trigger it
     await expectNtStatus(r.ctrl.reset(), 'STATUS_DEVICE_BUSY');
@@ -86,8 +86,9 @@ describe('crypto device faults', () => {
   });
 
   it('never-ready on a data command: the driver gives up with STATUS_IO_TIMEOUT; after the hold the device works', async () => {
-    const { rig: r, model } = await open({ commandTimeoutMs: 150 });
-    model.armFault({ kind: 'never-ready', holdMs: 3000 });
+    // The hold outlasts the command timeout and the driver's own reset timeout after it (300 ms) by far.
+    const { rig: r, model } = await open({ commandTimeoutMs: 150, resetTimeoutMs: 150 });
+    model.armFault({ kind: 'never-ready', holdMs: 1200 });
     await expectNtStatus(r.ctrl.sha256(ABC), 'STATUS_IO_TIMEOUT');
     // The driver's own reset after the timeout was not answered either.
     expect(await r.ctrl.getStatus()).toMatchObject({ state: 1, errorCode: 0 });

@@ -10,6 +10,7 @@ import {
   encodeBufferInOut,
 } from '../../../crypto-device/driver/ioctl-codes.js';
 import { REG } from '../../../crypto-device/driver/registers.js';
+import { COMMAND_TIMEOUT_MS, COMMAND_TIMEOUT_MS_PER_MIB, RESET_TIMEOUT_MS } from '../../../crypto-device/driver/device-logic.js';
 import { DEVICE_ERROR, DEVICE_STATE } from '../../../crypto-device/lib/contract.js';
 import { deafToReset, stateOverride } from './fault-devices.js';
 import { SHA256_123, createRig, deviceStatus, expectNtStatus, hex, refSha256, waitUntil, withTimeout, type TestRig } from './harness.js';
@@ -104,8 +105,15 @@ describe('driver request rules', () => {
     expect(hex(await rig.ctrl.sha256(new TextEncoder().encode('123')))).toBe(SHA256_123);
   });
 
-  it('a device that never answers the reset: STATUS_DEVICE_BUSY after 1000 ms, the running request is not cancelled', async () => {
-    rig = await createRig({ guestMemoryBytes: 128 * 1024 * 1024, wrap: deafToReset });
+  it('the driver waits 1000 ms for a reset and 2000 ms (plus 250 ms per MiB) for a command unless told otherwise', async () => {
+    rig = await createRig();
+    expect([rig.driver.logic.resetTimeoutMs, rig.driver.logic.commandTimeoutMs]).toEqual([1000, 2000]);
+    expect([RESET_TIMEOUT_MS, COMMAND_TIMEOUT_MS, COMMAND_TIMEOUT_MS_PER_MIB]).toEqual([1000, 2000, 250]);
+  });
+
+  it('a device that never answers the reset: STATUS_DEVICE_BUSY after the reset timeout, the running request is not cancelled', async () => {
+    // A short timeout instead of the production 1000 ms (checked above): the statuses are the same.
+    rig = await createRig({ guestMemoryBytes: 128 * 1024 * 1024, wrap: deafToReset, resetTimeoutMs: 200 });
     const big = rig.ctrl.allocUserBuffer(BIG, { contiguous: true });
     const out = rig.ctrl.allocUserBuffer(32);
     const running = rawSha(rig, big.address, BIG, out.address);
@@ -113,7 +121,7 @@ describe('driver request rules', () => {
     await waitUntil(() => r.driver.logic.busy, 5_000, 'request in flight');
     const started = Date.now();
     await expectNtStatus(withTimeout(rig.ctrl.reset(), 5_000, 'reset'), 'STATUS_DEVICE_BUSY');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(990); // the driver's own timeout, not a test timing
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190); // the driver's own timeout, not a test timing
     expect(rig.driver.logic.cancelEvent.isSet).toBe(false);
     expect((await withTimeout(running, 20_000, 'request')).status).toBe(NTSTATUS.STATUS_SUCCESS);
     expect(hex(out.read())).toBe(refSha256(new Uint8Array(BIG)));
