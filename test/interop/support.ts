@@ -36,6 +36,13 @@ function onPath(bin: string): boolean {
   });
 }
 
+/** Whether /usr/bin/python3 can import pyscard. Asked once per process: the suites share a test worker's modules. */
+let pyscardImports: boolean | undefined;
+function pyscardWorks(): boolean {
+  pyscardImports ??= onPath(PYTHON) && spawnSync(PYTHON, ['-c', 'import smartcard.scard'], { timeout: 20_000 }).status === 0;
+  return pyscardImports;
+}
+
 /**
  * Checks tools ([binary, Debian package] pairs; binary `pyscard` means "import smartcard" works under
  * /usr/bin/python3). Under CI=true a missing tool must FAIL the suite, so `skip` is false and the caller's
@@ -44,10 +51,7 @@ function onPath(bin: string): boolean {
 export function gate(tools: [string, string][]): Gate {
   const absent: string[] = [];
   for (const [bin, pkg] of tools) {
-    const ok =
-      bin === 'pyscard'
-        ? onPath(PYTHON) && spawnSync(PYTHON, ['-c', 'import smartcard.scard'], { timeout: 20_000 }).status === 0
-        : onPath(bin);
+    const ok = bin === 'pyscard' ? pyscardWorks() : onPath(bin);
     if (!ok) absent.push(`${bin} (install the Debian package ${pkg})`);
   }
   const missing = absent.length > 0 ? `missing ${absent.join(', ')}` : null;

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 
 const scripts = process.argv.slice(2);
+const started = Date.now();
 const results = await Promise.all(
   scripts.map(
     (arg) =>
@@ -16,7 +17,8 @@ const results = await Promise.all(
         child.stdout?.on('data', (d) => (out += d));
         child.stderr?.on('data', (d) => (out += d));
         child.on('close', (code) => {
-          process.stdout.write(`== ${name}: ${code === 0 ? 'ok' : `failed (${code})`}\n${out}`);
+          const seconds = ((Date.now() - started) / 1000).toFixed(1);
+          process.stdout.write(`== ${name}: ${code === 0 ? 'ok' : `failed (${code})`} after ${seconds} s\n${out}`);
           resolve(code === 0);
         });
       }),

@@ -86,7 +86,8 @@ describe('socket file', () => {
     await expect(startPcscLiteServer({ rm: fake, socketPath: stalePath })).rejects.toThrow(/in use/);
     await new Promise<void>((r) => old.close(() => r()));
     // A crashed daemon leaves its socket file behind: bind without listen/unlink, then exit.
-    execFileSync('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', stalePath]);
+    // /usr/bin/python3, not `python3` on PATH: a version-manager shim there can cost a second per start.
+    execFileSync('/usr/bin/python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', stalePath]);
     expect((await stat(stalePath)).isSocket()).toBe(true);
     const second = await startPcscLiteServer({ rm: fake, socketPath: stalePath });
     expect((await stat(stalePath)).isSocket()).toBe(true);

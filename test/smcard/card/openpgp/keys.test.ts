@@ -4,6 +4,7 @@
 
 import { constants, createHash, diffieHellman, generateKeyPairSync, publicDecrypt, publicEncrypt, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { IMPORT_RSA_PRIVATE_KEY, IMPORT_RSA_PUBLIC_KEY } from './import-rsa-key.js';
 import { ATTR, SELECT, VERIFY_PW1_81, VERIFY_PW1_82, VERIFY_PW3, blankCard, cmd, extended, okpPublicKey, p256PublicKey, parsePublicKey, putData, rsaPublicKey, send, tx } from './support.js';
 
 const SHA256_PREFIX = '3031300D060960864801650304020105000420';
@@ -74,7 +75,7 @@ describe('OpenPGP applet: RSA-2048', () => {
 
   it('imports an RSA key (DB 3FFF, 4D with 7F48/5F48: e, p, q) that then signs', async () => {
     const card = await blankCard();
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const [privateKey, publicKey] = [IMPORT_RSA_PRIVATE_KEY, IMPORT_RSA_PUBLIC_KEY];
     const jwk = privateKey.export({ format: 'jwk' });
     const b = (s: string | undefined): string => Buffer.from(s!, 'base64url').toString('hex').toUpperCase();
     const [e, p, q] = [b(jwk.e), b(jwk.p), b(jwk.q)];
