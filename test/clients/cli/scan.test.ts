@@ -82,7 +82,7 @@ describe('vscr scan', () => {
   }, 120_000);
 
   it('prints text like pcsc_scan and ends after --timeout with no events', async () => {
-    const r = await runCli(['scan', '--timeout', '1'], env);
+    const r = await runCli(['scan', '--timeout', '0.25'], env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^Reader: vscr Virtual Reader 00 00\n {2}Card state: Card inserted\n {2}ATR: 3B /);
     expect(r.stdout).toContain('Reader: vscr Virtual Reader 01 00\n  Card state: Card removed\n');
