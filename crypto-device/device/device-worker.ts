@@ -2,7 +2,8 @@
 // posts raised interrupts to the host thread. Started by pci-crypto-device.ts.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { getEngine } from '../engines/index.js';
+import { nativeEngine } from '../engines/native.js';
+import type { CryptoEngine } from '../engines/types.js';
 import { runAllocatorPriming } from './allocator-tuning.js';
 import type { EngineName } from './contract.js';
 import { deriveDeviceKey, runPendingCommand, type DeviceCore } from './commands.js';
@@ -40,9 +41,18 @@ export type DeviceWorkerMessage =
 /** Input size of the command after which the worker primes malloc (the size where priming showed a gain). */
 const PRIME_AFTER_BYTES = 1024 * 1024;
 
-function main(port: NonNullable<typeof parentPort>, data: DeviceWorkerData): void {
+/**
+ * The engine, its module loaded only when this device uses it: noble's AES builds its lookup tables as it loads,
+ * ~15 ms of every worker's start-up (each device has one) for a device that hashes with node:crypto.
+ */
+async function loadEngine(name: EngineName): Promise<CryptoEngine> {
+  if (name === 'native') return nativeEngine;
+  if (name === 'noble') return (await import('../engines/noble.js')).nobleEngine;
+  throw new RangeError(`unknown crypto engine '${String(name)}' (expected native or noble)`);
+}
+
+function main(port: NonNullable<typeof parentPort>, data: DeviceWorkerData, engine: CryptoEngine): void {
   const post = (m: DeviceWorkerMessage) => port.postMessage(m);
-  const engine = getEngine(data.engine);
   const mem = new Uint8Array(data.memory);
   const regs = new RegisterFile(data.regs);
   const mailbox = new IrqMailbox(data.irqs);
@@ -90,4 +100,4 @@ function main(port: NonNullable<typeof parentPort>, data: DeviceWorkerData): voi
   core.key.fill(0);
 }
 
-if (parentPort) main(parentPort, workerData as DeviceWorkerData);
+if (parentPort) main(parentPort, workerData as DeviceWorkerData, await loadEngine((workerData as DeviceWorkerData).engine));
