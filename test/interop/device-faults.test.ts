@@ -41,8 +41,9 @@ describe.skipIf(g.skip)('crypto-device faults through pyscard', () => {
 
   beforeAll(async () => {
     if (g.missing) throw new Error(g.missing);
-    // Short driver timeouts (production: 2000 ms for a command, 1000 ms for a reset): same statuses, no long sleeps.
-    svc = await startInteropService({}, { timings: { deviceCommandTimeoutMs: 500, deviceResetTimeoutMs: 250 } });
+    // Shorter driver timeouts (production: 2000 ms for a command, 1000 ms for a reset): the same statuses, less
+    // sleeping; still far above what a working device needs on a loaded machine.
+    svc = await startInteropService({}, { timings: { deviceCommandTimeoutMs: 1000, deviceResetTimeoutMs: 400 } });
     py = Py.start(svc.env);
     expect((await py.next()).rv).toBe(0);
     expect((await py.send({ op: 'connect', reader: READER0 })).rv).toBe(0);

@@ -26,9 +26,10 @@ const reset = () => json<{ code?: string; ntstatus?: string; state?: number }>(s
 const works = async () => expect(await hash()).toEqual({ rv: 0, data: SHA256_123, sw: '9000' });
 
 beforeAll(async () => {
-  // Short driver timeouts: a lost interrupt and an unanswered reset end in a fraction of the production 2000 ms
-  // and 1000 ms, with the same statuses; still far above what a working device needs for "123".
-  svc = await startTestService({ pcsc: false }, { timings: { deviceCommandTimeoutMs: 500, deviceResetTimeoutMs: 250 } });
+  // Shorter driver timeouts: a lost interrupt and an unanswered reset end in half the production 2000 ms and
+  // 1000 ms or less, with the same statuses; every request of the file gets them, so they stay far above what a
+  // working device needs on a loaded machine.
+  svc = await startTestService({ pcsc: false }, { timings: { deviceCommandTimeoutMs: 1000, deviceResetTimeoutMs: 400 } });
   rpc = await RpcClient.connect(svc.url);
   const c = await connect(rpc, await establish(rpc));
   expect(c.rv).toBe(0);
