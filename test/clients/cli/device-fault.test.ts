@@ -1,18 +1,10 @@
 // `vscr fault … --device N` in process against a real service: arm crypto-device faults, see their effect on the
 // device status, list, clear, and refuse mixed reader/device flags.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliAgainst, startTestService, type TestService } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { useTestService } from './harness.js';
 
-let ts: TestService;
-
-beforeAll(async () => {
-  ts = await startTestService();
-});
-afterAll(async () => {
-  await ts?.stop();
-});
-
-const cli = (args: string[]) => cliAgainst(ts.service.url)(args);
+const ts = useTestService();
+const cli = ts.cli;
 
 describe('vscr fault --device', () => {
   it('latches an error at once; status shows it, reset clears it', async () => {

@@ -1,17 +1,9 @@
 // `vscr fault …` in process against a real service: arm with triggers, list, clear one and all, refuse bad input.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliAgainst, startTestService, type TestService } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { useTestService } from './harness.js';
 
-let ts: TestService;
-
-beforeAll(async () => {
-  ts = await startTestService();
-});
-afterAll(async () => {
-  await ts?.stop();
-});
-
-const cli = (args: string[]) => cliAgainst(ts.service.url)(args);
+const ts = useTestService();
+const cli = ts.cli;
 
 describe('vscr fault', () => {
   it('arms, lists and clears faults; the armed spec is what the flags said', async () => {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import type { Io } from '../../../clients/cli/context.js';
 import { runCli as runCliEntry } from '../../../clients/cli/main.js';
 import { startService, type RunningService } from '../../../service/service.js';
@@ -28,6 +29,30 @@ export async function startTestService(extra: { token?: string } = {}): Promise<
       await service.close();
       await rm(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * One service for the whole file (started in beforeAll, stopped in afterAll) and the in-process CLI against it;
+ * read `service` and call `cli` only inside tests.
+ */
+export function useTestService(): { readonly service: RunningService; cli(args: string[]): Promise<{ code: number; out: string; err: string }> } {
+  let ts: TestService | undefined;
+  beforeAll(async () => {
+    ts = await startTestService();
+  });
+  afterAll(async () => {
+    await ts?.stop();
+  });
+  const running = (): TestService => {
+    if (!ts) throw new Error('the test service runs only inside the tests of its file');
+    return ts;
+  };
+  return {
+    get service() {
+      return running().service;
+    },
+    cli: (args) => cliAgainst(running().service.url)(args),
   };
 }
 

@@ -1,18 +1,10 @@
 // `vscr pinpad …` in process against a real service: add a pad reader, queue and clear entries, type on a running
 // entry (the keys reach the keypad), and the exit code of a refused key press.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliAgainst, startTestService, type TestService } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { useTestService } from './harness.js';
 
-let ts: TestService;
-
-beforeAll(async () => {
-  ts = await startTestService();
-});
-afterAll(async () => {
-  await ts?.stop();
-});
-
-const cli = (args: string[]) => cliAgainst(ts.service.url)(args);
+const ts = useTestService();
+const cli = ts.cli;
 
 describe('vscr pinpad', () => {
   it('adds a pad reader, queues and clears, types on a running entry, refuses keys on an idle pad', async () => {
