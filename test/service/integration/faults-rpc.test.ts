@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCARD, SCARD_DISPOSITION } from '../../../service/contract/pcsclite.js';
 import { expectHealthy, json, RpcClient, startTestService, type TestService } from './harness.js';
-import { READER1, connect, establish, transmit } from './pcsc-helpers.js';
+import { READER1, connect, connectFreshCardInReader1, transmit } from './pcsc-helpers.js';
 
 let svc: TestService;
 let rpc: RpcClient;
@@ -32,12 +32,8 @@ const reconnect = async (dwInitialization: number) =>
 
 beforeAll(async () => {
   svc = await startTestService({ pcsc: false });
-  expect((await json(svc.url, '/v1/readers/1/card', { method: 'POST', json: {} })).status).toBe(201);
   rpc = await RpcClient.connect(svc.url);
-  hContext = await establish(rpc);
-  const c = await connect(rpc, hContext, READER1);
-  expect(c.rv).toBe(0);
-  card = c;
+  ({ hContext, card } = await connectFreshCardInReader1(svc.url, rpc));
 });
 
 afterAll(async () => {

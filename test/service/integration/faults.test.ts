@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCARD, SCARD_STATE } from '../../../service/contract/pcsclite.js';
 import { expectHealthy, json, RpcClient, startTestService, type TestService } from './harness.js';
-import { READER1, connect, establish, transmit } from './pcsc-helpers.js';
+import { READER1, connect, connectFreshCardInReader1, establish, transmit } from './pcsc-helpers.js';
 
 let svc: TestService;
 let base: string;
@@ -23,12 +23,8 @@ const works = async () => expect(await transmit(rpc, card.hCard, card.protocol, 
 beforeAll(async () => {
   svc = await startTestService({ pcsc: false });
   base = svc.url;
-  expect((await json(base, '/v1/readers/1/card', { method: 'POST', json: {} })).status).toBe(201);
   rpc = await RpcClient.connect(base);
-  hContext = await establish(rpc);
-  const c = await connect(rpc, hContext, READER1);
-  expect(c.rv).toBe(0);
-  card = c;
+  ({ hContext, card } = await connectFreshCardInReader1(base, rpc));
 });
 
 afterAll(async () => {

@@ -1,7 +1,8 @@
 // PC/SC helpers for the service suites: contexts, connections and the crypto applet APDUs (smcard/card/APDUS.md).
 
 import { SCARD_PROTOCOL, SCARD_SHARE } from '../../../service/contract/pcsclite.js';
-import type { RpcClient } from './harness.js';
+import { expect } from 'vitest';
+import { json, type RpcClient } from './harness.js';
 
 export const READER0 = 'vscr Virtual Reader 00 00';
 export const READER1 = 'vscr Virtual Reader 01 00';
@@ -49,4 +50,13 @@ export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<bo
   const r = await Promise.race([p.then(() => true, () => true), new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); })]);
   clearTimeout(timer);
   return r;
+}
+
+/** A fresh card in reader 1 and a shared connection to it on `rpc`'s own context (the fault suites' setting). */
+export async function connectFreshCardInReader1(url: string, rpc: RpcClient): Promise<{ hContext: number; card: { hCard: number; protocol: number } }> {
+  expect((await json(url, '/v1/readers/1/card', { method: 'POST', json: {} })).status).toBe(201);
+  const hContext = await establish(rpc);
+  const c = await connect(rpc, hContext, READER1);
+  expect(c.rv).toBe(0);
+  return { hContext, card: c };
 }
