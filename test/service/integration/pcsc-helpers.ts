@@ -1,7 +1,6 @@
 // PC/SC helpers for the service suites: contexts, connections and the crypto applet APDUs (smcard/card/APDUS.md).
 
 import { SCARD_PROTOCOL, SCARD_SHARE } from '../../../service/contract/pcsclite.js';
-import { expect } from 'vitest';
 import { json, type RpcClient } from './harness.js';
 
 export const READER0 = 'vscr Virtual Reader 00 00';
@@ -52,11 +51,15 @@ export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<bo
   return r;
 }
 
-/** A fresh card in reader 1 and a shared connection to it on `rpc`'s own context (the fault suites' setting). */
+/**
+ * A fresh card in reader 1 and a shared connection to it on `rpc`'s own context (the fault suites' setting).
+ * Throws rather than using vitest's expect: the benchmarks import this module outside vitest.
+ */
 export async function connectFreshCardInReader1(url: string, rpc: RpcClient): Promise<{ hContext: number; card: { hCard: number; protocol: number } }> {
-  expect((await json(url, '/v1/readers/1/card', { method: 'POST', json: {} })).status).toBe(201);
+  const inserted = await json(url, '/v1/readers/1/card', { method: 'POST', json: {} });
+  if (inserted.status !== 201) throw new Error(`card insert answered HTTP ${inserted.status}, expected 201`);
   const hContext = await establish(rpc);
   const c = await connect(rpc, hContext, READER1);
-  expect(c.rv).toBe(0);
+  if (c.rv !== 0) throw new Error(`SCardConnect answered 0x${c.rv.toString(16)}, expected SCARD_S_SUCCESS`);
   return { hContext, card: c };
 }
