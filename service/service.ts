@@ -22,7 +22,6 @@ import { EventHub } from './runtime/events.js';
 import { Metrics } from './runtime/metrics.js';
 import { ReaderHost } from './runtime/readers.js';
 import { SimHost } from './sim/sim-host.js';
-import { buildApp } from './http/app.js';
 import type { ResourceManagerApi } from './rm/contract.js';
 import { createResourceManager } from './rm/index.js';
 import { startPcscLiteServer } from './pcsclite/index.js';
@@ -148,6 +147,16 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     if (config.devices.some((d) => d.keyString === PUBLISHED_KEY_STRING)) {
       log.warn('device key string is the published default "secret" from the e-book: anyone can decrypt; set --device-key or VSCR_DEVICE_KEY');
     }
+    const metrics = new Metrics();
+    // The device worker threads start first and boot while this thread loads and sets up everything else (a
+    // start-up profile had this thread mostly waiting for them); card crypto calls and listening await them.
+    const opening: Promise<OpenedDevices> = step('crypto-devices', () => openDevices(config.devices, logger, { resetTimeoutMs: options.timings?.deviceResetTimeoutMs, commandTimeoutMs: options.timings?.deviceCommandTimeoutMs }));
+    opening.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
+    undo.push({ name: 'crypto-devices', run: async () => (await opening.catch(() => null))?.close() });
+    // The HTTP app's modules (fastify and its plugins: a third of the bundle's load time) are loaded only now, so
+    // the device workers boot meanwhile; loaded in full before the app is built, so nothing changes for requests.
+    const appModule = import('./http/app.js');
+    appModule.catch(() => undefined); // awaited below, like `opening`
     await step('data-dir', async () => {
       // 0700: card state (PIN/PUK counters) and the pcsc-lite socket live here; other local users stay out.
       const created = await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
@@ -156,12 +165,6 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
       if (removed.length > 0) log.info({ removed: removed.length }, 'removed temp state files left by a crashed writer');
     });
 
-    const metrics = new Metrics();
-    // The device worker threads start while this thread sets up readers, cards and the HTTP app (a start-up
-    // profile had this thread mostly waiting for them); they are awaited by card crypto calls and before listening.
-    const opening: Promise<OpenedDevices> = step('crypto-devices', () => openDevices(config.devices, logger, { resetTimeoutMs: options.timings?.deviceResetTimeoutMs, commandTimeoutMs: options.timings?.deviceCommandTimeoutMs }));
-    opening.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
-    undo.push({ name: 'crypto-devices', run: async () => (await opening.catch(() => null))?.close() });
     const controls: CryptoDeviceControl[] = [];
     let openedHost: CryptoDeviceHost | null = null;
 
@@ -198,7 +201,7 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     // Relays take their cards out through the RM, so they stop before it does.
     undo.push({ name: 'sim', run: () => sim.close() });
 
-    const app = await step('http-app', () => buildApp({
+    const app = await step('http-app', async () => (await appModule).buildApp({
       config,
       logger,
       // Filled before listening: the routes read it per request.
