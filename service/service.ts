@@ -201,6 +201,20 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     // Relays take their cards out through the RM, so they stop before it does.
     undo.push({ name: 'sim', run: () => sim.close() });
 
+    // The start-up cards are made while the HTTP app is built: making one mostly waits for the device and for the
+    // data directory (lock, state file), time this thread spends on the app meanwhile. One after another, in the
+    // configured order, so readers, card ids and device calls come as they always did.
+    const inserting = (async () => {
+      if (config.defaultCard !== null && config.readers > 0) {
+        const card = config.defaultCard;
+        await step('default-card', () => (card.startsWith('module:') ? sim.insertModule(bus.readers()[0], card) : readers.insertCard(bus.readers()[0], card)));
+      }
+      for (const profile of config.cardReaders) {
+        await step(`card-reader-${profile}`, () => readers.insertCard(readers.addReaderNow({ ifdType: cardReaderName(profile) }), profile));
+      }
+    })();
+    inserting.catch(() => undefined); // awaited below, like `opening`
+
     const app = await step('http-app', async () => (await appModule).buildApp({
       config,
       logger,
@@ -215,7 +229,10 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
       version: serviceVersion(),
       startedAt,
       shuttingDown: () => shuttingDown,
-    }));
+    })).catch(async (err: unknown) => {
+      await inserting.catch(() => undefined); // teardown flushes the cards: none may still be on its way in
+      throw err;
+    });
     // Graceful, but bounded: a peer that never finishes (a half-open socket, a WebSocket that ignores the close
     // handshake) must not hold shutdown forever, so whatever is still connected after the grace period is cut.
     const sockets = new Set<Socket>();
@@ -240,15 +257,7 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
         }
       },
     });
-    // Cards last: creating one may wait for the device, while the app above only needed this thread.
-    if (config.defaultCard !== null && config.readers > 0) {
-      const card = config.defaultCard;
-      await step('default-card', () => (card.startsWith('module:') ? sim.insertModule(bus.readers()[0], card) : readers.insertCard(bus.readers()[0], card)));
-    }
-    for (const profile of config.cardReaders) {
-      await step(`card-reader-${profile}`, () => readers.insertCard(readers.addReaderNow({ ifdType: cardReaderName(profile) }), profile));
-    }
-
+    await inserting;
     const devices = await opening;
     controls.push(...devices.controls);
     openedHost = devices.host;
