@@ -153,10 +153,9 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     const opening: Promise<OpenedDevices> = step('crypto-devices', () => openDevices(config.devices, logger, { resetTimeoutMs: options.timings?.deviceResetTimeoutMs, commandTimeoutMs: options.timings?.deviceCommandTimeoutMs }));
     opening.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
     undo.push({ name: 'crypto-devices', run: async () => (await opening.catch(() => null))?.close() });
-    // The HTTP app's modules (fastify and its plugins: a third of the bundle's load time) are loaded only now, so
-    // the device workers boot meanwhile; loaded in full before the app is built, so nothing changes for requests.
-    const appModule = import('./http/app.js');
-    appModule.catch(() => undefined); // awaited below, like `opening`
+    // The HTTP app's modules (fastify and its plugins: the largest block of start-up work) are loaded only now, so
+    // the device workers boot meanwhile; in full before the app is built, so nothing changes for requests.
+    const { buildApp } = await step('http-modules', () => import('./http/app.js'));
     await step('data-dir', async () => {
       // 0700: card state (PIN/PUK counters) and the pcsc-lite socket live here; other local users stay out.
       const created = await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
@@ -215,7 +214,7 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     })();
     inserting.catch(() => undefined); // awaited below, like `opening`
 
-    const app = await step('http-app', async () => (await appModule).buildApp({
+    const app = await step('http-app', () => buildApp({
       config,
       logger,
       // Filled before listening: the routes read it per request.
