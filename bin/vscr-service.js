@@ -16,7 +16,7 @@
 // parsing and compiling the functions start-up runs.
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -215,13 +215,8 @@ function cachePackages(dir) {
     if (options !== undefined || typeof parent?.path !== 'string' || request.startsWith('node:') || Module.isBuiltin(request)) return resolve.call(this, request, parent, isMain, options);
     const key = `${parent.path}\0${request}`;
     const remembered = resolved.get(key);
-    if (remembered !== undefined) {
-      try {
-        if (statSync(remembered).isFile()) return remembered;
-      } catch {
-        // gone: resolved afresh below
-      }
-    }
+    // existsSync (access(2)): no Stats object and no exception; a file that is gone is resolved afresh below.
+    if (remembered !== undefined && existsSync(remembered)) return remembered;
     const filename = resolve.call(this, request, parent, isMain, options);
     if (filename !== remembered) {
       resolved.set(key, filename);
