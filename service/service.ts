@@ -22,7 +22,6 @@ import { EventHub } from './runtime/events.js';
 import { Metrics } from './runtime/metrics.js';
 import { ReaderHost } from './runtime/readers.js';
 import { SimHost } from './sim/sim-host.js';
-import { buildApp } from './http/app.js';
 import type { ResourceManagerApi } from './rm/contract.js';
 import { createResourceManager } from './rm/index.js';
 import { startPcscLiteServer } from './pcsclite/index.js';
@@ -148,6 +147,15 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     if (config.devices.some((d) => d.keyString === PUBLISHED_KEY_STRING)) {
       log.warn('device key string is the published default "secret" from the e-book: anyone can decrypt; set --device-key or VSCR_DEVICE_KEY');
     }
+    const metrics = new Metrics();
+    // The device worker threads start first and boot while this thread loads and sets up everything else (a
+    // start-up profile had this thread mostly waiting for them); card crypto calls and listening await them.
+    const opening: Promise<OpenedDevices> = step('crypto-devices', () => openDevices(config.devices, logger, { resetTimeoutMs: options.timings?.deviceResetTimeoutMs, commandTimeoutMs: options.timings?.deviceCommandTimeoutMs }));
+    opening.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
+    undo.push({ name: 'crypto-devices', run: async () => (await opening.catch(() => null))?.close() });
+    // The HTTP app's modules (fastify and its plugins: the largest block of start-up work) are loaded only now, so
+    // the device workers boot meanwhile; in full before the app is built, so nothing changes for requests.
+    const { buildApp } = await step('http-modules', () => import('./http/app.js'));
     await step('data-dir', async () => {
       // 0700: card state (PIN/PUK counters) and the pcsc-lite socket live here; other local users stay out.
       const created = await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
@@ -156,12 +164,6 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
       if (removed.length > 0) log.info({ removed: removed.length }, 'removed temp state files left by a crashed writer');
     });
 
-    const metrics = new Metrics();
-    // The device worker threads start while this thread sets up readers, cards and the HTTP app (a start-up
-    // profile had this thread mostly waiting for them); they are awaited by card crypto calls and before listening.
-    const opening: Promise<OpenedDevices> = step('crypto-devices', () => openDevices(config.devices, logger, { resetTimeoutMs: options.timings?.deviceResetTimeoutMs, commandTimeoutMs: options.timings?.deviceCommandTimeoutMs }));
-    opening.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
-    undo.push({ name: 'crypto-devices', run: async () => (await opening.catch(() => null))?.close() });
     const controls: CryptoDeviceControl[] = [];
     let openedHost: CryptoDeviceHost | null = null;
 
@@ -198,6 +200,20 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
     // Relays take their cards out through the RM, so they stop before it does.
     undo.push({ name: 'sim', run: () => sim.close() });
 
+    // The start-up cards are made while the HTTP app is built: making one mostly waits for the device and for the
+    // data directory (lock, state file), time this thread spends on the app meanwhile. One after another, in the
+    // configured order, so readers, card ids and device calls come as they always did.
+    const inserting = (async () => {
+      if (config.defaultCard !== null && config.readers > 0) {
+        const card = config.defaultCard;
+        await step('default-card', () => (card.startsWith('module:') ? sim.insertModule(bus.readers()[0], card) : readers.insertCard(bus.readers()[0], card)));
+      }
+      for (const profile of config.cardReaders) {
+        await step(`card-reader-${profile}`, () => readers.insertCard(readers.addReaderNow({ ifdType: cardReaderName(profile) }), profile));
+      }
+    })();
+    inserting.catch(() => undefined); // awaited below, like `opening`
+
     const app = await step('http-app', () => buildApp({
       config,
       logger,
@@ -212,7 +228,10 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
       version: serviceVersion(),
       startedAt,
       shuttingDown: () => shuttingDown,
-    }));
+    })).catch(async (err: unknown) => {
+      await inserting.catch(() => undefined); // teardown flushes the cards: none may still be on its way in
+      throw err;
+    });
     // Graceful, but bounded: a peer that never finishes (a half-open socket, a WebSocket that ignores the close
     // handshake) must not hold shutdown forever, so whatever is still connected after the grace period is cut.
     const sockets = new Set<Socket>();
@@ -237,15 +256,7 @@ export async function startService(partial: Partial<ServiceConfig> = {}, options
         }
       },
     });
-    // Cards last: creating one may wait for the device, while the app above only needed this thread.
-    if (config.defaultCard !== null && config.readers > 0) {
-      const card = config.defaultCard;
-      await step('default-card', () => (card.startsWith('module:') ? sim.insertModule(bus.readers()[0], card) : readers.insertCard(bus.readers()[0], card)));
-    }
-    for (const profile of config.cardReaders) {
-      await step(`card-reader-${profile}`, () => readers.insertCard(readers.addReaderNow({ ifdType: cardReaderName(profile) }), profile));
-    }
-
+    await inserting;
     const devices = await opening;
     controls.push(...devices.controls);
     openedHost = devices.host;

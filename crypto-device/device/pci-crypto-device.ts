@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { ENGINE_NAMES } from '../engines/index.js';
+import { ENGINE_NAMES } from '../engines/types.js';
 import type {
   CryptoDeviceOptions,
   EngineName,

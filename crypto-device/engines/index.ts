@@ -9,7 +9,7 @@ export type { CipherDirection, CipherStream, CryptoEngine, HashStream } from './
 export { nativeEngine } from './native.js';
 export { nobleEngine } from './noble.js';
 
-export const ENGINE_NAMES: readonly EngineName[] = ['native', 'noble'];
+export { ENGINE_NAMES } from './types.js';
 
 /** @throws RangeError for an unknown engine name. */
 export function getEngine(name: EngineName): CryptoEngine {

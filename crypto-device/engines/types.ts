@@ -3,6 +3,9 @@
 /** The selectable engines: node:crypto (the default, fast) and the pure-JS @noble libraries. */
 export type EngineName = 'native' | 'noble';
 
+/** Here rather than in the registry (index.ts), so checking a name does not load @noble's AES tables (~0.1 s). */
+export const ENGINE_NAMES: readonly EngineName[] = ['native', 'noble'];
+
 /** Incremental SHA-256 (FIPS 180-4). `digest()` may be called once. */
 export interface HashStream {
   update(data: Uint8Array): void;

@@ -2,10 +2,19 @@
 // so @noble/curves signs; prehash off), ECDH, Ed25519 and X25519, and the raw point/scalar forms cards exchange.
 
 import { createECDH, createPrivateKey, createPublicKey, diffieHellman, sign as nodeSign, type KeyObject } from 'node:crypto';
-import { p256, p384 } from '@noble/curves/nist.js';
+import { createRequire } from 'node:module';
 import { AsymmetricError, b64u, EC_CURVE, fromPrivate, isEc, toB64u, type AsymmetricKey, type EcAlgorithm } from './keys.js';
 
-const NOBLE = { p256, p384 } as const;
+type NistCurves = typeof import('@noble/curves/nist.js');
+let nistCurves: NistCurves | undefined;
+/**
+ * @noble/curves' P-256/P-384, loaded at the first scalar import or digest signature: an ES module that builds
+ * its tables when loaded, it cost the service's start-up ~25 ms although no card signs before a client asks.
+ */
+function noble(algorithm: EcAlgorithm): NistCurves['p256'] | NistCurves['p384'] {
+  nistCurves ??= createRequire(import.meta.url)('@noble/curves/nist.js') as NistCurves;
+  return nistCurves[algorithm];
+}
 
 /** Secret scalars, derived once per key (noble wants bytes, not a KeyObject). */
 const scalars = new WeakMap<KeyObject, Uint8Array>();
@@ -45,7 +54,7 @@ export function ecFromScalar(algorithm: EcAlgorithm, d: Uint8Array): AsymmetricK
   if (d.length !== size) throw new AsymmetricError(`${algorithm} scalar must be ${size} bytes, got ${d.length}`);
   let point: Uint8Array;
   try {
-    point = NOBLE[algorithm].getPublicKey(d, false);
+    point = noble(algorithm).getPublicKey(d, false);
   } catch (err) {
     throw new AsymmetricError(`scalar out of range for ${algorithm}`, { cause: err });
   }
@@ -57,7 +66,7 @@ export function ecFromScalar(algorithm: EcAlgorithm, d: Uint8Array): AsymmetricK
 export function ecdsaSignDigest(key: AsymmetricKey, digest: Uint8Array): Uint8Array {
   const alg = ecAlgorithm(key);
   if (digest.length === 0) throw new AsymmetricError('empty digest');
-  return NOBLE[alg].sign(digest, ecScalar(key), { prehash: false, format: 'der' });
+  return noble(alg).sign(digest, ecScalar(key), { prehash: false, format: 'der' });
 }
 
 /** ECDH: the X coordinate of d·peer (`peer` uncompressed `04 ‖ X ‖ Y`). */
