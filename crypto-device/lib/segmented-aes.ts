@@ -116,7 +116,9 @@ export async function segmentedAesCbc(
   };
 
   try {
-    buffers.push(io.space.allocBuffer(segmentBytes, { zero: false }), io.space.allocBuffer(segmentBytes, { zero: false }));
+    // One at a time: if the second allocation fails, the first is already in the list the finally releases.
+    buffers.push(io.space.allocBuffer(segmentBytes, { zero: false }));
+    buffers.push(io.space.allocBuffer(segmentBytes, { zero: false }));
     load(0);
     for (let k = 0; k < count; k++) {
       if (k > 0) {

@@ -61,6 +61,19 @@ describe('segmented AES-CBC (Uint8Array API)', () => {
     expect(rig.space.mappedPageCount).toBe(mapped);
   });
 
+  it('out of guest memory: STATUS_INSUFFICIENT_RESOURCES, and the buffer it did get is given back', async () => {
+    const ctrl = ctrlWithSegments(4096);
+    // Room for one segment buffer but not two.
+    const filler = rig.space.allocBuffer((rig.device.memory.freePageCount - 1) * 4096, { zero: false });
+    try {
+      expect(rig.device.memory.freePageCount).toBe(1);
+      await expectNtStatus(ctrl.aesCbcEncrypt(pattern(3 * 4096, 1)), 'STATUS_INSUFFICIENT_RESOURCES');
+      expect(rig.device.memory.freePageCount).toBe(1);
+    } finally {
+      filler.release();
+    }
+  });
+
   for (const [name, code] of [
     ['encrypt', IOCTL_CRYPTO_DEVICE_AES_CBC_ENCRYPT],
     ['decrypt', IOCTL_CRYPTO_DEVICE_AES_CBC_DECRYPT],
