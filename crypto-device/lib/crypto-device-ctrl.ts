@@ -32,7 +32,7 @@ const COPY_SLICE_BYTES = 1024 * 1024;
  * Segments of a Uint8Array AES call (segmented-aes.ts): the device works on one while the host copies the
  * neighbours in and out (docs/crypto-device.md "The Uint8Array API: segmented AES").
  */
-export const DEFAULT_AES_SEGMENT_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_AES_SEGMENT_BYTES = 8 * 1024 * 1024;
 
 export interface CryptoDeviceCtrlOptions {
   /** Largest input of one request. Default 256 MiB, never more than half of guest memory. */

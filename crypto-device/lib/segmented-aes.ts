@@ -118,7 +118,8 @@ export async function segmentedAesCbc(
   try {
     // One at a time: if the second allocation fails, the first is already in the list the finally releases.
     buffers.push(io.space.allocBuffer(segmentBytes, { zero: false }));
-    buffers.push(io.space.allocBuffer(segmentBytes, { zero: false }));
+    // The second buffer holds the odd segments; with two segments in all, only the (shorter) last one.
+    buffers.push(io.space.allocBuffer(count > 2 ? segmentBytes : span(1), { zero: false }));
     load(0);
     for (let k = 0; k < count; k++) {
       if (k > 0) {

@@ -26,8 +26,8 @@ describe('segmented AES-CBC (Uint8Array API)', () => {
     return new CryptoDeviceCtrl(rig.handle, rig.ctrl.info, { aesSegmentBytes });
   }
 
-  it('defaults to 4 MiB segments and refuses a segment size that is not a positive multiple of 16', () => {
-    expect(DEFAULT_AES_SEGMENT_BYTES).toBe(4 * 1024 * 1024);
+  it('defaults to 8 MiB segments and refuses a segment size that is not a positive multiple of 16', () => {
+    expect(DEFAULT_AES_SEGMENT_BYTES).toBe(8 * 1024 * 1024);
     expect(rig.ctrl.aesSegmentBytes).toBe(DEFAULT_AES_SEGMENT_BYTES);
     for (const bad of [0, -16, 8, 4100, 1.5 * 16]) expect(() => ctrlWithSegments(bad)).toThrow(RangeError);
   });
