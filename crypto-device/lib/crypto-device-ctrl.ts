@@ -19,6 +19,8 @@ import {
 import { MappedUserBuffer, type AllocBufferOptions, type UserAddressSpace } from '../../kernel/user-address-space.js';
 import { aesOutputSize, type CryptoDeviceControl, type CryptoDeviceInfo, type DeviceStatus, type UserBuffer } from './contract.js';
 import { describeStatus } from './status-names.js';
+import { segmentedAesCbc, type SegmentIo } from './segmented-aes.js';
+import { DEVICE_IV } from '../device/index.js';
 
 export const SHA256_SIZE = 32;
 export const AES_BLOCK_SIZE = 16;
@@ -26,9 +28,17 @@ export const DEFAULT_MAX_REQUEST_BYTES = 256 * 1024 * 1024;
 /** Copies between JS memory and guest memory go in slices this big, yielding in between, so the event loop stays responsive. */
 const COPY_SLICE_BYTES = 1024 * 1024;
 
+/**
+ * Segments of a Uint8Array AES call (segmented-aes.ts): the device works on one while the host copies the
+ * neighbours in and out (docs/crypto-device.md "The Uint8Array API: segmented AES").
+ */
+export const DEFAULT_AES_SEGMENT_BYTES = 8 * 1024 * 1024;
+
 export interface CryptoDeviceCtrlOptions {
   /** Largest input of one request. Default 256 MiB, never more than half of guest memory. */
   maxRequestBytes?: number;
+  /** Largest segment of a Uint8Array AES call (a positive multiple of 16; tests make it small). */
+  aesSegmentBytes?: number;
 }
 
 export class CryptoDeviceCtrl implements CryptoDeviceControl {
@@ -42,6 +52,9 @@ export class CryptoDeviceCtrl implements CryptoDeviceControl {
   private digestBuffer: MappedUserBuffer | null = null;
   /** A reset in progress; queued requests start only after it, instead of meeting STATUS_DEVICE_BUSY. */
   private resetting: Promise<unknown> | null = null;
+  /** Resets (and closes) sent through this handle: a segmented call that sees it move ends STATUS_CANCELLED. */
+  private resets = 0;
+  readonly aesSegmentBytes: number;
 
   constructor(
     private readonly handle: DriverFileHandle,
@@ -51,6 +64,10 @@ export class CryptoDeviceCtrl implements CryptoDeviceControl {
     // Half of guest RAM: an in-place AES request needs one buffer of roundup16(n) plus its page list.
     const bound = Math.floor(info.guestMemoryBytes / 2 / AES_BLOCK_SIZE) * AES_BLOCK_SIZE;
     this.maxRequestBytes = Math.min(options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES, bound);
+    this.aesSegmentBytes = options.aesSegmentBytes ?? DEFAULT_AES_SEGMENT_BYTES;
+    if (!Number.isSafeInteger(this.aesSegmentBytes) || this.aesSegmentBytes <= 0 || this.aesSegmentBytes % AES_BLOCK_SIZE !== 0) {
+      throw new RangeError(`aesSegmentBytes must be a positive multiple of 16, got ${this.aesSegmentBytes}`);
+    }
   }
 
   /** The process address space user buffers live in. */
@@ -111,6 +128,7 @@ export class CryptoDeviceCtrl implements CryptoDeviceControl {
 
   /** Not queued: a reset must be able to cancel the request that is running. */
   async reset(): Promise<void> {
+    this.resets++;
     const pending = this.handle.deviceIoControl(IOCTL_CRYPTO_DEVICE_RESET, new Uint8Array(0), 0);
     const settled = pending.then(
       () => undefined,
@@ -132,10 +150,12 @@ export class CryptoDeviceCtrl implements CryptoDeviceControl {
 
   /** Raw DeviceIoControl with an in-memory system buffer; bypasses the FIFO so the driver's busy rule shows. */
   ioControl(code: number, input: Uint8Array, outputLength: number): Promise<{ status: number; information: number; output: Uint8Array }> {
+    if (code >>> 0 === IOCTL_CRYPTO_DEVICE_RESET) this.resets++;
     return this.handle.deviceIoControl(code, input, outputLength);
   }
 
   async close(): Promise<void> {
+    this.resets++; // the driver resets the device on close
     this.digestBuffer?.release();
     this.digestBuffer = null;
     await this.handle.close();
@@ -199,18 +219,26 @@ export class CryptoDeviceCtrl implements CryptoDeviceControl {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.enqueue(async () => {
-      const outSize = aesOutputSize(data.length);
-      // In place: one buffer of roundup16(n) whose zeroed tail is the padding, half the guest memory of IN+OUT.
-      const buffer = this.addressSpace.allocBuffer(outSize, { zero: false });
-      try {
-        await copyIn(buffer, data);
-        if (outSize > data.length) buffer.write(data.length, new Uint8Array(outSize - data.length));
-        await this.inOut(code, buffer.address, data.length, buffer.address, outSize);
-        return await copyOut(buffer);
-      } finally {
-        buffer.release();
-      }
+    const direction = code === IOCTL_CRYPTO_DEVICE_AES_CBC_ENCRYPT ? 'encrypt' : 'decrypt';
+    return this.enqueue(() => {
+      const resetsBefore = this.resets;
+      const io: SegmentIo = {
+        space: this.addressSpace,
+        // In place: each guest buffer holds IN and then OUT, half the guest memory of separate buffers.
+        request: async (address, inSize, outSize) => {
+          try {
+            await this.inOut(code, address, inSize, address, outSize);
+          } catch (err) {
+            // A reset between two segments can make the next one meet STATUS_DEVICE_BUSY (or a closed handle):
+            // the call ends as a reset during one request ends it.
+            throw this.resets !== resetsBefore ? ntError(NTSTATUS.STATUS_CANCELLED) : err;
+          }
+        },
+        checkpoint: () => {
+          if (this.resets !== resetsBefore) throw ntError(NTSTATUS.STATUS_CANCELLED, 'a reset came between two segments of the request');
+        },
+      };
+      return segmentedAesCbc(io, direction, data, this.aesSegmentBytes, DEVICE_IV);
     });
   }
 
@@ -252,16 +280,4 @@ async function copyIn(buffer: UserBuffer, data: Uint8Array): Promise<void> {
     if (pos > 0) await yieldToLoop();
     buffer.write(pos, data.subarray(pos, Math.min(data.length, pos + COPY_SLICE_BYTES)));
   }
-}
-
-async function copyOut(buffer: MappedUserBuffer): Promise<Uint8Array> {
-  // Every byte is overwritten below, so skip the zero fill of `new Uint8Array(n)`: at 1 MiB the calloc'd
-  // allocation made this copy about three times slower than the decryption it follows. A plain Uint8Array view
-  // (not the Buffer itself) keeps the contract's return type exact; allocUnsafeSlow never hands out pool memory.
-  const out = new Uint8Array(Buffer.allocUnsafeSlow(buffer.length).buffer, 0, buffer.length);
-  for (let pos = 0; pos < buffer.length; pos += COPY_SLICE_BYTES) {
-    if (pos > 0) await yieldToLoop();
-    buffer.readInto(pos, out.subarray(pos, Math.min(buffer.length, pos + COPY_SLICE_BYTES)));
-  }
-  return out;
 }
