@@ -1,32 +1,19 @@
 // The original autotest (CryptoDeviceTest.py) end to end through the CLI on a large file of repeated lines: hash
 // it against an independent SHA-256, encrypt it in place (hash changes), decrypt it (byte-identical), then reset,
 // status and devices.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cliEnv, runCli, startTestService, type TestService } from './harness.js';
+import { runCli, useTestService } from './harness.js';
 
 // The original wrote 1,000,000 lines of 1000 '1' characters (about 1 GB). 20,000 lines (about 20 MB) still span
 // thousands of DMA pages and several request chunks.
 const LINES = 20_000;
 const LINE = '1'.repeat(1000) + '\n';
 
-let ts: TestService;
-let dir: string;
-let env: NodeJS.ProcessEnv;
-
-beforeAll(async () => {
-  ts = await startTestService();
-  dir = await mkdtemp(join(tmpdir(), 'vscr-autotest-'));
-  env = cliEnv(ts.service.url);
-});
-afterAll(async () => {
-  await ts?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const svc = useTestService();
 
 async function fileSha256(path: string): Promise<string> {
   const h = createHash('sha256');
@@ -36,16 +23,16 @@ async function fileSha256(path: string): Promise<string> {
 
 describe('the original autotest through `vscr` on a large file', () => {
   it('hash, encrypt in place, decrypt in place, reset, status, devices', async () => {
-    const file = join(dir, 'CryptoDeviceTestFile.txt');
+    const file = join(svc.dir, 'CryptoDeviceTestFile.txt');
     await writeFile(file, LINE.repeat(LINES));
     const original = await fileSha256(file);
 
-    const hash = await runCli(['hash', file], env);
+    const hash = await runCli(['hash', file], svc.env);
     expect(hash.stderr).toBe('');
     expect(hash.code).toBe(0);
     expect(hash.stdout).toBe(`${file} : ${original}\n`);
 
-    const enc = await runCli(['encrypt', file], env);
+    const enc = await runCli(['encrypt', file], svc.env);
     expect(enc.code, enc.stderr).toBe(0);
     expect(enc.stdout).toContain(`File '${file}' encrypted`);
     const encrypted = await fileSha256(file);
@@ -54,19 +41,19 @@ describe('the original autotest through `vscr` on a large file', () => {
     expect((await stat(file)).size).toBe(LINES * LINE.length + 16);
     expect(enc.stdout).toContain('File padding: 16 byte(s)');
 
-    const dec = await runCli(['decrypt', file], env);
+    const dec = await runCli(['decrypt', file], svc.env);
     expect(dec.code, dec.stderr).toBe(0);
     expect(dec.stdout).toContain(`File '${file}' decrypted`);
     expect((await stat(file)).size).toBe(LINES * LINE.length);
     expect(await fileSha256(file)).toBe(original);
 
-    const reset = await runCli(['reset'], env);
+    const reset = await runCli(['reset'], svc.env);
     expect([reset.code, reset.stdout]).toEqual([0, 'Reset done\n']);
 
-    const status = await runCli(['status'], env);
+    const status = await runCli(['status'], svc.env);
     expect([status.code, status.stdout]).toEqual([0, 'State: ReadyState (0)\nError: no error (0)\n']);
 
-    const devices = await runCli(['devices'], env);
+    const devices = await runCli(['devices'], svc.env);
     expect(devices.code).toBe(0);
     expect(devices.stdout).toMatch(/^0: PCI\\VEN_1111&DEV_2222&REV_00 .*State: ReadyState \(0\)/);
   }, 180_000);

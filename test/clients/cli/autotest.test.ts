@@ -1,44 +1,31 @@
 // The original autotest's (CryptoDeviceTest.py) smaller steps through the CLI: reset, status and devices, the
-// file format's known answer and --out, edge sizes and refusals. The large file runs in cli-autotest.slow.test.ts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// file format's known answer and --out, edge sizes and refusals. The large file runs in autotest.slow.test.ts.
+import { describe, expect, it } from 'vitest';
 import { createCipheriv, createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cliEnv, runCli, startTestService, type TestService } from './harness.js';
+import { runCli, useTestService } from './harness.js';
 
-let ts: TestService;
-let dir: string;
-let env: NodeJS.ProcessEnv;
-
-beforeAll(async () => {
-  ts = await startTestService();
-  dir = await mkdtemp(join(tmpdir(), 'vscr-autotest-'));
-  env = cliEnv(ts.service.url);
-});
-afterAll(async () => {
-  await ts?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const svc = useTestService();
 
 describe('the original autotest through `vscr`', () => {
   it('reset, status and devices after the autotest steps', async () => {
-    const reset = await runCli(['reset'], env);
+    const reset = await runCli(['reset'], svc.env);
     expect([reset.code, reset.stdout]).toEqual([0, 'Reset done\n']);
 
-    const status = await runCli(['status'], env);
+    const status = await runCli(['status'], svc.env);
     expect([status.code, status.stdout]).toEqual([0, 'State: ReadyState (0)\nError: no error (0)\n']);
 
-    const devices = await runCli(['devices'], env);
+    const devices = await runCli(['devices'], svc.env);
     expect(devices.code).toBe(0);
     expect(devices.stdout).toMatch(/^0: PCI\\VEN_1111&DEV_2222&REV_00 .*State: ReadyState \(0\)/);
   });
 
   it('encrypts in the original format: zero padding, then a trailer with the strip count, in one CBC pass', async () => {
-    const file = join(dir, 'abc.txt');
-    const out = join(dir, 'abc.enc');
+    const file = join(svc.dir, 'abc.txt');
+    const out = join(svc.dir, 'abc.enc');
     await writeFile(file, '123');
-    const r = await runCli(['encrypt', file, '--out', out, '--json'], env);
+    const r = await runCli(['encrypt', file, '--out', out, '--json'], svc.env);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ plainSize: 3, encryptedSize: 32, padding: 29 });
     expect(await readFile(file, 'utf8')).toBe('123'); // --out leaves the input alone
@@ -54,8 +41,8 @@ describe('the original autotest through `vscr`', () => {
     // The first block is the known answer for "123" (docs/crypto-device.md "Known answers").
     expect(actual.subarray(0, 16).toString('hex')).toBe('13933c64935f9001534e01365105aa56');
 
-    const back = join(dir, 'abc.back');
-    const d = await runCli(['decrypt', out, '--out', back], env);
+    const back = join(svc.dir, 'abc.back');
+    const d = await runCli(['decrypt', out, '--out', back], svc.env);
     expect(d.code, d.stderr).toBe(0);
     expect(await readFile(back, 'utf8')).toBe('123');
     expect((await readFile(out)).equals(actual)).toBe(true);
@@ -64,36 +51,36 @@ describe('the original autotest through `vscr`', () => {
   it('round-trips an empty file and a size just past a block boundary', async () => {
     // Every residue mod 16 is covered by the pure layout tests (file-format.test.ts); each spawn here costs ~2 s.
     for (const size of [0, 4097]) {
-      const file = join(dir, `size-${size}.bin`);
+      const file = join(svc.dir, `size-${size}.bin`);
       const data = createHash('sha512').update(String(size)).digest().toString('hex').repeat(100).slice(0, size);
       await writeFile(file, data);
-      const e = await runCli(['encrypt', file], env);
+      const e = await runCli(['encrypt', file], svc.env);
       expect(e.code, e.stderr).toBe(0);
       expect((await stat(file)).size).toBe(Math.ceil(size / 16) * 16 + 16);
-      const d = await runCli(['decrypt', file], env);
+      const d = await runCli(['decrypt', file], svc.env);
       expect(d.code, d.stderr).toBe(0);
       expect(await readFile(file, 'utf8')).toBe(data);
     }
   }, 120_000);
 
   it('refuses to decrypt a file that is not in the format, leaving it unchanged (exit 1)', async () => {
-    const odd = join(dir, 'odd.bin');
+    const odd = join(svc.dir, 'odd.bin');
     await writeFile(odd, 'seventeen bytes!!');
-    const r1 = await runCli(['decrypt', odd], env);
+    const r1 = await runCli(['decrypt', odd], svc.env);
     expect(r1.code).toBe(1);
     expect(r1.stderr).toMatch(/multiple of 16/);
 
-    const plain = join(dir, 'plain.bin');
+    const plain = join(svc.dir, 'plain.bin');
     const content = Buffer.alloc(64, 0x41);
     await writeFile(plain, content);
-    const r2 = await runCli(['decrypt', plain], env);
+    const r2 = await runCli(['decrypt', plain], svc.env);
     expect(r2.code).toBe(1);
     expect(r2.stderr).toMatch(/unchanged/);
     expect((await readFile(plain)).equals(content)).toBe(true);
   }, 120_000);
 
   it('hashes standard input with `hash -`', async () => {
-    const r = await runCli(['hash', '-', '--json'], env, '123');
+    const r = await runCli(['hash', '-', '--json'], svc.env, '123');
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ file: '-', digest: 'a665a45920422f9d417e4867efdc4fb8a04a1f3fff1fa07e998e86f7f7a27ae3' });
   });

@@ -1,22 +1,13 @@
 // `vscr` exit codes (docs/cli.md): 0 ok, 1 local error, 2 usage, 3 unreachable, 4 device/card error, 130
 // cancelled — in process through the CLI entry, with a usage error and Ctrl-C through the real binary — and --help
 // for every command.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { buildProgram } from '../../../clients/cli/program.js';
-import { cliEnv, collect, runCli, runCliProcess, spawnCli, startTestService, waitForOutput, type TestService } from './harness.js';
+import { collect, runCliProcess, spawnCli, useTestService, waitForOutput } from './harness.js';
 
-let ts: TestService;
-let env: NodeJS.ProcessEnv;
-
-beforeAll(async () => {
-  ts = await startTestService();
-  env = cliEnv(ts.service.url);
-});
-afterAll(async () => {
-  await ts?.stop();
-});
+const svc = useTestService();
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -26,21 +17,18 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Runs the CLI in this process with stdout/stderr captured (cheap; the spawned tests cover the real binary). */
-async function inProcess(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const r = await runCli(args, env);
-  return { code: r.code ?? -1, out: r.stdout, err: r.stderr };
-}
+/** The CLI in this process with stdout/stderr captured (cheap; the spawned tests cover the real binary). */
+const inProcess = (args: string[]) => svc.cli(args);
 
 describe('exit codes of the real binary', () => {
   it('2 for a usage error, with a hint', async () => {
-    const r = await runCliProcess(['status', '--device', 'x'], env);
+    const r = await runCliProcess(['status', '--device', 'x'], svc.env);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/not a non-negative integer/);
   });
 
   it('130 when Ctrl-C interrupts a device operation, after resetting the device', async () => {
-    const child = spawnCli(['hash', '-', '--progress'], env);
+    const child = spawnCli(['hash', '-', '--progress'], svc.env);
     child.stdin.write('partial input that never ends');
     await waitForOutput(child.stderr, /reading standard input/);
     const done = collect(child, 30_000);

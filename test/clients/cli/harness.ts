@@ -32,28 +32,50 @@ export async function startTestService(extra: { token?: string } = {}): Promise<
   };
 }
 
-/**
- * One service for the whole file (started in beforeAll, stopped in afterAll) and the in-process CLI against it;
- * read `service` and call `cli` only inside tests.
- */
-export function useTestService(): { readonly service: RunningService; cli(args: string[]): Promise<{ code: number; out: string; err: string }> } {
+/** What useTestService gives a test file; read it only inside tests. */
+export interface FileService {
+  readonly service: RunningService;
+  /** The environment that points a CLI run at `service` (VSCR_URL), for runCli, spawnCli and friends. */
+  readonly env: NodeJS.ProcessEnv;
+  /** A scratch directory for the file's tests, removed with the service. */
+  readonly dir: string;
+  /** The in-process CLI against `service`. */
+  cli(args: string[]): Promise<{ code: number; out: string; err: string }>;
+}
+
+/** One service and one scratch directory for the whole file (made in beforeAll, removed in afterAll). */
+export function useTestService(): FileService {
   let ts: TestService | undefined;
+  let dir: string | undefined;
   beforeAll(async () => {
     ts = await startTestService();
+    dir = await mkdtemp(join(tmpdir(), 'vscr-cli-test-'));
   });
   afterAll(async () => {
     await ts?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
-  const running = (): TestService => {
-    if (!ts) throw new Error('the test service runs only inside the tests of its file');
-    return ts;
+  const running = (): { ts: TestService; dir: string } => {
+    if (!ts || !dir) throw new Error('the test service runs only inside the tests of its file');
+    return { ts, dir };
   };
   return {
     get service() {
-      return running().service;
+      return running().ts.service;
     },
-    cli: (args) => cliAgainst(running().service.url)(args),
+    get env() {
+      return cliEnv(running().ts.service.url);
+    },
+    get dir() {
+      return running().dir;
+    },
+    cli: (args) => cliAgainst(running().ts.service.url)(args),
   };
+}
+
+/** The JSON Lines a `--json` command printed, parsed. */
+export function jsonLines(stdout: string): Record<string, unknown>[] {
+  return stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 export interface CliResult {

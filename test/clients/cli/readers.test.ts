@@ -1,24 +1,17 @@
 // The reader commands' successful output (readers, insert, apdu, trace, remove) and how every client command finds
 // the service (--url over VSCR_URL over the default http://127.0.0.1:8790). Run in process for speed; the
 // spawned suites cover the real binary.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createServer, type AddressInfo } from 'node:net';
 import { resolveUrl } from '../../../clients/cli/context.js';
 import { EXIT } from '../../../clients/cli/exit-codes.js';
 import { DEFAULT_URL } from '../../../clients/sdk/client.js';
-import { cliEnv, runCli, startTestService, type TestService } from './harness.js';
+import { cliEnv, runCli, useTestService } from './harness.js';
 
-let ts: TestService;
-
-beforeAll(async () => {
-  ts = await startTestService();
-});
-afterAll(async () => {
-  await ts?.stop();
-});
+const svc = useTestService();
 
 /** Runs the CLI in this process with stdout/stderr captured and VSCR_URL set as given (undefined = unset). */
-async function cli(args: string[], vscrUrl: string | undefined = ts.service.url): Promise<{ code: number; out: string; err: string }> {
+async function cli(args: string[], vscrUrl: string | undefined = svc.service.url): Promise<{ code: number; out: string; err: string }> {
   const r = await runCli(args, cliEnv(vscrUrl));
   return { code: r.code ?? -1, out: r.stdout, err: r.stderr };
 }
@@ -104,7 +97,7 @@ describe('--json', () => {
 
 describe('finding the service', () => {
   it('--url wins over VSCR_URL', async () => {
-    const r = await cli(['readers', '--json', '--url', ts.service.url], await deadUrl());
+    const r = await cli(['readers', '--json', '--url', svc.service.url], await deadUrl());
     expect(r.code, r.err).toBe(0);
   });
 

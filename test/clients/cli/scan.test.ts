@@ -1,34 +1,25 @@
 // `vscr scan` (like pcsc_scan): a real session sees an insert and a remove, then ends by --count; --timeout ends
 // an idle scan.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { VscrClient } from '../../../clients/sdk/client.js';
-import { cliEnv, collect, runCli, spawnCli, startCli, startTestService, waitForOutput, watchOutput, type TestService } from './harness.js';
+import { collect, jsonLines, runCli, spawnCli, startCli, useTestService, waitForOutput, watchOutput } from './harness.js';
 
-let ts: TestService;
-let env: NodeJS.ProcessEnv;
-
-beforeAll(async () => {
-  ts = await startTestService();
-  env = cliEnv(ts.service.url);
-});
-afterAll(async () => {
-  await ts?.stop();
-});
+const svc = useTestService();
 
 describe('vscr scan', () => {
   it('reports the initial readers, then an insert and a remove, and exits 0 after --count 2', async () => {
     // In process (the scan ends by --count or --timeout); the Ctrl-C test below runs the real binary.
-    const scan = startCli(['scan', '--json', '--count', '2', '--timeout', '40'], env);
+    const scan = startCli(['scan', '--json', '--count', '2', '--timeout', '40'], svc.env);
     const done = scan.done;
     // Both readers' initial states are printed before the first wait starts.
     await waitForOutput(scan.stdout, /"reader":"vscr Virtual Reader 01 00"[^\n]*\n/);
-    const rest = new VscrClient({ url: ts.service.url });
+    const rest = new VscrClient({ url: svc.service.url });
     await rest.insertCard(1);
     await rest.removeCard(1);
     await rest.close();
     const r = await done;
     expect(r.code, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = jsonLines(r.stdout);
     expect(lines.map((l) => [l.type, l.event, l.reader])).toEqual([
       ['reader', 'present', 'vscr Virtual Reader 00 00'],
       ['reader', 'present', 'vscr Virtual Reader 01 00'],
@@ -44,11 +35,11 @@ describe('vscr scan', () => {
   it('sees a reader added at runtime at once (PnP), its card events, and its removal', async () => {
     // No --timeout: every wait is INFINITE, so nothing but the PnP wake-up can report the new reader. Each step
     // waits (bounded) for the line it causes before the next one.
-    const child = spawnCli(['scan', '--json', '--count', '3'], env);
+    const child = spawnCli(['scan', '--json', '--count', '3'], svc.env);
     child.stdin.end();
     const out = watchOutput(child.stdout);
     const done = collect(child, 95_000, ['scan']);
-    const rest = new VscrClient({ url: ts.service.url });
+    const rest = new VscrClient({ url: svc.service.url });
     try {
       await out.waitFor(/"reader":"vscr Virtual Reader 01 00"[^\n]*\n/);
       // No card event follows the add, so only the PnP wake-up can make this line appear.
@@ -63,7 +54,7 @@ describe('vscr scan', () => {
       await rest.insertCard(1); // the third card event ends the scan
       const r = await done;
       expect(r.code, r.stderr).toBe(0);
-      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = jsonLines(r.stdout);
       expect(lines.map((l) => [l.type, l.event, l.reader])).toEqual([
         ['reader', 'present', 'vscr Virtual Reader 00 00'],
         ['reader', 'present', 'vscr Virtual Reader 01 00'],
@@ -82,14 +73,14 @@ describe('vscr scan', () => {
   }, 120_000);
 
   it('prints text like pcsc_scan and ends after --timeout with no events', async () => {
-    const r = await runCli(['scan', '--timeout', '0.25'], env);
+    const r = await runCli(['scan', '--timeout', '0.25'], svc.env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^Reader: vscr Virtual Reader 00 00\n {2}Card state: Card inserted\n {2}ATR: 3B /);
     expect(r.stdout).toContain('Reader: vscr Virtual Reader 01 00\n  Card state: Card removed\n');
   });
 
   it('Ctrl-C ends a blocking scan with SCardCancel and exit 130', async () => {
-    const child = spawnCli(['scan'], env);
+    const child = spawnCli(['scan'], svc.env);
     child.stdin.end();
     await waitForOutput(child.stdout, /Waiting for card events/);
     const done = collect(child, 30_000, ['scan']);

@@ -1,28 +1,17 @@
 // `vscr transcript`, `vscr script load|verdict`, `vscr replay` and `vscr relay` against an in-process service:
 // output, --json, saved files, the verdict's exit code, and errors with line and field.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliAgainst, startTestService, type TestService } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { useTestService } from './harness.js';
 
-let ts: TestService;
-let dir: string;
+const svc = useTestService();
 
-beforeAll(async () => {
-  ts = await startTestService();
-  dir = await mkdtemp(path.join(tmpdir(), 'vscr-cli-sim-'));
-});
-afterAll(async () => {
-  await ts?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-const cli = (...args: string[]) => cliAgainst(ts.service.url)(args);
+const cli = (...args: string[]) => svc.cli(args);
 
 describe('vscr script / transcript / replay', () => {
   it('loads a YAML script, records the exchanges, and reports the verdict (exit 5 on failure)', async () => {
-    const file = path.join(dir, 'card.yaml');
+    const file = path.join(svc.dir, 'card.yaml');
     await writeFile(file, ['name: ping', 'mode: unordered', 'strict: true', 'rules:', '  - command: 80 01 00 00', '    response: CA FE 90 00', '  - command: 80 02 *', '    response: 90 00', ''].join('\n'));
     const loaded = await cli('script', 'load', '1', file);
     expect(loaded.code, loaded.err).toBe(0);
@@ -50,7 +39,7 @@ describe('vscr script / transcript / replay', () => {
     expect(JSON.parse(json.out)).toMatchObject({ verdict: { passed: false, mismatch: { actual: '80 03 00 00' } } });
 
     // Save the session, replay it, run the same commands: the verdict passes.
-    const saved = path.join(dir, 'ping.jsonl');
+    const saved = path.join(svc.dir, 'ping.jsonl');
     const save = await cli('transcript', '1', '--save', saved);
     expect(save.code, save.err).toBe(0);
     expect((await readFile(saved, 'utf8')).split('\n')[0]).toMatch(/^\{"format":"vscr-transcript","version":1,/);
@@ -69,12 +58,12 @@ describe('vscr script / transcript / replay', () => {
   });
 
   it('a bad script is refused with its line and field (exit 4), and the service keeps running', async () => {
-    const file = path.join(dir, 'bad.yaml');
+    const file = path.join(svc.dir, 'bad.yaml');
     await writeFile(file, 'rules:\n  - command: 80 01\n    response: 9000\n    then: missing-stage\n  - command: 80 0\n    response: 9000\n');
     const r = await cli('script', 'load', '1', file, '--replace');
     expect(r.code).toBe(4);
     expect(r.err).toContain('line 5, rules[1].command: odd number of hex digits (3) in "80 0" [VSCR_ERR_BAD_SCRIPT, HTTP 400]');
-    const missing = await cli('script', 'load', '1', path.join(dir, 'nope.yaml'));
+    const missing = await cli('script', 'load', '1', path.join(svc.dir, 'nope.yaml'));
     expect(missing.code).toBe(1);
     expect((await cli('readers')).code).toBe(0);
   });
