@@ -5,6 +5,7 @@
 
 import { COMMAND, ERROR, IRQ_NUM, STATE, type RegisterFile } from './registers.js';
 import { prng } from '../../kernel/prng.js';
+import { sharedTriggerDue, sharedTriggerProblem, type SharedTrigger } from '../../kernel/fault-trigger.js';
 
 export const DEVICE_FAULT_KINDS = ['dma-error', 'never-ready', 'latched-error', 'lost-interrupt'] as const;
 export type DeviceFaultKind = (typeof DEVICE_FAULT_KINDS)[number];
@@ -14,16 +15,9 @@ export const DEVICE_FAULT_COMMANDS = { reset: COMMAND.RESET, encrypt: COMMAND.AE
 export type DeviceFaultCommand = keyof typeof DEVICE_FAULT_COMMANDS;
 
 /** When an armed fault fires. Every given condition must hold; none given = the next command it can act on. */
-export interface DeviceFaultTrigger {
-  /** The Nth command this fault can act on (of `command`, when given), counted from arming (1 = the next one). */
-  nth?: number;
-  /** Only this command. */
+export interface DeviceFaultTrigger extends SharedTrigger {
+  /** Only this command; `nth` then counts commands of this kind. */
   command?: DeviceFaultCommand;
-  /** Not before this many ms after arming. */
-  afterMs?: number;
-  /** Fire with this probability per eligible command, from a PRNG seeded with `seed` (default 1). */
-  probability?: number;
-  seed?: number;
 }
 
 export interface DeviceFaultSpec {
@@ -74,12 +68,10 @@ const ms = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 
 export function validateDeviceFaultSpec(spec: DeviceFaultSpec): void {
   if (!DEVICE_FAULT_KINDS.includes(spec.kind)) throw new DeviceFaultSpecError(`unknown device fault kind "${String(spec.kind)}"`);
   const t = spec.trigger ?? {};
-  if (t.nth !== undefined && !(Number.isSafeInteger(t.nth) && t.nth >= 1)) throw new DeviceFaultSpecError('trigger.nth must be an integer >= 1');
+  const problem = sharedTriggerProblem(t, MAX_DEVICE_FAULT_DELAY_MS);
+  if (problem !== undefined) throw new DeviceFaultSpecError(problem);
   if (t.command !== undefined && !Object.hasOwn(DEVICE_FAULT_COMMANDS, t.command)) throw new DeviceFaultSpecError('trigger.command must be reset, encrypt, decrypt or sha256');
   if (t.command === 'reset' && spec.kind !== 'never-ready') throw new DeviceFaultSpecError(`a ${spec.kind} fault acts on data commands, not on a reset`);
-  if (t.afterMs !== undefined && !ms(t.afterMs)) throw new DeviceFaultSpecError(`trigger.afterMs must be 0..${MAX_DEVICE_FAULT_DELAY_MS}`);
-  if (t.probability !== undefined && !(t.probability > 0 && t.probability <= 1)) throw new DeviceFaultSpecError('trigger.probability must be in (0, 1]');
-  if (t.seed !== undefined && !(Number.isSafeInteger(t.seed) && t.seed >= 0 && t.seed <= 0xffff_ffff)) throw new DeviceFaultSpecError('trigger.seed must be 0..4294967295');
   if (spec.code !== undefined && (spec.kind !== 'latched-error' || !(Number.isInteger(spec.code) && spec.code >= ERROR.DMA && spec.code <= ERROR.INTERNAL))) {
     throw new DeviceFaultSpecError('"code" is for latched-error: an ErrorCode 1..4');
   }
@@ -204,11 +196,7 @@ export class DeviceFaultInjector {
       const t = f.spec.trigger ?? {};
       if (t.command !== undefined && DEVICE_FAULT_COMMANDS[t.command] !== command) continue;
       f.seen++;
-      if (chosen !== null) continue;
-      if (t.afterMs !== undefined && now - f.armedAt < t.afterMs) continue;
-      if (t.nth !== undefined && f.seen !== t.nth && !(f.seen > t.nth && !f.once)) continue;
-      const rng = this.rngs.get(f.id);
-      if (rng && rng() >= (t.probability ?? 1)) continue;
+      if (chosen !== null || !sharedTriggerDue(t, f, now, this.rngs.get(f.id))) continue;
       chosen = f;
     }
     if (chosen !== null) this.fired(chosen);

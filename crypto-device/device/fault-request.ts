@@ -2,6 +2,7 @@
 // validates its body with the table's JSON schema, JSON-RPC parses its params with the table's parser, so both
 // refuse the same values with the same code.
 
+import { sharedTriggerFields } from '../../kernel/fault-trigger.js';
 import { objectSchema, parseFields, type Field, type FieldTable } from '../../kernel/field-table.js';
 import { DEVICE_FAULT_COMMANDS, DEVICE_FAULT_KINDS, MAX_DEVICE_FAULT_DELAY_MS, validateDeviceFaultSpec, type DeviceFaultSpec } from './fault-injector.js';
 import { ERROR } from './registers.js';
@@ -11,12 +12,11 @@ export type DeviceFaultRequest = DeviceFaultSpec & { now?: boolean };
 
 const delay = (description: string): Field => ({ type: 'integer', minimum: 0, maximum: MAX_DEVICE_FAULT_DELAY_MS, description });
 
+const { nth, ...timing } = sharedTriggerFields(MAX_DEVICE_FAULT_DELAY_MS, 'the Nth command the fault can act on (1 = the next)');
 const TRIGGER_FIELDS: FieldTable = {
-  nth: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'the Nth command the fault can act on (1 = the next)' },
+  nth,
   command: { type: 'string', enum: Object.keys(DEVICE_FAULT_COMMANDS), description: 'only this command' },
-  afterMs: delay('not before this many ms after arming'),
-  probability: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-  seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
+  ...timing,
 };
 
 const SPEC_FIELDS: FieldTable = {

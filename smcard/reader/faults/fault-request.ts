@@ -1,6 +1,7 @@
 // The request that arms a reader fault, described once as a field table (kernel/field-table.ts): REST validates
 // its body with the table's JSON schema, JSON-RPC parses its params with the table's parser.
 
+import { sharedTriggerFields } from '../../../kernel/fault-trigger.js';
 import { objectSchema, parseFields, type Field, type FieldTable } from '../../../kernel/field-table.js';
 import { type FaultSpec, MAX_FAULT_DELAY_MS, MAX_PER_BYTE_MS, READER_FAULT_KINDS, validateFaultSpec } from './reader-faults.js';
 
@@ -9,12 +10,11 @@ export type FaultRequest = FaultSpec & { now?: boolean };
 
 const delay = (description: string): Field => ({ type: 'integer', minimum: 0, maximum: MAX_FAULT_DELAY_MS, description });
 
+const { nth, ...timing } = sharedTriggerFields(MAX_FAULT_DELAY_MS, 'the Nth APDU after arming (1 = the next)');
 const TRIGGER_FIELDS: FieldTable = {
-  nth: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'the Nth APDU after arming (1 = the next)' },
+  nth,
   match: { type: 'string', pattern: '^([0-9a-fA-F]{2}|\\.\\.){1,64}$', description: 'hex prefix of the command APDU; ".." matches any byte' },
-  afterMs: delay('not before this many ms after arming'),
-  probability: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-  seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
+  ...timing,
 };
 
 const SPEC_FIELDS: FieldTable = {

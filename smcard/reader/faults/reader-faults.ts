@@ -4,21 +4,15 @@
 
 import { NTSTATUS } from '../../../kernel/ntstatus.js';
 import { prng } from '../../../kernel/prng.js';
+import { sharedTriggerDue, sharedTriggerProblem, type SharedTrigger } from '../../../kernel/fault-trigger.js';
 
 export const READER_FAULT_KINDS = ['remove-card', 'mute', 'slow', 'sw', 'corrupt', 'unplug', 'reset-card', 'power-fail'] as const;
 export type ReaderFaultKind = (typeof READER_FAULT_KINDS)[number];
 
 /** When an armed fault fires. Every given condition must hold; none given = the next APDU. */
-export interface FaultTrigger {
-  /** Fire on the Nth APDU counted from arming (1 = the next one). */
-  nth?: number;
+export interface FaultTrigger extends SharedTrigger {
   /** Fire on an APDU whose hex starts with this pattern; `..` matches any byte (e.g. `0020..81`). */
   match?: string;
-  /** Not before this many ms after arming. */
-  afterMs?: number;
-  /** Fire with this probability per eligible APDU, from a PRNG seeded with `seed`. */
-  probability?: number;
-  seed?: number;
 }
 
 export interface FaultSpec {
@@ -84,10 +78,9 @@ function matches(pattern: string, apdu: Uint8Array): boolean {
 export function validateFaultSpec(spec: FaultSpec): void {
   if (!READER_FAULT_KINDS.includes(spec.kind)) throw new FaultSpecError(`unknown fault kind "${String(spec.kind)}"`);
   const t = spec.trigger ?? {};
-  if (t.nth !== undefined && !(Number.isSafeInteger(t.nth) && t.nth >= 1)) throw new FaultSpecError('trigger.nth must be an integer >= 1');
+  const problem = sharedTriggerProblem(t, MAX_FAULT_DELAY_MS);
+  if (problem !== undefined) throw new FaultSpecError(problem);
   if (t.match !== undefined && !/^([0-9a-fA-F]{2}|\.\.){1,64}$/.test(t.match)) throw new FaultSpecError('trigger.match must be hex byte pairs or ".." wildcards');
-  if (t.afterMs !== undefined && !(Number.isSafeInteger(t.afterMs) && t.afterMs >= 0 && t.afterMs <= MAX_FAULT_DELAY_MS)) throw new FaultSpecError(`trigger.afterMs must be 0..${MAX_FAULT_DELAY_MS}`);
-  if (t.probability !== undefined && !(t.probability > 0 && t.probability <= 1)) throw new FaultSpecError('trigger.probability must be in (0, 1]');
   if (spec.delayMs !== undefined && !(Number.isSafeInteger(spec.delayMs) && spec.delayMs >= 0 && spec.delayMs <= MAX_FAULT_DELAY_MS)) throw new FaultSpecError(`delayMs must be 0..${MAX_FAULT_DELAY_MS}`);
   if (spec.perByteMs !== undefined && !(Number.isFinite(spec.perByteMs) && spec.perByteMs >= 0 && spec.perByteMs <= MAX_PER_BYTE_MS)) throw new FaultSpecError(`perByteMs must be 0..${MAX_PER_BYTE_MS}`);
   if (spec.perByteMs !== undefined && spec.kind !== 'slow') throw new FaultSpecError('perByteMs applies to a slow fault only');
@@ -138,11 +131,8 @@ export class ReaderFaults {
     for (const f of this.armed) f.seen++;
     for (const f of this.armed) {
       const t = f.spec.trigger ?? {};
-      if (t.afterMs !== undefined && now - f.armedAt < t.afterMs) continue;
-      if (t.nth !== undefined && f.seen !== t.nth && !(f.seen > t.nth && !f.once)) continue;
       if (t.match !== undefined && !matches(t.match, apdu)) continue;
-      const rng = this.rngs.get(f.id);
-      if (rng && rng() >= (t.probability ?? 1)) continue;
+      if (!sharedTriggerDue(t, f, now, this.rngs.get(f.id))) continue;
       return { fault: this.fire(f), kind: f.kind };
     }
     return null;
