@@ -4,21 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { createCipheriv, createHash } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCli, useTestService } from './harness.js';
+import { expectResetStatusDevices, runCli, useTestService } from './harness.js';
 
 const svc = useTestService();
 
 describe('the original autotest through `vscr`', () => {
   it('reset, status and devices after the autotest steps', async () => {
-    const reset = await runCli(['reset'], svc.env);
-    expect([reset.code, reset.stdout]).toEqual([0, 'Reset done\n']);
-
-    const status = await runCli(['status'], svc.env);
-    expect([status.code, status.stdout]).toEqual([0, 'State: ReadyState (0)\nError: no error (0)\n']);
-
-    const devices = await runCli(['devices'], svc.env);
-    expect(devices.code).toBe(0);
-    expect(devices.stdout).toMatch(/^0: PCI\\VEN_1111&DEV_2222&REV_00 .*State: ReadyState \(0\)/);
+    await expectResetStatusDevices(svc.env);
   });
 
   it('encrypts in the original format: zero padding, then a trailer with the strip count, in one CBC pass', async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Io } from '../../../clients/cli/context.js';
 import { runCli as runCliEntry } from '../../../clients/cli/main.js';
 import { startService, type RunningService } from '../../../service/service.js';
@@ -212,4 +212,15 @@ export function watchOutput(stream: NodeJS.ReadableStream): { text(): string; wa
       });
     },
   };
+}
+
+/** The original autotest's closing steps: reset, status and devices, each with its exact output. */
+export async function expectResetStatusDevices(env: NodeJS.ProcessEnv): Promise<void> {
+  const reset = await runCli(['reset'], env);
+  expect([reset.code, reset.stdout]).toEqual([0, 'Reset done\n']);
+  const status = await runCli(['status'], env);
+  expect([status.code, status.stdout]).toEqual([0, 'State: ReadyState (0)\nError: no error (0)\n']);
+  const devices = await runCli(['devices'], env);
+  expect(devices.code).toBe(0);
+  expect(devices.stdout).toMatch(/^0: PCI\\VEN_1111&DEV_2222&REV_00 .*State: ReadyState \(0\)/);
 }
